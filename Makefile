@@ -1,0 +1,43 @@
+# The two Quickstart commands: `make run` and `make test`. Both build .venv on first use.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+CONFIG  ?= config.toml
+STAMP_RUN  := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: run once test lint unit bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(STAMP_TEST): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@ $(STAMP_RUN)
+
+run: $(STAMP_RUN)
+	$(BIN)/newswatch --config $(CONFIG) run
+
+once: $(STAMP_RUN)
+	$(BIN)/newswatch --config $(CONFIG) run --once
+
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check daemon tests bench
+	$(BIN)/mypy
+
+unit: $(STAMP_TEST)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test: lint unit
+
+bench: $(STAMP_TEST)
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
