@@ -1,0 +1,396 @@
+"""Load and validate ``config.toml``.
+
+A service that runs for months must refuse a bad config loudly at start (or at SIGHUP) rather than
+half-work: every problem becomes one ``ConfigError`` line naming the file and the key path, with a
+"did you mean" where a key is misspelled. Relative paths are resolved against the config file's folder,
+so the service behaves the same whatever directory it is started from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from daemon.errors import ConfigError
+from daemon.models import SEEDS_SOURCE, FeedConfig, Rule, WebhookConfig
+
+ENV_VAR = "NEWSWATCH_CONFIG"
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+WEBHOOK_FORMATS = ("json", "slack", "discord", "telegram")
+REGEX_PREFIX = "regex:"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, None: 1}
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    """`[fetch]`: how feeds are fetched."""
+
+    concurrency: int = 16
+    per_host: int = 2
+    timeout: float = 30.0  # total deadline per request
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    user_agent: str = "newswatch/0.1 (+https://github.com/newswatch; feed monitor)"
+    stale_after: float = 2 * 86400.0  # `newswatch status` flags feeds silent or failing this long
+    max_backoff: float = 6 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole validated configuration; immutable so a SIGHUP reload can swap it atomically."""
+
+    path: Path
+    db_path: Path
+    seeds_path: Path
+    seeds_interval: float = 30.0
+    seeds_watch: bool = True
+    timezone: str = DEFAULT_TIMEZONE
+    delivery_interval: float = 10.0
+    shutdown_timeout: float = 10.0
+    checkpoint_interval: float = 300.0
+    http_listen: str | None = None
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    feeds: tuple[FeedConfig, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    webhooks: tuple[WebhookConfig, ...] = ()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def lock_path(self) -> Path:
+        """The single-instance lock sits beside the database, never on it."""
+        return self.db_path.with_name(self.db_path.name + ".lock")
+
+
+# ---------------------------------------------------------------------------------------------
+# value parsers: each takes (value, key path) and returns the typed value or raises _Invalid
+
+
+class _Invalid(Exception):
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+
+
+def parse_duration(value: object, where: str = "value") -> float:
+    """"30s", "15m", "1h", "2d", "500ms" or a plain number of seconds."""
+    if isinstance(value, bool):
+        raise _Invalid(where, f"expected a duration like \"30s\", \"15m\" or \"1h\", got {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value.lower())):
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    else:
+        raise _Invalid(where, f"expected a duration like \"30s\", \"15m\" or \"1h\", got {value!r}")
+    if seconds <= 0:
+        raise _Invalid(where, f"must be positive, got {value!r}")
+    return seconds
+
+
+def _size(value: object, where: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str) and (m := _SIZE.match(value)):
+        return int(float(m.group(1)) * _SIZE_UNITS[m.group(2) and m.group(2).lower()])
+    raise _Invalid(where, f"expected a size like \"10MB\" or a number of bytes, got {value!r}")
+
+
+def _str(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid(where, f"expected a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _bool(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(where, f"expected true or false, got {value!r}")
+    return value
+
+
+def _posint(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _Invalid(where, f"expected a positive whole number, got {value!r}")
+    return value
+
+
+def _strlist(value: object, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _Invalid(where, f"expected a list of non-empty strings, got {value!r}")
+    return tuple(v.strip() for v in value)
+
+
+def _headers(value: object, where: str) -> Mapping[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise _Invalid(where, 'expected a table of strings, e.g. { "Accept-Language" = "vi" }')
+    return MappingProxyType(dict(value))
+
+
+def _http_url(value: object, where: str) -> str:
+    url = _str(value, where)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise _Invalid(where, f"expected an http:// or https:// URL, got {url!r}")
+    return url
+
+
+def _timezone(value: object, where: str) -> str:
+    name = _str(value, where)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _Invalid(where, f"unknown time zone {name!r} (e.g. \"Asia/Ho_Chi_Minh\")") from None
+    return name
+
+
+def _listen(value: object, where: str) -> str:
+    addr = _str(value, where)
+    host, _, port = addr.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise _Invalid(where, f"expected HOST:PORT such as \"127.0.0.1:9100\", got {addr!r}")
+    return addr
+
+
+# ---------------------------------------------------------------------------------------------
+# table readers: check the keys against the allowed set, then parse each value
+
+
+def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str, required: set[str] = set()) -> None:  # noqa: B006
+    for key in table:
+        if key not in allowed:
+            hint = difflib.get_close_matches(key, sorted(allowed), n=1)
+            suggestion = f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(sorted(allowed))})"
+            raise _Invalid(f"{where}.{key}" if where else key, f"unknown key{suggestion}")
+    for key in sorted(required - set(table)):
+        raise _Invalid(f"{where}.{key}" if where else key, "is required")
+
+
+def _table(doc: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = doc.get(name, {})
+    if not isinstance(value, dict):
+        raise _Invalid(name, f"expected a table [{name}]")
+    return value
+
+
+def _array_of_tables(doc: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
+    value = doc.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise _Invalid(name, f"expected [[{name}]] entries")
+    return value
+
+
+def _opt(table: Mapping[str, Any], key: str, where: str, parse: Callable[[object, str], Any], default: Any) -> Any:
+    return parse(table[key], f"{where}.{key}") if key in table else default
+
+
+def _unique(names: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            raise _Invalid(f"{where}[{i}].name", f"duplicate name {name!r}")
+        seen.add(name)
+
+
+def _read_feed(t: Mapping[str, Any], where: str) -> FeedConfig:
+    keys = {"name", "url", "interval", "headers", "enabled", "full_text", "alert_on_first_fetch"}
+    _check_keys(t, keys, where, required={"name", "url"})
+    name = _str(t["name"], f"{where}.name")
+    if name == SEEDS_SOURCE:
+        raise _Invalid(f"{where}.name", f"{SEEDS_SOURCE!r} is reserved for the seed folder")
+    return FeedConfig(
+        name=name,
+        url=_http_url(t["url"], f"{where}.url"),
+        interval=_opt(t, "interval", where, parse_duration, 900.0),
+        headers=_opt(t, "headers", where, _headers, MappingProxyType({})),
+        enabled=_opt(t, "enabled", where, _bool, True),
+        full_text=_opt(t, "full_text", where, _bool, False),
+        alert_on_first_fetch=_opt(t, "alert_on_first_fetch", where, _bool, False),
+    )
+
+
+def _check_regexes(keywords: tuple[str, ...], where: str) -> None:
+    for i, kw in enumerate(keywords):
+        if kw.startswith(REGEX_PREFIX):
+            try:
+                re.compile(kw[len(REGEX_PREFIX) :])
+            except re.error as exc:
+                raise _Invalid(f"{where}[{i}]", f"invalid regular expression {kw!r}: {exc}") from None
+
+
+def _read_rule(t: Mapping[str, Any], where: str) -> Rule:
+    _check_keys(t, {"name", "keywords", "all", "exclude", "sources", "webhooks"}, where, {"name", "keywords"})
+    rule = Rule(
+        name=_str(t["name"], f"{where}.name"),
+        keywords=_strlist(t["keywords"], f"{where}.keywords"),
+        all=_opt(t, "all", where, _strlist, ()),
+        exclude=_opt(t, "exclude", where, _strlist, ()),
+        sources=_opt(t, "sources", where, _strlist, ()),
+        webhooks=_opt(t, "webhooks", where, _strlist, ()),
+    )
+    if not rule.keywords:
+        raise _Invalid(f"{where}.keywords", "needs at least one keyword")
+    for attr in ("keywords", "all", "exclude"):
+        _check_regexes(getattr(rule, attr), f"{where}.{attr} (rule {rule.name!r})")
+    return rule
+
+
+def _read_webhook(t: Mapping[str, Any], where: str) -> WebhookConfig:
+    keys = {"name", "url", "secret", "secret_env", "format", "chat_id", "max_alerts_per_pass", "timeout",
+            "headers", "enabled"}
+    _check_keys(t, keys, where, required={"name", "url"})
+    name = _str(t["name"], f"{where}.name")
+    if "secret" in t and "secret_env" in t:
+        raise _Invalid(where, "give either secret or secret_env, not both")
+    secret: str | None = _opt(t, "secret", where, _str, None)
+    if "secret_env" in t:
+        var = _str(t["secret_env"], f"{where}.secret_env")
+        secret = os.environ.get(var)
+        if not secret:
+            raise _Invalid(f"{where}.secret_env", f"environment variable {var} is not set")
+    if secret is not None and not secret.startswith("whsec_"):
+        raise _Invalid(f"{where}.secret", "a signing secret looks like \"whsec_<base64>\"")
+    if secret is not None:
+        _check_secret(secret, where)
+    fmt = _opt(t, "format", where, _str, "json")
+    if fmt not in WEBHOOK_FORMATS:
+        hint = difflib.get_close_matches(fmt, WEBHOOK_FORMATS, n=1)
+        raise _Invalid(f"{where}.format", f"unknown format {fmt!r}" + (f" (did you mean {hint[0]!r}?)" if hint
+                                                                        else f" (one of {', '.join(WEBHOOK_FORMATS)})"))
+    chat_id = _opt(t, "chat_id", where, lambda v, w: str(v) if isinstance(v, int | str) else _str(v, w), None)
+    if fmt == "telegram" and chat_id is None:
+        raise _Invalid(f"{where}.chat_id", "is required for format = \"telegram\"")
+    return WebhookConfig(
+        name=name,
+        url=_http_url(t["url"], f"{where}.url"),
+        secret=secret,
+        format=fmt,
+        chat_id=chat_id,
+        max_alerts_per_pass=_opt(t, "max_alerts_per_pass", where, _posint, 20),
+        timeout=_opt(t, "timeout", where, parse_duration, 10.0),
+        headers=_opt(t, "headers", where, _headers, MappingProxyType({})),
+        enabled=_opt(t, "enabled", where, _bool, True),
+    )
+
+
+def _check_secret(secret: str, where: str) -> None:
+    import base64  # noqa: PLC0415 - only needed when a secret is configured
+    import binascii  # noqa: PLC0415
+
+    try:
+        base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except (binascii.Error, ValueError):
+        raise _Invalid(f"{where}.secret", "the part after \"whsec_\" must be base64") from None
+
+
+def _read_fetch(t: Mapping[str, Any]) -> FetchSettings:
+    w = "fetch"
+    _check_keys(t, {"concurrency", "per_host", "timeout", "max_bytes", "max_redirects", "user_agent",
+                    "stale_after", "max_backoff"}, w)
+    d = FetchSettings()
+    return FetchSettings(
+        concurrency=_opt(t, "concurrency", w, _posint, d.concurrency),
+        per_host=_opt(t, "per_host", w, _posint, d.per_host),
+        timeout=_opt(t, "timeout", w, parse_duration, d.timeout),
+        max_bytes=_opt(t, "max_bytes", w, _size, d.max_bytes),
+        max_redirects=_opt(t, "max_redirects", w, _posint, d.max_redirects),
+        user_agent=_opt(t, "user_agent", w, _str, d.user_agent),
+        stale_after=_opt(t, "stale_after", w, parse_duration, d.stale_after),
+        max_backoff=_opt(t, "max_backoff", w, parse_duration, d.max_backoff),
+    )
+
+
+def _build(doc: Mapping[str, Any], path: Path) -> Config:
+    base = path.parent
+    _check_keys(doc, {"service", "storage", "seeds", "delivery", "http", "fetch", "feeds", "rules", "webhooks"}, "")
+
+    service = _table(doc, "service")
+    _check_keys(service, {"timezone", "shutdown_timeout", "checkpoint_interval"}, "service")
+    storage = _table(doc, "storage")
+    _check_keys(storage, {"path"}, "storage")
+    seeds = _table(doc, "seeds")
+    _check_keys(seeds, {"path", "interval", "watch"}, "seeds")
+    delivery = _table(doc, "delivery")
+    _check_keys(delivery, {"interval"}, "delivery")
+    http = _table(doc, "http")
+    _check_keys(http, {"listen"}, "http")
+
+    feeds = [_read_feed(t, f"feeds[{i}]") for i, t in enumerate(_array_of_tables(doc, "feeds"))]
+    rules = [_read_rule(t, f"rules[{i}]") for i, t in enumerate(_array_of_tables(doc, "rules"))]
+    hooks = [_read_webhook(t, f"webhooks[{i}]") for i, t in enumerate(_array_of_tables(doc, "webhooks"))]
+    _unique([f.name for f in feeds], "feeds")
+    _unique([r.name for r in rules], "rules")
+    _unique([h.name for h in hooks], "webhooks")
+
+    hook_names = {h.name for h in hooks}
+    source_names = {f.name for f in feeds} | {SEEDS_SOURCE}
+    for i, rule in enumerate(rules):
+        for j, hook in enumerate(rule.webhooks):
+            if hook not in hook_names:
+                raise _Invalid(f"rules[{i}].webhooks[{j}]", _unknown_name("webhook", hook, hook_names))
+        for j, src in enumerate(rule.sources):
+            if src not in source_names:
+                raise _Invalid(f"rules[{i}].sources[{j}]", _unknown_name("source", src, source_names))
+
+    return Config(
+        path=path,
+        db_path=(base / _opt(storage, "path", "storage", _str, "state/news.db")).resolve(),
+        seeds_path=(base / _opt(seeds, "path", "seeds", _str, "seeds")).resolve(),
+        seeds_interval=_opt(seeds, "interval", "seeds", parse_duration, 30.0),
+        seeds_watch=_opt(seeds, "watch", "seeds", _bool, True),
+        timezone=_opt(service, "timezone", "service", _timezone, DEFAULT_TIMEZONE),
+        shutdown_timeout=_opt(service, "shutdown_timeout", "service", parse_duration, 10.0),
+        checkpoint_interval=_opt(service, "checkpoint_interval", "service", parse_duration, 300.0),
+        delivery_interval=_opt(delivery, "interval", "delivery", parse_duration, 10.0),
+        http_listen=_opt(http, "listen", "http", _listen, None),
+        fetch=_read_fetch(_table(doc, "fetch")),
+        feeds=tuple(feeds),
+        rules=tuple(rules),
+        webhooks=tuple(hooks),
+    )
+
+
+def _unknown_name(kind: str, name: str, known: set[str]) -> str:
+    hint = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"unknown {kind} {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+
+
+def resolve_path(explicit: str | os.PathLike[str] | None) -> Path:
+    """--config wins, then $NEWSWATCH_CONFIG, then ./config.toml."""
+    return Path(explicit or os.environ.get(ENV_VAR) or "config.toml")
+
+
+def load(path: str | os.PathLike[str]) -> Config:
+    """Read and validate a config file; every problem is a one-line ``ConfigError``."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read config file: {exc.strerror or exc}") from None
+    return loads(raw.decode("utf-8", errors="replace"), p)
+
+
+def loads(text: str, path: Path) -> Config:
+    """Validate config text as if it were the file at ``path`` (relative paths resolve against it)."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return _build(doc, path.resolve())
+    except _Invalid as exc:
+        raise ConfigError(f"{path}: {exc}") from None

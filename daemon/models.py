@@ -1,0 +1,86 @@
+"""Plain data passed between pipeline stages.
+
+Sources produce ``Document``s; ``text`` normalizes them; ``match`` turns them into ``Match``es;
+``store`` persists them. Config dataclasses (``FeedConfig``, ``Rule``, ``WebhookConfig``) live here
+too so that every stage can take them without importing ``config`` (which does file I/O).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+SEEDS_SOURCE = "seeds"
+
+
+def _empty() -> Mapping[str, str]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One article candidate as a source found it (not yet normalized or deduplicated)."""
+
+    source: str  # "seeds" or the feed's name
+    locator: str  # where it was seen: path relative to the seeds folder, or the feed item's key
+    title: str
+    body: str
+    url: str | None = None
+    category: str | None = None
+    published_at: datetime | None = None  # timezone-aware
+    published_raw: str | None = None  # the date text as found, kept for audit
+    date_inferred: bool = False  # True when published_at is a fallback (file time, fetch time)
+    alert: bool = True  # False: store and match, but queue no alerts (first fetch of a new feed)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One place where a rule's keyword fired in an article."""
+
+    rule: str
+    keyword: str
+    text: str  # the matched text exactly as it stands in the article
+    field: str  # "title" or "body"
+    snippet: str  # context around the match, with the match marked as «…»
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A `[[rules]]` entry: what the office follows."""
+
+    name: str
+    keywords: tuple[str, ...]
+    all: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    webhooks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedConfig:
+    """A `[[feeds]]` entry."""
+
+    name: str
+    url: str
+    interval: float = 900.0  # seconds
+    headers: Mapping[str, str] = field(default_factory=_empty)
+    enabled: bool = True
+    full_text: bool = False
+    alert_on_first_fetch: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    """A `[[webhooks]]` entry. ``secret`` is resolved from ``secret_env`` at load time."""
+
+    name: str
+    url: str
+    secret: str | None = field(default=None, repr=False)
+    format: str = "json"  # json | slack | discord | telegram
+    chat_id: str | None = None  # telegram only
+    max_alerts_per_pass: int = 20
+    timeout: float = 10.0  # total deadline per request, seconds
+    headers: Mapping[str, str] = field(default_factory=_empty)
+    enabled: bool = True

@@ -1,0 +1,171 @@
+"""The database schema as an ordered list of migrations.
+
+The SQLite file is the users' query interface (sqlite3, sqlite-utils, Datasette), so tables and
+column names are part of the product: never rename, only add. Each migration runs once, in its own
+transaction, and is recorded in ``_migrations``.
+
+Times are ISO 8601 text in the configured zone (default ``+07:00``), so text order is time order.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+V1_TABLES = """
+CREATE TABLE articles (
+    id             INTEGER PRIMARY KEY,
+    content_hash   TEXT NOT NULL UNIQUE,      -- 'v1:' + sha256 of the normalized body
+    title          TEXT NOT NULL,
+    body           TEXT NOT NULL,
+    url            TEXT,
+    source         TEXT NOT NULL,             -- the source that saw it first: 'seeds' or a feed name
+    category       TEXT,
+    published_at   TEXT,                      -- ISO 8601 with offset
+    published_raw  TEXT,                      -- the date as written in the source
+    date_inferred  INTEGER NOT NULL DEFAULT 0,-- 1: published_at is a fallback (file or fetch time)
+    ingested_at    TEXT NOT NULL,
+    folded         TEXT NOT NULL              -- title + body without diacritics (đ→d), for search
+);
+CREATE INDEX articles_published_at ON articles(published_at);
+CREATE INDEX articles_ingested_at ON articles(ingested_at);
+
+CREATE TABLE sightings (                      -- every time a source delivered an article
+    id          INTEGER PRIMARY KEY,
+    article_id  INTEGER NOT NULL REFERENCES articles(id),
+    source      TEXT NOT NULL,
+    locator     TEXT NOT NULL,                -- file path under seeds/, or the feed item's key
+    seen_at     TEXT NOT NULL,
+    is_first    INTEGER NOT NULL,             -- 1 for the sighting that created the article
+    UNIQUE (article_id, source, locator)
+);
+CREATE INDEX sightings_source ON sightings(source, locator);
+
+CREATE TABLE seed_files (                     -- ledger: lets a re-scan skip unchanged files unread
+    path        TEXT PRIMARY KEY,             -- relative to the seeds folder
+    size        INTEGER NOT NULL,
+    mtime_ns    INTEGER NOT NULL,
+    sha256      TEXT,                         -- of the raw bytes; NULL when skipped unread
+    status      TEXT NOT NULL,                -- ingested | duplicate | skipped
+    reason      TEXT,                         -- why skipped
+    article_id  INTEGER REFERENCES articles(id),
+    seen_at     TEXT NOT NULL
+);
+
+CREATE TABLE matches (
+    id            INTEGER PRIMARY KEY,
+    article_id    INTEGER NOT NULL REFERENCES articles(id),
+    rule          TEXT NOT NULL,
+    keyword       TEXT NOT NULL,
+    matched_text  TEXT NOT NULL,
+    field         TEXT NOT NULL,              -- title | body
+    snippet       TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE INDEX matches_article ON matches(article_id);
+CREATE INDEX matches_rule ON matches(rule, created_at);
+
+CREATE TABLE alerts (                         -- the outbox: one row per (article, rule, webhook)
+    id               TEXT PRIMARY KEY,        -- stable: also the webhook-id header on every attempt
+    article_id       INTEGER NOT NULL REFERENCES articles(id),
+    rule             TEXT NOT NULL,
+    webhook          TEXT NOT NULL,
+    status           TEXT NOT NULL DEFAULT 'pending',  -- pending | delivered | failed
+    created_at       TEXT NOT NULL,
+    next_attempt_at  TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT,
+    delivered_at     TEXT,
+    UNIQUE (article_id, rule, webhook)
+);
+CREATE INDEX alerts_due ON alerts(status, next_attempt_at);
+
+CREATE TABLE delivery_attempts (
+    id           INTEGER PRIMARY KEY,
+    alert_id     TEXT NOT NULL REFERENCES alerts(id),
+    webhook      TEXT NOT NULL,
+    message_id   TEXT NOT NULL,               -- webhook-id sent (the alert id, or a digest id)
+    attempted_at TEXT NOT NULL,
+    status_code  INTEGER,                     -- NULL when no HTTP answer (refused, timeout)
+    error        TEXT,
+    duration_ms  INTEGER NOT NULL
+);
+CREATE INDEX delivery_attempts_alert ON delivery_attempts(alert_id);
+
+CREATE TABLE webhooks (                       -- runtime state per configured webhook
+    name             TEXT PRIMARY KEY,
+    disabled_at      TEXT,                    -- set when the receiver answered 410 Gone
+    disabled_reason  TEXT
+);
+
+CREATE TABLE feeds (                          -- per-feed health and conditional-GET state
+    name                TEXT PRIMARY KEY,
+    url                 TEXT NOT NULL,        -- current URL (updated on 301/308)
+    configured_url      TEXT NOT NULL,
+    etag                TEXT,
+    last_modified       TEXT,
+    last_status         INTEGER,
+    last_error          TEXT,
+    last_warning        TEXT,
+    consecutive_errors  INTEGER NOT NULL DEFAULT 0,
+    last_fetch_at       TEXT,
+    last_success_at     TEXT,
+    last_new_at         TEXT,                 -- last time an item was new
+    next_fetch_at       TEXT,
+    items_seen          INTEGER NOT NULL DEFAULT 0,
+    first_fetch_done    INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE jobs (                           -- scheduling state: next-due times survive restarts
+    name         TEXT PRIMARY KEY,
+    next_run_at  TEXT,
+    last_run_at  TEXT,
+    last_ok_at   TEXT,
+    last_error   TEXT,
+    runs         INTEGER NOT NULL DEFAULT 0,
+    errors       INTEGER NOT NULL DEFAULT 0,
+    last_duration_ms INTEGER
+);
+"""
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    for statement in _split(V1_TABLES):
+        conn.execute(statement)
+    # FTS5 over title, body and the folded copy, kept in sync by triggers. The layout is the one
+    # sqlite-utils' enable_fts() creates (articles_fts, content="articles"), so `sqlite-utils search`
+    # and Datasette detect it without configuration.
+    conn.execute(
+        """CREATE VIRTUAL TABLE articles_fts USING FTS5 (
+               title, body, folded, content=[articles], tokenize='unicode61 remove_diacritics 2')"""
+    )
+    for name, body in (
+        ("ai", "INSERT INTO articles_fts (rowid, title, body, folded) "
+               "VALUES (new.rowid, new.title, new.body, new.folded);"),
+        ("ad", "INSERT INTO articles_fts (articles_fts, rowid, title, body, folded) "
+               "VALUES('delete', old.rowid, old.title, old.body, old.folded);"),
+        ("au", "INSERT INTO articles_fts (articles_fts, rowid, title, body, folded) "
+               "VALUES('delete', old.rowid, old.title, old.body, old.folded); "
+               "INSERT INTO articles_fts (rowid, title, body, folded) "
+               "VALUES (new.rowid, new.title, new.body, new.folded);"),
+    ):
+        event = {"ai": "INSERT", "ad": "DELETE", "au": "UPDATE"}[name]
+        conn.execute(f"CREATE TRIGGER articles_{name} AFTER {event} ON articles BEGIN {body} END")
+
+
+def _split(script: str) -> list[str]:
+    """Split a script of plain CREATE statements (no triggers) on semicolons."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _v1),)

@@ -1,0 +1,8 @@
+"""Vietnamese text handling: normalization, folding, decoding, dates and document references.
+
+Pure functions only: nothing here touches files, the network or the database.
+"""
+
+from daemon.text.normalize import content_hash, fold, fold_with_map, normalize, normalize_body, squash
+
+__all__ = ["content_hash", "fold", "fold_with_map", "normalize", "normalize_body", "squash"]
