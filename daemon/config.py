@@ -84,6 +84,7 @@ class Config:
 class _Invalid(Exception):
     def __init__(self, where: str, message: str) -> None:
         super().__init__(f"{where}: {message}")
+        self.where = where
 
 
 def parse_duration(value: object, where: str = "value") -> float:
@@ -393,4 +394,15 @@ def loads(text: str, path: Path) -> Config:
     try:
         return _build(doc, path.resolve())
     except _Invalid as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        line = _line_of(text, exc.where)
+        raise ConfigError(f"{path}{f' line {line}' if line else ''}: {exc}") from None
+
+
+def _line_of(text: str, where: str) -> int | None:
+    """Best-effort line number of the key a message is about (tomllib keeps no positions)."""
+    key = re.sub(r"\[\d+\]", "", where.split(" ")[0]).rsplit(".", 1)[-1]
+    if not key:
+        return None
+    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    hits = [i for i, line in enumerate(text.splitlines(), 1) if pattern.match(line)]
+    return hits[0] if len(hits) == 1 else None
