@@ -1,0 +1,237 @@
+"""Articles, sightings, matches, the alert outbox rows and the seed-file ledger.
+
+Everything one article brings is written in ONE transaction: the article, its sighting, its matches,
+its alert rows and the ledger entry of the file it came from. A crash therefore leaves either all of it
+or none of it, and the next pass redoes the missing work; alert ids are derived from content, so a
+redone pass can never create an alert twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from daemon.models import Document, Match
+from daemon.store.db import Database
+from daemon.text import fold, fold_with_map
+
+
+def alert_id(content_hash: str, rule: str, webhook: str) -> str:
+    """Stable id of the alert for (article, rule, webhook); also the ``webhook-id`` receivers dedupe on."""
+    digest = hashlib.sha256(f"{content_hash}\x1f{rule}\x1f{webhook}".encode()).hexdigest()
+    return f"al_{digest[:32]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A normalized document ready to store (title/body already canonical)."""
+
+    doc: Document
+    content_hash: str
+    folded: str
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """What the seed scanner learned about one file; written with the article it produced."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str | None
+    status: str  # ingested | duplicate | skipped
+    reason: str | None = None
+    content_hash: str | None = None  # links the entry to its article
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """One article to ingest, with what matching decided about it."""
+
+    prepared: Prepared
+    matches: Sequence[Match] = ()
+    alerts: Sequence[tuple[str, str]] = ()  # (rule, webhook) pairs to queue
+
+
+@dataclass(slots=True)
+class IngestReport:
+    new: list[tuple[int, Prepared]] = field(default_factory=list)
+    duplicates: list[tuple[int, Prepared]] = field(default_factory=list)
+    matches: int = 0
+    alerts: int = 0
+    skipped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    id: int
+    title: str
+    url: str | None
+    source: str
+    published_at: str | None
+    snippet: str
+    rank: float
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+class ArticleTables(Database):
+    # -- dedupe look-ups (before matching, so duplicates cost no matching) -----------------------
+    def known_hashes(self, hashes: Iterable[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        batch = list(dict.fromkeys(hashes))
+        with self.read() as conn:
+            for i in range(0, len(batch), 500):
+                part = batch[i : i + 500]
+                marks = ",".join("?" * len(part))
+                for row in conn.execute(f"SELECT content_hash, id FROM articles WHERE content_hash IN ({marks})", part):
+                    found[row[0]] = row[1]
+        return found
+
+    def seen_locators(self, source: str, locators: Iterable[str]) -> set[str]:
+        """Item keys this source has already delivered (identity within a feed)."""
+        seen: set[str] = set()
+        batch = list(dict.fromkeys(locators))
+        with self.read() as conn:
+            for i in range(0, len(batch), 500):
+                part = batch[i : i + 500]
+                marks = ",".join("?" * len(part))
+                sql = f"SELECT locator FROM sightings WHERE source = ? AND locator IN ({marks})"
+                seen.update(row[0] for row in conn.execute(sql, [source, *part]))
+        return seen
+
+    def ledger(self) -> dict[str, tuple[int, int]]:
+        """path -> (size, mtime_ns) of every seed file already handled."""
+        with self.read() as conn:
+            return {r[0]: (r[1], r[2]) for r in conn.execute("SELECT path, size, mtime_ns FROM seed_files")}
+
+    # -- the write ------------------------------------------------------------------------------
+    def ingest(self, items: Sequence[NewItem], ledger: Sequence[LedgerEntry] = (),
+               now: datetime | None = None) -> IngestReport:
+        """Store a batch atomically: new articles with matches and alerts, sightings of duplicates."""
+        stamp = self.iso(now or self.now())
+        report = IngestReport()
+        with self.tx() as conn:
+            ids: dict[str, int] = {}
+            for item in items:
+                self._ingest_one(conn, item, stamp, report, ids)
+            for entry in ledger:
+                article = ids.get(entry.content_hash) if entry.content_hash else None
+                if entry.content_hash and article is None:
+                    row = conn.execute("SELECT id FROM articles WHERE content_hash = ?", (entry.content_hash,)).fetchone()
+                    article = row[0] if row else None
+                conn.execute(
+                    "INSERT OR REPLACE INTO seed_files (path, size, mtime_ns, sha256, status, reason, article_id,"
+                    " seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (entry.path, entry.size, entry.mtime_ns, entry.sha256, entry.status, entry.reason, article,
+                     stamp),
+                )
+                report.skipped += entry.status == "skipped"
+        return report
+
+    def _ingest_one(self, conn: sqlite3.Connection, item: NewItem, stamp: str, report: IngestReport,
+                    ids: dict[str, int]) -> None:
+        p, doc = item.prepared, item.prepared.doc
+        cur = conn.execute(
+            "INSERT INTO articles (content_hash, title, body, url, source, category, published_at, published_raw,"
+            " date_inferred, ingested_at, folded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (content_hash) DO NOTHING",
+            (p.content_hash, doc.title, doc.body, doc.url, doc.source, doc.category,
+             self.iso(doc.published_at) if doc.published_at else None, doc.published_raw,
+             int(doc.date_inferred), stamp, p.folded),
+        )
+        if cur.rowcount == 1:
+            article_id = int(cur.lastrowid or 0)
+            is_first = 1
+            report.new.append((article_id, p))
+            for m in item.matches:
+                conn.execute(
+                    "INSERT INTO matches (article_id, rule, keyword, matched_text, field, snippet, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (article_id, m.rule, m.keyword, m.text, m.field, m.snippet, stamp),
+                )
+            report.matches += len(item.matches)
+            if doc.alert:
+                for rule, webhook in item.alerts:
+                    cur = conn.execute(
+                        "INSERT OR IGNORE INTO alerts (id, article_id, rule, webhook, status, created_at,"
+                        " next_attempt_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                        (alert_id(p.content_hash, rule, webhook), article_id, rule, webhook, stamp, stamp),
+                    )
+                    report.alerts += cur.rowcount
+        else:
+            article_id = ids.get(p.content_hash) or int(
+                conn.execute("SELECT id FROM articles WHERE content_hash = ?", (p.content_hash,)).fetchone()[0]
+            )
+            is_first = 0
+            report.duplicates.append((article_id, p))
+        ids[p.content_hash] = article_id
+        conn.execute(
+            "INSERT OR IGNORE INTO sightings (article_id, source, locator, seen_at, is_first) VALUES (?, ?, ?, ?, ?)",
+            (article_id, doc.source, doc.locator, stamp, is_first),
+        )
+
+    # -- reading -------------------------------------------------------------------------------
+    def article_count(self) -> int:
+        with self.read() as conn:
+            return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    def articles_since(self, since: str | None) -> list[sqlite3.Row]:
+        """Archive rows (id, title, body, source, ...) for `newswatch match`; newest first."""
+        sql = "SELECT id, title, body, source, url, published_at, ingested_at FROM articles"
+        with self.read() as conn:
+            if since:
+                return list(conn.execute(sql + " WHERE coalesce(published_at, ingested_at) >= ?"
+                                         " ORDER BY coalesce(published_at, ingested_at) DESC", (since,)))
+            return list(conn.execute(sql + " ORDER BY coalesce(published_at, ingested_at) DESC"))
+
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        """Diacritic-insensitive full-text search; any user input is safe (it is tokenized, then quoted)."""
+        tokens = _TOKEN.findall(fold(query))
+        if not tokens:
+            return []
+        # Each token becomes a quoted FTS5 string on the folded column: no operator in the input survives.
+        fts_query = " AND ".join(f'folded : "{t}"' for t in tokens)
+        sql = (
+            "SELECT a.id, a.title, a.body, a.url, a.source, a.published_at, articles_fts.rank AS rank"
+            " FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid"
+            " WHERE articles_fts MATCH ? ORDER BY articles_fts.rank LIMIT ?"
+        )
+        with self.read() as conn:
+            rows = list(conn.execute(sql, (fts_query, limit)))
+        return [
+            SearchHit(r["id"], r["title"], r["url"], r["source"], r["published_at"],
+                      highlight(r["title"] + "\n" + r["body"], tokens), float(r["rank"]))
+            for r in rows
+        ]
+
+
+def highlight(text: str, tokens: Sequence[str], width: int = 90) -> str:
+    """A one-line snippet of ``text`` around the first folded token hit, every hit marked «like this»."""
+    folded, index = fold_with_map(text)
+    spans: list[tuple[int, int]] = []
+    for tok in set(tokens):
+        for m in re.finditer(rf"(?<!\w){re.escape(tok)}(?!\w)", folded):
+            spans.append((index[m.start()], index[m.end() - 1] + 1))
+    if not spans:
+        return " ".join(text[: 2 * width].split())
+    spans.sort()
+    start = max(0, spans[0][0] - width)
+    end = min(len(text), spans[0][1] + width)
+    while 0 < start < spans[0][0] and not text[start - 1].isspace():
+        start += 1
+    while spans[0][1] < end < len(text) and not text[end].isspace():
+        end -= 1
+    out, pos = [], start
+    for s, e in spans:
+        if s < pos or e > end:
+            continue
+        out += [text[pos:s], "«", text[s:e], "»"]
+        pos = e
+    out.append(text[pos:end])
+    return ("…" if start > 0 else "") + " ".join("".join(out).split()) + ("…" if end < len(text) else "")

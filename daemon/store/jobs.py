@@ -1,0 +1,78 @@
+"""Scheduling state and the numbers `newswatch status` and `/metrics` report.
+
+Next-due times and last results live in the ``jobs`` table so that a restart neither re-runs everything
+at once nor forgets what failed, and so that ``run --once`` is just one tick of the same jobs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from daemon.store.db import Database
+
+
+class JobTables(Database):
+    def job_started(self, name: str, now: datetime) -> None:
+        with self.tx() as conn:
+            conn.execute(
+                "INSERT INTO jobs (name, last_run_at, runs) VALUES (?, ?, 1) ON CONFLICT (name) DO UPDATE SET"
+                " last_run_at = excluded.last_run_at, runs = runs + 1",
+                (name, self.iso(now)),
+            )
+
+    def job_finished(self, name: str, now: datetime, duration: float, error: str | None,
+                     next_run_at: datetime | None = None) -> None:
+        with self.tx() as conn:
+            conn.execute(
+                "UPDATE jobs SET last_duration_ms = ?, next_run_at = coalesce(?, next_run_at),"
+                " last_ok_at = CASE WHEN ? IS NULL THEN ? ELSE last_ok_at END,"
+                " last_error = ?, errors = errors + (? IS NOT NULL) WHERE name = ?",
+                (int(duration * 1000), self.iso(next_run_at) if next_run_at else None, error, self.iso(now),
+                 error, error, name),
+            )
+
+    def job_next_run(self, name: str) -> str | None:
+        with self.read() as conn:
+            row = conn.execute("SELECT next_run_at FROM jobs WHERE name = ?", (name,)).fetchone()
+            return row[0] if row else None
+
+    def feed_next_fetch_at(self, name: str) -> datetime | None:
+        """When the feed is next due (NULL: now); the scheduler starts a feed's job no earlier."""
+        with self.read() as conn:
+            row = conn.execute("SELECT next_fetch_at FROM feeds WHERE name = ?", (name,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def feed_consecutive_errors(self, name: str) -> int:
+        with self.read() as conn:
+            row = conn.execute("SELECT consecutive_errors FROM feeds WHERE name = ?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def jobs(self) -> list[dict[str, Any]]:
+        with self.read() as conn:
+            return [dict(r) for r in conn.execute("SELECT * FROM jobs ORDER BY name")]
+
+    def counts(self) -> dict[str, Any]:
+        """Cheap counts for status and metrics (indexed or small tables only)."""
+        with self.read() as conn:
+            one = lambda sql: int(conn.execute(sql).fetchone()[0])  # noqa: E731
+            alerts = {"pending": 0, "delivered": 0, "failed": 0}
+            alerts.update({r[0]: r[1] for r in conn.execute("SELECT status, count(*) FROM alerts GROUP BY status")})
+            seeds = {r[0]: r[1] for r in conn.execute("SELECT status, count(*) FROM seed_files GROUP BY status")}
+            return {
+                "articles": one("SELECT count(*) FROM articles"),
+                "sightings": one("SELECT count(*) FROM sightings"),
+                "matches": one("SELECT count(*) FROM matches"),
+                "alerts": alerts,
+                "seed_files": seeds,
+                "feeds": one("SELECT count(*) FROM feeds"),
+            }
+
+    def database_size(self) -> int:
+        """Bytes on disk: the database file plus its WAL."""
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            p = self.path.with_name(self.path.name + suffix)
+            if p.exists():
+                total += p.stat().st_size
+        return total
