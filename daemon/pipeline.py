@@ -1,0 +1,237 @@
+"""One pass of the service: due sources → parse → normalize → dedupe → match → store → outbox → deliver.
+
+Each public method is one scheduler job (and ``run --once`` calls them all once). Failures of one source
+are logged as one line naming it and recorded; they never stop the pass. Matching runs only for
+articles the store has not seen, so a re-scan of known material costs hashing and nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
+
+from daemon.config import Config
+from daemon.deliver import DeliveryReport, deliver_due
+from daemon.errors import SeedFileError
+from daemon.match import Matcher
+from daemon.models import Document, FeedConfig, Match
+from daemon.sources.feeds import FeedFetcher, FetchResult, next_fetch_delay
+from daemon.sources.folder import read_seed, scan
+from daemon.store import Store
+from daemon.store.articles import IngestReport, LedgerEntry, NewItem, Prepared
+from daemon.text import content_hash, fold, normalize, normalize_body
+
+if TYPE_CHECKING:
+    from daemon.service.http import Metrics
+
+log = logging.getLogger("newswatch.pipeline")
+
+SEED_BATCH = 500
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class SourceReport:
+    """What one source produced in one pass (printed by `newswatch fetch`, counted in metrics)."""
+
+    source: str
+    new: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    matches: int = 0
+    alerts: int = 0
+    errors: list[str] = field(default_factory=list)
+    warning: str | None = None
+    not_modified: bool = False
+    titles: list[str] = field(default_factory=list)
+
+    def add(self, r: IngestReport) -> None:
+        self.new += len(r.new)
+        self.duplicates += len(r.duplicates)
+        self.matches += r.matches
+        self.alerts += r.alerts
+        self.titles += [p.doc.title for _, p in r.new]
+
+
+def prepare(doc: Document) -> Prepared:
+    """Normalize a document and compute its identity (the content hash of the body)."""
+    title = normalize(doc.title)
+    body = normalize_body(doc.body) or title  # a title-only feed item is still an article
+    doc = replace(doc, title=title or body[:200], body=body)
+    return Prepared(doc, content_hash(body), fold(f"{doc.title}\n{body}"))
+
+
+class Pipeline:
+    def __init__(self, config: Config, store: Store, *, metrics: Metrics | None = None,
+                 stop: threading.Event | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.metrics = metrics
+        self._stop = stop or threading.Event()
+        self._deliver_lock = threading.Lock()
+        self.matcher = Matcher(config.rules)
+        self._rules = {r.name: r for r in config.rules}
+        self._fetcher: FeedFetcher | None = None
+        store.sync_feeds(config.feeds)
+
+    @property
+    def fetcher(self) -> FeedFetcher:
+        if self._fetcher is None:
+            self._fetcher = FeedFetcher(self.config.fetch, self.config.tz)
+        return self._fetcher
+
+    def close(self) -> None:
+        if self._fetcher is not None:
+            self._fetcher.close()
+
+    def abort_in_flight_after(self, seconds: float) -> None:
+        """At shutdown: close the HTTP client after the deadline so hanging requests end (and roll back)."""
+        timer = threading.Timer(seconds, self.close)
+        timer.daemon = True
+        timer.start()
+
+    # -- ingestion shared by every source ------------------------------------------------------
+    def _alert_targets(self, matches: Sequence[Match]) -> list[tuple[str, str]]:
+        enabled = [h.name for h in self.config.webhooks if h.enabled]
+        pairs: list[tuple[str, str]] = []
+        for rule_name in dict.fromkeys(m.rule for m in matches):
+            rule = self._rules.get(rule_name)
+            targets = rule.webhooks if rule and rule.webhooks else enabled
+            pairs += [(rule_name, hook) for hook in targets if hook in enabled]
+        return pairs
+
+    def ingest(self, docs: Sequence[Document], ledger: Sequence[LedgerEntry] = ()) -> IngestReport:
+        """Dedupe, match and store a batch; the ledger entries are written in the same transaction."""
+        prepared = [prepare(d) for d in docs]
+        known = self.store.known_hashes(p.content_hash for p in prepared)
+        items: list[NewItem] = []
+        fresh: set[str] = set()
+        for p in prepared:
+            if p.content_hash in known or p.content_hash in fresh:
+                items.append(NewItem(p))
+                continue
+            fresh.add(p.content_hash)
+            matches = self.matcher.match(p.doc.title, p.doc.body, p.doc.source)
+            items.append(NewItem(p, matches, self._alert_targets(matches)))
+        hashes = {p.doc.locator: p.content_hash for p in prepared}
+        ledger = [replace(e, content_hash=hashes.get(e.path), status="duplicate"
+                          if hashes.get(e.path) in known else e.status) for e in ledger]
+        return _retry_busy(lambda: self.store.ingest(items, ledger))
+
+    # -- jobs ------------------------------------------------------------------------------------
+    def scan_seeds(self) -> SourceReport:
+        """Ingest new or changed files from the seed folder."""
+        report = SourceReport("seeds")
+        result = scan(self.config.seeds_path, self.store.ledger(), time.time())
+        if result.missing:
+            report.errors.append(f"seed folder {self.config.seeds_path} does not exist")
+            log.warning("seeds: folder %s does not exist; nothing to scan", self.config.seeds_path)
+            return report
+        for i in range(0, len(result.changed), SEED_BATCH):
+            if self._stop.is_set():
+                break  # stopping: the rest waits for the next start (the ledger says what is done)
+            docs: list[Document] = []
+            ledger: list[LedgerEntry] = []
+            for seed in result.changed[i : i + SEED_BATCH]:
+                try:
+                    doc, sha = read_seed(seed, self.config.tz)
+                except SeedFileError as exc:
+                    log.warning("seeds: skipped %s: %s", seed.relpath, exc.reason)
+                    report.errors.append(str(exc))
+                    ledger.append(LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, None, "skipped", exc.reason))
+                    continue
+                docs.append(doc)
+                ledger.append(LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, sha, "ingested"))
+            outcome = self.ingest(docs, ledger)
+            report.add(outcome)
+            report.skipped += outcome.skipped
+        if report.new or report.skipped:
+            log.info("seeds: %d new, %d duplicate, %d skipped, %d alerts queued",
+                     report.new, report.duplicates, report.skipped, report.alerts)
+        return report
+
+    def poll_feeds(self, names: Sequence[str] | None = None, *, force: bool = False,
+                   now: datetime | None = None) -> list[SourceReport]:
+        """Fetch every due feed (or the named ones) and ingest their new items."""
+        now = now or self.store.now()
+        feeds = [f for f in self.config.feeds if f.enabled or (names and f.name in names)]
+        if names is not None:
+            feeds = [f for f in feeds if f.name in names]
+        if not force:
+            due = self.store.due_feed_names(now)
+            feeds = [f for f in feeds if f.name in due]
+        if not feeds:
+            return []
+        results = self.fetcher.fetch_all([(f, self.store.feed_state(f.name)) for f in feeds])
+        return [self._record_feed(f, r, now) for f, r in zip(feeds, results, strict=True)]
+
+    def _record_feed(self, feed: FeedConfig, result: FetchResult, now: datetime) -> SourceReport:
+        report = SourceReport(feed.name, not_modified=result.not_modified, warning=result.warning)
+        first = self.store.is_first_fetch(feed.name)
+        docs = result.documents
+        if docs:
+            seen = self.store.seen_locators(feed.name, [d.locator for d in docs])
+            docs = [d for d in docs if d.locator not in seen]
+        if first and not feed.alert_on_first_fetch:
+            docs = [replace(d, alert=False) for d in docs]
+        if docs:
+            report.add(self.ingest(docs))
+        errors_before = self.store.feed_consecutive_errors(feed.name)
+        errors_now = errors_before + 1 if result.error else 0
+        delay = next_fetch_delay(feed.interval, result, errors_now, self.config.fetch.max_backoff)
+        self.store.record_fetch(feed, result, new_items=report.new, now=now,
+                                next_fetch_at=now + timedelta(seconds=delay))
+        if result.error:
+            report.errors.append(result.error)
+            log.warning("feed %s: %s (attempt %d, next try in %s)", feed.name, result.error, errors_now,
+                        _human(delay))
+        else:
+            if first:
+                self.store.mark_first_fetch_done(feed.name)
+            if result.moved_to:
+                log.warning("feed %s: moved permanently to %s; using the new URL", feed.name, result.moved_to)
+            if result.warning:
+                log.info("feed %s: kept items despite a parse warning: %s", feed.name, result.warning)
+            if report.new:
+                log.info("feed %s: %d new, %d duplicate, %d alerts queued%s", feed.name, report.new,
+                         report.duplicates, report.alerts, " (first fetch: no alerts)" if first and
+                         not feed.alert_on_first_fetch else "")
+        return report
+
+    def deliver(self, now: datetime | None = None) -> DeliveryReport:
+        """POST due alerts to their webhooks; one delivery run at a time, so no alert is sent twice at once."""
+        with self._deliver_lock:
+            return deliver_due(self.store, self.config.webhooks, now=now)
+
+    def run_once(self) -> list[SourceReport]:
+        """Exactly one tick of every job, in pipeline order."""
+        reports = [self.scan_seeds(), *self.poll_feeds()]
+        self.deliver()
+        return reports
+
+
+def _human(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"
+
+
+def _retry_busy(fn: Callable[[], T], attempts: int = 6, delay: float = 0.5) -> T:
+    """Retry a whole batch while a long reader keeps the database busy; give up loudly after that."""
+    for i in range(attempts):
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or i == attempts - 1:
+                raise
+            log.warning("database busy (%s); retrying the batch in %.1fs", exc, delay * (i + 1))
+            time.sleep(delay * (i + 1))
+    raise AssertionError("unreachable")
