@@ -1,0 +1,156 @@
+"""Turn the bytes of a seed file or a feed body into text, whatever the office's editor saved.
+
+Vietnamese text reaches us as UTF-8 (with or without a BOM), as UTF-16 from Windows tools ("Unicode" in
+Notepad; sometimes without a BOM), and as Windows-1258, the legacy Vietnamese code page, which writes most
+tones as separate combining marks. The order of guesses matters:
+
+1. A byte-order mark is an explicit statement: use that codec.
+2. NUL bytes in text only come from UTF-16: if they sit on one parity (every high byte of mostly Latin
+   text), decode as UTF-16 of that endianness. NUL bytes anywhere else mean a binary file.
+3. Strict UTF-8. Legacy 8-bit Vietnamese practically never forms valid UTF-8 sequences, so success is
+   reliable. A file that is UTF-8 except for a cut-off last character (a truncated download) or a rare
+   stray byte is still UTF-8; re-reading it as cp1258 would garble every other letter.
+4. cp1258, then cp1252 (the two differ in a few letters; cp1252 also covers bytes cp1258 leaves
+   undefined). ISO-8859-1 is deliberately not a candidate: it accepts every byte string, so it would turn
+   binary junk into "text" instead of an error.
+
+The returned text is not normalized: cp1258 yields combining tone marks, and the caller runs
+``normalize_body`` (NFC) anyway. Known binary formats are named in the error so the operator knows which
+file slipped into the seed folder.
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+
+# (magic prefix, human name) for files people drop into a seed folder by mistake.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"%PDF-", "PDF document"),
+    (b"PK\x03\x04", "zip archive (or .docx/.xlsx)"),
+    (b"PK\x05\x06", "zip archive"),
+    (b"\x1f\x8b", "gzip archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "MS Office document (.doc/.xls)"),
+    (b"Rar!\x1a\x07", "RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "7z archive"),
+    (b"\x7fELF", "executable"),
+    (b"MZ", "Windows executable"),
+    (b"SQLite format 3\x00", "SQLite database"),
+)
+# Control characters that legitimately occur in text files.
+_TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1a")  # \x1a: the DOS end-of-file mark some old tools append
+_SAMPLE = 64 * 1024  # bytes/characters examined by the statistical checks
+_MAX_CONTROL_SHARE = 0.05
+_MIN_UTF16_NUL_SHARE = 0.2  # share of NUL high bytes: ASCII/Latin-1 letters, spaces, digits, punctuation
+_MAX_UTF16_OTHER_NUL_SHARE = 0.05
+_MAX_UTF8_ERROR_SHARE = 0.01  # invalid sequences per non-ASCII character still read as UTF-8
+
+
+class DecodeError(ValueError):
+    """The bytes are not text we can read; the message is a short reason for one log line."""
+
+
+def decode_bytes(raw: bytes) -> tuple[str, str]:
+    """Decode ``raw`` to text; return ``(text, encoding name used)`` or raise ``DecodeError``."""
+    if not raw:
+        raise DecodeError("empty file")
+    bom = _decode_with_bom(raw)
+    if bom is not None:
+        return bom
+    for magic, name in _MAGIC:
+        if raw.startswith(magic) and (len(magic) > 2 or _has_binary_controls(raw)):
+            raise DecodeError(f"binary content ({name})")
+    if b"\x00" in raw:
+        return _checked(*_decode_utf16_without_bom(raw))
+    try:
+        return _checked(raw.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError as exc:
+        mostly = _mostly_utf8(raw, exc)
+        if mostly is not None:
+            return _checked(*mostly)
+    for codec in ("cp1258", "cp1252"):
+        try:
+            return _checked(raw.decode(codec), codec)
+        except UnicodeDecodeError:
+            continue
+    raise DecodeError("undecodable text (not UTF-8, UTF-16 or Windows-1258)")
+
+
+def _decode_with_bom(raw: bytes) -> tuple[str, str] | None:
+    # UTF-32 LE's BOM starts with UTF-16 LE's, so the longer marks are tried first.
+    boms = (
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    )
+    for bom, codec in boms:
+        if not raw.startswith(bom):
+            continue
+        body = raw[len(bom) :]
+        if codec.startswith("utf-32"):
+            try:
+                return _checked(body.decode(codec), codec)
+            except UnicodeDecodeError:
+                continue  # FF FE 00 00 can also be a UTF-16 LE BOM followed by U+0000
+        if codec.startswith("utf-16") and len(body) % 2:
+            body = body[:-1]  # a truncated last code unit
+        try:
+            text = body.decode(codec)
+        except UnicodeDecodeError:
+            raise DecodeError(f"invalid {codec.upper()} despite its byte-order mark") from None
+        return _checked(text, codec)
+    return None
+
+
+def _decode_utf16_without_bom(raw: bytes) -> tuple[str, str]:
+    sample = raw[: _SAMPLE - _SAMPLE % 2]
+    pairs = max(len(sample) // 2, 1)
+    even_nuls = sample[0::2].count(0) / pairs
+    odd_nuls = sample[1::2].count(0) / pairs
+    if odd_nuls >= _MIN_UTF16_NUL_SHARE and even_nuls <= _MAX_UTF16_OTHER_NUL_SHARE:
+        codec = "utf-16-le"  # "H\0o\0": the high byte comes second
+    elif even_nuls >= _MIN_UTF16_NUL_SHARE and odd_nuls <= _MAX_UTF16_OTHER_NUL_SHARE:
+        codec = "utf-16-be"
+    else:
+        raise DecodeError("binary content (NUL bytes)")
+    body = raw[: len(raw) - len(raw) % 2]
+    try:
+        return body.decode(codec), codec
+    except UnicodeDecodeError:
+        raise DecodeError("binary content (NUL bytes, not valid UTF-16)") from None
+
+
+def _mostly_utf8(raw: bytes, first_error: UnicodeDecodeError) -> tuple[str, str] | None:
+    """UTF-8 with a cut-off tail or a rare stray byte, or None when it is really another encoding."""
+    if first_error.start >= len(raw) - 3 and first_error.reason == "unexpected end of data":
+        try:
+            return raw[: first_error.start].decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            pass
+    text = raw.decode("utf-8", errors="replace")
+    errors = text.count("\ufffd")
+    non_ascii = sum(1 for ch in text if ord(ch) > 0x7F) - errors
+    if non_ascii >= 20 and errors <= non_ascii * _MAX_UTF8_ERROR_SHARE:
+        return text, "utf-8 (with invalid bytes replaced)"
+    return None
+
+
+def _has_binary_controls(raw: bytes) -> bool:
+    sample = raw[:_SAMPLE]
+    controls = sum(1 for b in sample if (b < 0x20 and chr(b) not in _TEXT_CONTROLS) or b == 0x7F)
+    return controls > 0
+
+
+def _checked(text: str, codec: str) -> tuple[str, str]:
+    """Reject a decoding that produced mostly control characters: that is binary data, not text."""
+    sample = text[:_SAMPLE]
+    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS)
+    if controls >= 2 and controls > len(sample) * _MAX_CONTROL_SHARE:
+        raise DecodeError("binary content (control characters)")
+    return text, codec
