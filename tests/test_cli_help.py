@@ -1,0 +1,50 @@
+"""Every command documents itself (a command without help text fails here)."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from daemon.cli import build_parser, main
+
+
+def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for name, sub in action.choices.items():
+                assert helps.get(name), f"command {' '.join((*prefix, name))!r} has no help text"
+                found.append(((*prefix, name), sub))
+                found += _commands(sub, (*prefix, name))
+    return found
+
+
+def test_every_command_and_option_has_help() -> None:
+    commands = _commands(build_parser())
+    names = {" ".join(c) for c, _ in commands}
+    assert {"run", "search", "status", "feeds", "fetch", "alerts", "match", "webhook", "webhook test", "listen"} <= names
+    for name, sub in commands:
+        assert sub.description, f"{' '.join(name)} has no description"
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                continue
+            assert action.help, f"option {action.dest!r} of {' '.join(name)!r} has no help text"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["search", "--help"], ["webhook", "test", "--help"]])
+def test_help_exits_zero(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 0
+    assert "usage: newswatch" in capsys.readouterr().out
+
+
+def test_bad_config_exits_3_without_traceback(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "c.toml"
+    bad.write_text("[seeds]\nintervl = 1\n")
+    assert main(["--config", str(bad), "status"]) == 3
+    err = capsys.readouterr().err
+    assert "did you mean 'interval'" in err
+    assert "Traceback" not in err
