@@ -1,0 +1,68 @@
+"""Length-preserving views of a normalized text: lower-cased, and folded (no diacritics, đ→d).
+
+Matching finds keywords in these views and reports spans of the original text, so every view must keep
+every character at its index. ``str.lower`` does not promise that ("İ" lowers to two characters) and
+``fold_with_map`` drops stray combining marks, so both are applied one character at a time through
+cached translation tables: a character that would change length is kept as it is.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from daemon.text.normalize import fold_with_map
+
+
+class _LowerTable(dict[int, str]):
+    """``str.translate`` table that learns each character once: lower case, or itself if that changes length."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        low = ch.lower()
+        out = low if len(low) == 1 else ch
+        self[code] = out
+        return out
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table with the project's ``fold`` per character (combining marks kept as they are)."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        out = fold_with_map(ch)[0] or ch
+        self[code] = out
+        return out
+
+
+_LOWER = _LowerTable()
+_FOLD = _FoldTable()
+
+
+def lower_view(text: str) -> str:
+    """Case-free, diacritics kept: where keywords written with diacritics are looked for."""
+    return text.translate(_LOWER)
+
+
+def fold_view(text: str) -> str:
+    """Case- and diacritic-free: where plain ASCII keywords are looked for ("dang bo" finds "Đảng bộ")."""
+    return text.translate(_FOLD)
+
+
+def is_word_char(ch: str) -> bool:
+    """Letters and digits make words ("57" is not in "570" or "57a"); a combining mark belongs to its letter."""
+    return ch.isalnum() or ch == "_" or unicodedata.combining(ch) != 0
+
+
+def whole_word(text: str, start: int, end: int) -> bool:
+    """Is ``text[start:end]`` not glued to a letter or digit on either side?
+
+    An edge of the match that is itself punctuation ("#", "-") needs no boundary there.
+    """
+    if start > 0 and is_word_char(text[start]) and is_word_char(text[start - 1]):
+        return False
+    return not (end < len(text) and is_word_char(text[end - 1]) and is_word_char(text[end]))
+
+
+def has_diacritics(keyword: str) -> bool:
+    """A keyword with any non-ASCII letter asks for its diacritics exactly ("Đảng" is not "đang")."""
+    return any(not ch.isascii() and (ch.isalpha() or unicodedata.combining(ch)) for ch in keyword)

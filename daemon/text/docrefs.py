@@ -1,0 +1,219 @@
+"""Find references to party and state documents ("Nghị quyết số 57-NQ/TW", "NQ 57", "1519/QĐ-TTg").
+
+Offices follow documents, and articles cite the same document in many shapes: the full title with a
+code, the bare type word and number, an abbreviation, the code alone, or a list ("các Nghị quyết số 57,
+66 và 68"). A keyword that names a document should fire on all of them, and only on them: "Nghị quyết
+57" is not "Nghị quyết 570" nor "Chỉ thị 57", and "57-NQ/TW" is not "57-NQ/TU".
+
+Two code styles exist:
+
+* party: ``NUMBER-TYPE/ISSUER`` (57-NQ/TW, 34-CT/TU, 13140-QĐ/TU, 08-QĐi/TW);
+* state: ``NUMBER/[YEAR/]TYPE-ISSUER`` (1519/QĐ-TTg, 13/2023/NĐ-CP); after a type word the type code may
+  be missing (Luật số 15/2012/QH13, Công văn 1234/VPCP-KSTT).
+
+A reference is reduced to a ``DocRef`` whose fields compare by value; fields a source does not give are
+``None`` and agree with anything (see ``agrees``). Pure functions only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from daemon.text.normalize import fold, normalize
+
+# The one table of document types: canonical code, then every way an article names the type.
+# The code is what appears inside document codes (57-NQ/TW); names are matched case-insensitively, with
+# or without diacritics. Longer names are tried first, so "Nghị quyết liên tịch" is not "Nghị quyết".
+DOC_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("NQ", ("Nghị quyết",)),
+    ("NQLT", ("Nghị quyết liên tịch",)),
+    ("CT", ("Chỉ thị",)),
+    ("QĐ", ("Quyết định",)),
+    ("QĐi", ("Quy định",)),
+    ("KL", ("Kết luận",)),
+    ("TB", ("Thông báo",)),
+    ("HD", ("Hướng dẫn",)),
+    ("QC", ("Quy chế",)),
+    ("CTr", ("Chương trình",)),
+    ("KH", ("Kế hoạch",)),
+    ("BC", ("Báo cáo",)),
+    ("CV", ("Công văn",)),
+    ("CĐ", ("Công điện",)),
+    ("NĐ", ("Nghị định",)),
+    ("TT", ("Thông tư",)),
+    ("TTLT", ("Thông tư liên tịch",)),
+    ("Luật", ("Luật",)),  # laws have no type code: Luật số 15/2012/QH13
+    ("PL", ("Pháp lệnh",)),
+    ("TTr", ("Tờ trình",)),
+    ("ĐA", ("Đề án",)),
+    ("BB", ("Biên bản",)),
+)
+
+@dataclass(frozen=True, slots=True)
+class DocRef:
+    """One document as cited: type code, number without leading zeros, year and issuer when given.
+
+    ``issuer`` is folded and upper-cased ("TTg" → "TTG", "ĐU" → "DU") so spelling variants compare equal.
+    """
+
+    type: str
+    number: str
+    year: int | None = None
+    issuer: str | None = None
+
+
+def agrees(wanted: DocRef, found: DocRef) -> bool:
+    """Does a reference found in text name the document a keyword wants?
+
+    Type and number must be equal. Year and issuer must be equal when both sides give them: a field the
+    keyword leaves out matches anything, and so does a field the article leaves out, because articles
+    cite "Nghị quyết 57-NQ/TW" once and then say "Nghị quyết 57".
+    """
+    return (
+        wanted.type == found.type
+        and wanted.number == found.number
+        and (wanted.year is None or found.year is None or wanted.year == found.year)
+        and (wanted.issuer is None or found.issuer is None or wanted.issuer == found.issuer)
+    )
+
+
+def _key(s: str) -> str:
+    return fold(s).lower()
+
+
+def _build_lookup() -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for code, names in DOC_TYPES:
+        for form in (code, *names):
+            key = _key(form)
+            if lookup.setdefault(key, code) != code:  # pragma: no cover - guards edits to the table
+                raise ValueError(f"document type table: {form!r} is ambiguous")
+    return lookup
+
+
+_TYPE_BY_KEY = _build_lookup()
+_CODE_KEYS = {_key(code): code for code, _ in DOC_TYPES}
+
+
+def _alternation(forms: set[str]) -> str:
+    """Longest first, so the regex engine prefers "quy định" to "quy", "CTr" to "CT"."""
+    return "|".join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f)))
+
+
+def _forms(*, names: bool, codes: bool) -> set[str]:
+    out: set[str] = set()
+    for code, type_names in DOC_TYPES:
+        if codes:
+            out |= {code, fold(code)}
+        if names:
+            out |= {n for name in type_names for n in (name, fold(name))}
+    return out
+
+
+_SP = r"[^\S\n]*"  # a reference never spans a paragraph break
+_NUM = r"(?P<num>\d{1,6})"
+_YEAR = r"(?P<year>(?:19|20)\d\d)"
+_TYPE_CODE = rf"(?P<code>{_alternation(_forms(names=False, codes=True))})"
+_ISSUER = r"(?P<issuer>[^\W\d_][^\W_]*(?:-[^\W\d_][^\W_]*)*)"
+_END = r"(?!\w)"
+
+# Document codes, tried in this order at a number.
+_PARTY = re.compile(rf"{_NUM}{_SP}-{_SP}{_TYPE_CODE}{_SP}/{_SP}{_ISSUER}{_END}", re.IGNORECASE)
+_STATE = re.compile(rf"{_NUM}{_SP}/{_SP}(?:{_YEAR}{_SP}/{_SP})?{_TYPE_CODE}{_SP}-{_SP}{_ISSUER}{_END}", re.IGNORECASE)
+# Only after a type word: the code lacks a type (Luật số 15/2012/QH13), or there is no code at all.
+_STATE_UNTYPED = re.compile(rf"{_NUM}{_SP}/{_SP}(?:{_YEAR}{_SP}/{_SP})?{_ISSUER}{_END}", re.IGNORECASE)
+_NUM_YEAR = re.compile(rf"{_NUM}{_SP}/{_SP}{_YEAR}{_END}(?!{_SP}[-/]{_SP}\w)")
+_BARE = re.compile(rf"{_NUM}{_END}(?!{_SP}[-/]{_SP}\w)")
+
+_TYPE_WORD = _alternation(_forms(names=True, codes=True))
+# Where a reference can start: a type word or abbreviation, or a number that begins a code.
+_ANCHOR = re.compile(rf"(?<!\w)(?:(?P<word>{_TYPE_WORD}){_END}|(?=\d+{_SP}[-/]{_SP}\w))", re.IGNORECASE)
+_AFTER_WORD = re.compile(rf"{_SP}(?:(?:số|so|No\.?){_SP}:?{_SP})?", re.IGNORECASE)
+_LIST_SEP = re.compile(rf"{_SP}(?:[,;]|,?{_SP}(?:và|va|hoặc|hoac)(?!\w)){_SP}", re.IGNORECASE)
+
+
+def _issuer_key(issuer: str | None) -> str | None:
+    return fold(issuer).upper() if issuer else None
+
+
+def _ref_at(text: str, pos: int, doc_type: str | None) -> tuple[DocRef, int] | None:
+    """Parse one reference starting at ``pos``; ``doc_type`` comes from a preceding type word, if any."""
+    for pattern in (_PARTY, _STATE):
+        m = pattern.match(text, pos)
+        if m:
+            code = _CODE_KEYS[_key(m["code"])]
+            year = m.groupdict().get("year")
+            return DocRef(code, str(int(m["num"])), int(year) if year else None, _issuer_key(m["issuer"])), m.end()
+    if doc_type is None:
+        return None
+    m = _STATE_UNTYPED.match(text, pos)
+    if m:
+        year = m["year"]
+        return DocRef(doc_type, str(int(m["num"])), int(year) if year else None, _issuer_key(m["issuer"])), m.end()
+    m = _NUM_YEAR.match(text, pos)
+    if m:
+        return DocRef(doc_type, str(int(m["num"])), int(m["year"])), m.end()
+    m = _BARE.match(text, pos)
+    if m:
+        return DocRef(doc_type, str(int(m["num"]))), m.end()
+    return None
+
+
+def _scan(text: str, *, strict_abbreviations: bool) -> list[tuple[DocRef, int, int]]:
+    found: list[tuple[DocRef, int, int]] = []
+    pos = 0
+    while (anchor := _ANCHOR.search(text, pos)) is not None:
+        word = anchor["word"]
+        doc_type: str | None = None
+        start = at = anchor.start()
+        if word is not None:
+            doc_type = _TYPE_BY_KEY[_key(word)]
+            is_code = _key(word) in _CODE_KEYS
+            if is_code and strict_abbreviations and word.islower():
+                # "ct 5", "tt 3" in running text are not document abbreviations; keywords may be lower case.
+                pos = anchor.end()
+                continue
+            filler = _AFTER_WORD.match(text, anchor.end())
+            at = filler.end() if filler else anchor.end()
+        parsed = _ref_at(text, at, doc_type)
+        if parsed is None:
+            pos = max(anchor.end(), anchor.start() + 1)
+            continue
+        ref, end = parsed
+        found.append((ref, start, end))
+        # A list continues the type of the first item: "Nghị quyết 57, 66 và 68", "57-NQ/TW, 59-NQ/TW".
+        list_type = doc_type or ref.type
+        while (sep := _LIST_SEP.match(text, end)) is not None:
+            item = _ref_at(text, sep.end(), list_type)
+            if item is None:
+                break
+            ref, item_end = item
+            found.append((ref, sep.end(), item_end))
+            end = item_end
+        pos = end
+    return found
+
+
+def find_docrefs(text: str) -> list[tuple[DocRef, int, int]]:
+    """Every document reference in ``text`` (normalized), with its [start, end) span, in text order.
+
+    In a list each item is its own reference and its span covers that item only, so the first item's
+    span includes the type word ("Nghị quyết số 57-NQ/TW") and the others are the number or code ("66").
+    Abbreviations used as type words must not be all lower case ("NQ 57" counts, "nq 57" does not).
+    """
+    return _scan(text, strict_abbreviations=True)
+
+
+def parse_docref(keyword: str) -> DocRef | None:
+    """The document a keyword names, or ``None`` when the keyword is a plain phrase.
+
+    Only a keyword that is exactly one reference counts: a type word or abbreviation with a number
+    ("Nghị quyết 57", "NQ 57", "nghi quyet so 57"), or a code ("57-NQ/TW", "1519/QĐ-TTg"). "Nghị quyết
+    57 của Bộ Chính trị" or "57" alone are phrases.
+    """
+    text = normalize(keyword)
+    refs = _scan(text, strict_abbreviations=False)
+    if len(refs) == 1 and refs[0][1] == 0 and refs[0][2] == len(text):
+        return refs[0][0]
+    return None
