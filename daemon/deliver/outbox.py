@@ -1,0 +1,234 @@
+"""The delivery run: send what is due, record what happened, never lose an alert.
+
+Guarantees, in the order they matter:
+
+* An alert leaves ``pending`` as delivered only after a 2xx answer, and the mark is written after the
+  POST returns: a crash in between means the alert is sent again, with the same ``webhook-id``.
+* Each webhook gets its own worker thread, so a dead or slow receiver costs only its own alerts time;
+  within a webhook alerts go out oldest first, one at a time.
+* When a webhook looks down (no answer, 3xx, 429, 5xx) its worker stops for this run and pushes its
+  other due alerts back to the failed alert's retry time, without counting attempts they never made:
+  a dead receiver costs one request per run, not one timeout per queued alert.
+* 410 Gone disables the webhook (``newswatch webhook enable NAME`` undoes it); its alerts stay pending.
+* Storm control: when more than ``max_alerts_per_pass`` alerts are due for one webhook, they go out as
+  one digest message (at most ``DIGEST_MAX`` alerts, oldest first; the rest follow in the next run),
+  delivered or rescheduled all together.
+
+``now`` drives every database decision (what is due, retry times) so tests can move time; the
+``webhook-timestamp`` header always uses the real clock because receivers check it against theirs.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from daemon.deliver import backoff, formats, payload
+from daemon.deliver.client import USER_AGENT, PostResult, new_client, post
+from daemon.deliver.signing import request_headers
+from daemon.models import WebhookConfig
+from daemon.store.alerts import AlertTables, DueAlert
+
+log = logging.getLogger(__name__)
+
+DIGEST_MAX = 100  # alerts in one digest message
+PASS_BUDGET_S = 60.0  # a worker starts no new request after this long; the rest waits for the next run
+
+
+@dataclass
+class WebhookReport:
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0  # dead-lettered in this run
+    deferred: int = 0  # not tried because the webhook had just failed
+    digests: int = 0
+    disabled: bool = False  # answered 410 Gone in this run
+    errors: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # seconds from alert creation to delivery
+
+
+@dataclass
+class DeliveryReport:
+    webhooks: dict[str, WebhookReport] = field(default_factory=dict)
+    unknown: dict[str, int] = field(default_factory=dict)  # due alerts for webhooks not in the config
+
+    @property
+    def delivered(self) -> int:
+        return sum(r.delivered for r in self.webhooks.values())
+
+    @property
+    def retried(self) -> int:
+        return sum(r.retried for r in self.webhooks.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(r.failed for r in self.webhooks.values())
+
+
+Clock = Callable[[], datetime]
+
+
+def _clock(store: AlertTables, now: datetime | None) -> Clock:
+    """A clock starting at ``now`` (when given) that still advances with real elapsed time."""
+    if now is None:
+        return store.now
+    start = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - start)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    stop: bool  # the webhook looks down or gone: send nothing more to it in this run
+    retry_at: datetime | None = None  # when the remaining alerts should be tried again
+
+
+class _Worker:
+    """Sends one webhook's due alerts; owns that webhook's report."""
+
+    def __init__(self, store: AlertTables, hook: WebhookConfig, client: httpx.Client, *, clock: Clock,
+                 rng: random.Random | None, budget: float) -> None:
+        self.store = store
+        self.hook = hook
+        self.client = client
+        self.clock = clock
+        self.rng = rng
+        self.budget = budget
+        self.report = WebhookReport()
+
+    def run(self, due: int) -> WebhookReport:
+        try:
+            if due > self.hook.max_alerts_per_pass:
+                alerts = self.store.due_alerts(self.hook.name, self.clock(), limit=DIGEST_MAX)
+                if alerts:
+                    self._send(alerts, digest=True)
+            else:
+                self._send_each(self.store.due_alerts(self.hook.name, self.clock(), limit=due))
+        except Exception as exc:  # one webhook's trouble must not stop the others
+            log.exception("webhook %s: delivery stopped: %s", self.hook.name, exc)
+            self.report.errors.append(f"{type(exc).__name__}: {exc}")
+        return self.report
+
+    def _send_each(self, alerts: Sequence[DueAlert]) -> None:
+        started = time.monotonic()
+        for i, alert in enumerate(alerts):
+            if time.monotonic() - started > self.budget:
+                log.info("webhook %s: %d alerts left for the next run (pass budget spent)",
+                         self.hook.name, len(alerts) - i)
+                return
+            outcome = self._send([alert], digest=False)
+            if outcome.stop:
+                rest = [a.id for a in alerts[i + 1:]]
+                if rest and outcome.retry_at is not None:
+                    self.store.defer_alerts(rest, outcome.retry_at)
+                    self.report.deferred += len(rest)
+                return
+
+    def _send(self, alerts: Sequence[DueAlert], *, digest: bool) -> _Outcome:
+        hook = self.hook
+        ids = [a.id for a in alerts]
+        msg_id = payload.digest_id(ids) if digest else ids[0]
+        body = formats.render(hook, alerts, self.clock(), digest=digest)
+        headers = request_headers(hook, msg_id, body, int(time.time()), USER_AGENT)
+        result = post(self.client, hook.url, body, headers, hook.timeout)
+        at = self.clock()
+        self.store.record_attempt(ids, hook.name, msg_id, at=at, status_code=result.status, error=result.error,
+                                  duration_ms=result.duration_ms)
+        if digest:
+            self.report.digests += 1
+        if result.ok:
+            self.store.mark_delivered(ids, at)
+            self.report.delivered += len(ids)
+            self.report.latencies.extend((at - a.created_at).total_seconds() for a in alerts)
+            return _Outcome(stop=False)
+        what = f"digest {msg_id} ({len(ids)} alerts)" if digest else f"alert {msg_id}"
+        if result.status == 410:
+            reason = f"receiver answered 410 Gone at {at.isoformat(timespec='seconds')}"
+            self.store.disable_webhook(hook.name, reason, at)
+            self.report.disabled = True
+            self.report.errors.append(f"{what}: {result.error}")
+            log.error("WEBHOOK %s DISABLED: the receiver answered 410 Gone (%s). Its alerts stay pending; "
+                      "fix the URL, then run `newswatch webhook enable %s`.", hook.name, what, hook.name)
+            return _Outcome(stop=True)
+        return self._reschedule(alerts, result, at, what)
+
+    def _reschedule(self, alerts: Sequence[DueAlert], result: PostResult, at: datetime, what: str) -> _Outcome:
+        error = result.error or "failed"
+        self.report.errors.append(f"{what}: {error}")
+        retry_after = None
+        if result.status in (429, 503):
+            retry_after = backoff.parse_retry_after(result.retry_after, datetime.now(UTC))
+        failures = max(a.attempts for a in alerts) + 1
+        delay = backoff.retry_delay(failures, retry_after=retry_after, rng=self.rng)
+        retry_at = at + timedelta(seconds=delay)
+        for alert in alerts:
+            when = backoff.next_attempt(alert.created_at, at, delay)
+            if when is None:
+                self.store.mark_failed(alert.id, error)
+                self.report.failed += 1
+                log.error("webhook %s: alert %s given up after %d attempts over %s: %s", self.hook.name,
+                          alert.id, alert.attempts + 1, backoff.GIVE_UP_AFTER, error)
+            else:
+                self.store.schedule_retry(alert.id, when, error)
+                self.report.retried += 1
+        log.warning("webhook %s: %s attempt %d failed: %s; next try in %.0f s", self.hook.name, what,
+                    failures, error, delay)
+        looks_down = result.status is None or result.status in (429,) or 300 <= result.status < 400 \
+            or result.status >= 500
+        return _Outcome(stop=looks_down, retry_at=retry_at)
+
+
+def deliver_due(
+    store: AlertTables,
+    webhooks: Sequence[WebhookConfig],
+    *,
+    now: datetime | None = None,
+    client: httpx.Client | None = None,
+    rng: random.Random | None = None,
+    budget: float = PASS_BUDGET_S,
+) -> DeliveryReport:
+    """One delivery run over every enabled webhook with due alerts; returns when all workers finish."""
+    clock = _clock(store, now)
+    report = DeliveryReport()
+    due = store.due_counts(clock())
+    hooks = {h.name: h for h in webhooks if h.enabled}
+    known = {h.name for h in webhooks}
+    report.unknown = {name: n for name, n in due.items() if name not in known}
+    work = [(hooks[name], n) for name, n in sorted(due.items()) if name in hooks]
+    if not work:
+        return report
+    own_client = client is None
+    http = client if client is not None else new_client()
+    try:
+        workers = [_Worker(store, hook, http, clock=clock, rng=rng, budget=budget) for hook, _ in work]
+        with ThreadPoolExecutor(max_workers=len(work), thread_name_prefix="deliver") as pool:
+            futures = [pool.submit(w.run, n) for w, (_, n) in zip(workers, work, strict=True)]
+            for w, f in zip(workers, futures, strict=True):
+                report.webhooks[w.hook.name] = f.result()
+    finally:
+        if own_client:
+            http.close()
+    return report
+
+
+def send_test(webhook: WebhookConfig, client: httpx.Client | None = None) -> tuple[int | None, str]:
+    """``newswatch webhook test NAME``: one signed probe; the receiver's status and answer, or the error."""
+    msg_id = f"test_{secrets.token_hex(8)}"
+    body = formats.render_probe(webhook, datetime.now(UTC).astimezone())
+    headers = request_headers(webhook, msg_id, body, int(time.time()), USER_AGENT)
+    http = client if client is not None else new_client()
+    try:
+        result = post(http, webhook.url, body, headers, webhook.timeout)
+    finally:
+        if client is None:
+            http.close()
+    if result.status is None:
+        return None, result.error or "no answer"
+    return result.status, result.text if result.ok else (result.error or result.text)
