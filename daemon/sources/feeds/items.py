@@ -1,0 +1,171 @@
+"""A feedparser entry → a ``Document``: stable key, clean text, a trustworthy date.
+
+The item key must survive an outlet re-tagging its links for a campaign (``utm_*``, Zalo's
+``zarsrc``), or the same item would be "new" at every poll; hence the tracking-parameter scrub.
+Vietnamese feeds write dates in forms feedparser does not know ("8/22/2026 9:50:00 PM", "+07"), so
+the project's own date parser goes first and feedparser's struct is only the fallback.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+from daemon.models import Document
+from daemon.text.dates import VN_TZ, is_plausible, parse_datetime
+from daemon.text.html import article_text, html_to_text
+from daemon.text.normalize import normalize, normalize_body
+
+log = logging.getLogger(__name__)
+
+TRACKING_PARAMS = frozenset(
+    {"at_medium", "at_campaign", "at_source", "at_content", "at_term", "at_custom1", "at_custom2", "at_custom3",
+     "at_custom4", "at_ptr_name", "at_format", "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "yclid", "igshid",
+     "mc_cid", "mc_eid", "_ga", "_gl", "zarsrc", "gidzl", "ref_src", "spm"}
+)
+TITLE_FROM_BODY_CHARS = 120
+
+
+def _is_tracking(key: str) -> bool:
+    k = key.lower()
+    return k.startswith("utm_") or k in TRACKING_PARAMS
+
+
+def clean_url(url: str) -> str:
+    """The URL without tracking parameters; other parameters keep their exact spelling and order."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if not parts.query:
+        return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", parts.fragment))
+    kept = [p for p in parts.query.split("&") if p and not _is_tracking(p.split("=", 1)[0])]
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "&".join(kept), parts.fragment))
+
+
+def _http_url(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return clean_url(value) if urlsplit(value).scheme.lower() in ("http", "https") else None
+
+
+def item_key(entry: Mapping[str, Any], title: str = "", lead: str = "") -> str:
+    """Identity of an item within its feed: guid/id, else the cleaned link, else a hash of its text."""
+    guid = entry.get("id")
+    if isinstance(guid, str) and guid.strip():
+        return _http_url(guid) or guid.strip()
+    link = _http_url(entry.get("link"))
+    if link:
+        return link
+    digest = hashlib.sha256(f"{normalize(title)}\n{normalize(lead)}".encode()).hexdigest()
+    return "h:" + digest[:32]
+
+
+def _candidate_html(entry: Mapping[str, Any]) -> list[str]:
+    """content:encoded / Atom content first, then the summary; the longest clean text wins."""
+    values: list[str] = []
+    for c in entry.get("content") or []:
+        if isinstance(c, Mapping) and isinstance(c.get("value"), str):
+            values.append(c["value"])
+    summary = entry.get("summary")
+    if isinstance(summary, str):
+        values.append(summary)
+    return values
+
+
+def lead_text(entry: Mapping[str, Any]) -> str:
+    """The best body the feed itself offers (longest of content and summary, cleaned)."""
+    best = ""
+    for html in _candidate_html(entry):
+        text = article_text(html)
+        if len(text) > len(best):
+            best = text
+    return best
+
+
+def entry_title(entry: Mapping[str, Any]) -> str:
+    raw = entry.get("title")
+    return normalize(html_to_text(raw)) if isinstance(raw, str) else ""
+
+
+def _category(entry: Mapping[str, Any]) -> str | None:
+    for tag in entry.get("tags") or []:
+        if isinstance(tag, Mapping):
+            term = tag.get("term") or tag.get("label")
+            if isinstance(term, str) and normalize(term):
+                return normalize(html_to_text(term))
+    return None
+
+
+def _raw_date(entry: Mapping[str, Any]) -> str | None:
+    for key in ("published", "updated", "created"):
+        raw = entry.get(key)
+        if isinstance(raw, str) and raw.strip():
+            return raw.strip()
+    return None
+
+
+def entry_date(
+    entry: Mapping[str, Any], fetched_at: datetime, tz: ZoneInfo = VN_TZ
+) -> tuple[datetime, str | None, bool]:
+    """(published_at, raw text, inferred?). Missing or implausible dates fall back to the fetch time."""
+    raw = _raw_date(entry)
+    dt = parse_datetime(raw, tz) if raw else None
+    if dt is None:
+        for key in ("published_parsed", "updated_parsed", "created_parsed"):
+            struct = entry.get(key)
+            if struct:
+                try:
+                    dt = datetime.fromtimestamp(calendar.timegm(struct), UTC).astimezone(tz)
+                except (OverflowError, ValueError, TypeError):
+                    dt = None
+                break
+    if dt is None or not is_plausible(dt, fetched_at):
+        return fetched_at.astimezone(tz), raw, True
+    return dt.astimezone(tz), raw, False
+
+
+def entry_url(entry: Mapping[str, Any]) -> str | None:
+    return _http_url(entry.get("link"))
+
+
+def to_document(
+    entry: Mapping[str, Any],
+    *,
+    source: str,
+    fetched_at: datetime,
+    tz: ZoneInfo = VN_TZ,
+    body: str | None = None,
+) -> Document | None:
+    """Build the Document for one entry; ``body`` overrides the feed's text (full-text fetch).
+
+    Returns None for an entry with neither title nor text: there is nothing to store or match.
+    """
+    title = entry_title(entry)
+    lead = lead_text(entry)
+    text = normalize_body(body) if body else lead
+    if not title and not text:
+        log.info("feed %s: skipping an item with neither title nor text", source)
+        return None
+    if not title:
+        first = text.split("\n", 1)[0]
+        title = first if len(first) <= TITLE_FROM_BODY_CHARS else first[:TITLE_FROM_BODY_CHARS].rsplit(" ", 1)[0] + "…"
+    if not text:
+        text = title  # a headline-only item: the headline is all there is to hash and match
+    published_at, raw, inferred = entry_date(entry, fetched_at, tz)
+    return Document(
+        source=source,
+        locator=item_key(entry, title, lead),
+        title=title,
+        body=text,
+        url=entry_url(entry),
+        category=_category(entry),
+        published_at=published_at,
+        published_raw=raw,
+        date_inferred=inferred,
+    )

@@ -1,0 +1,148 @@
+"""Feed bytes → feedparser entries, refusing what is unsafe and saying clearly what is broken.
+
+feedparser is forgiving (good: real Vietnamese feeds carry unescaped ``&`` and ``&nbsp;``), but that
+forgiveness also turns an HTML error page or a cut-off download into a "feed" with odd entries. So the
+bytes are checked first: decoded by what they really are (a declaration saying ISO-8859-1 over UTF-8
+bytes is common), refused if they declare entities (entity-expansion bombs), refused if they are an
+HTML page or lack the closing root tag (truncated). Only then does feedparser see them, always as
+UTF-8 bytes in a BytesIO: a ``str`` could be taken for a file name or a URL.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import feedparser
+
+from daemon.errors import FeedError
+from daemon.text.decode import DecodeError, decode_bytes
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_DECL_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
+# Everything that may precede the root element: declaration, comments, PIs, DOCTYPE (with subset).
+_PROLOG_ITEM = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\]\s*)?>)", re.DOTALL | re.IGNORECASE)
+_ROOT = re.compile(r"\s*<([A-Za-z_][\w:.-]*)")
+_ENTITY_DECL = re.compile(r"<!ENTITY", re.IGNORECASE)
+_DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
+_FEED_ROOTS = {"rss", "feed", "rdf:rdf", "rdf", "channel"}
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    entries: list[dict[str, Any]]
+    title: str
+    version: str
+    warning: str | None  # feedparser's complaint when it recovered the entries anyway
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def decode_feed(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """Decode feed bytes to text; return (text, encoding actually used).
+
+    Order: a byte-order mark; UTF-16 without BOM (recognized by ``<`` and NUL bytes); strict UTF-8,
+    whatever the declaration claims (UTF-8 bytes almost never decode as anything else by accident);
+    then the declared or HTTP charset; then the shared fallback decoder.
+    """
+    for bom, enc in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if body.startswith(bom):
+            return body.decode(enc, errors="replace"), enc.removesuffix("-sig")
+    stripped = body.lstrip(b" \t\r\n")
+    if stripped[:2] == b"<\x00" or body[:2] == b"<\x00":
+        return body.decode("utf-16-le", errors="replace"), "utf-16-le"
+    if stripped[:2] == b"\x00<" or body[:2] == b"\x00<":
+        return body.decode("utf-16-be", errors="replace"), "utf-16-be"
+    try:
+        return body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    declared = _DECL_ENCODING.match(body)
+    http = _CHARSET.search(content_type or "")
+    for name in (declared.group(1).decode("ascii") if declared else None, http.group(1) if http else None):
+        codec = _codec(name)
+        if codec and codec not in ("utf-8", "utf-16", "utf-32"):
+            try:
+                return body.decode(codec), codec
+            except UnicodeDecodeError:
+                continue
+    try:
+        return decode_bytes(body)
+    except DecodeError:
+        return body.decode("utf-8", errors="replace"), "utf-8 (with replacements)"
+
+
+def root_element(text: str) -> str | None:
+    """Name of the document's first element (lower-case), skipping the prolog; None if there is none."""
+    pos = 0
+    while m := _PROLOG_ITEM.match(text, pos):
+        if m.end() == pos:
+            break
+        pos = m.end()
+    m = _ROOT.match(text, pos)
+    return m.group(1).lower() if m else None
+
+
+def check_feed_text(text: str) -> str:
+    """Refuse what must not reach the XML parser; return the root element name."""
+    if not text.strip(" \t\r\n\ufeff\x00"):
+        raise FeedError("", "empty response body")
+    if _DOCTYPE.search(text) and _ENTITY_DECL.search(text):
+        raise FeedError("", "refused: the document declares XML entities (possible entity-expansion bomb)")
+    root = root_element(text)
+    if root is None:
+        lead = text.lstrip()[:40].replace("\n", " ")
+        raise FeedError("", f"not a feed: no XML root element (starts with {lead!r})")
+    if root in {"html", "body", "head"}:
+        raise FeedError("", "not a feed: got an HTML page")
+    if root not in _FEED_ROOTS and ":" not in root:
+        raise FeedError("", f"not a feed: root element is <{root}>")
+    closing = re.compile(rf"</\s*{re.escape(root)}\s*>", re.IGNORECASE)
+    if not closing.search(text):
+        raise FeedError("", f"truncated XML: the document ends before </{root}> ({len(text)} characters)")
+    return root
+
+
+def _as_utf8_xml(text: str) -> bytes:
+    """Re-encode as UTF-8 with a declaration that says so (the original one may have lied)."""
+    text = text.lstrip("\ufeff")
+    text = _XML_DECL.sub('<?xml version="1.0" encoding="utf-8"?>', text, count=1)
+    return text.encode("utf-8", errors="replace")
+
+
+def _one_line(exc: object) -> str:
+    msg = " ".join(str(exc).split()) or type(exc).__name__
+    return msg[:200]
+
+
+def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
+    """Parse a feed document; raise ``FeedError`` (source left blank for the caller) when unusable."""
+    text, _encoding = decode_feed(body, content_type)
+    check_feed_text(text)
+    headers = {"content-type": "application/xml; charset=utf-8", "content-location": url}
+    parsed = feedparser.parse(io.BytesIO(_as_utf8_xml(text)), response_headers=headers)
+    entries: list[dict[str, Any]] = list(parsed.entries)
+    problem = _one_line(parsed.get("bozo_exception")) if parsed.bozo else None
+    if not entries:
+        if problem:
+            raise FeedError("", f"not a parseable feed: {problem}")
+        raise FeedError("", "the feed has no entries")
+    warning = f"malformed XML, {len(entries)} items recovered: {problem}" if problem else None
+    return ParsedFeed(
+        entries=entries,
+        title=str(parsed.feed.get("title", "")),
+        version=str(parsed.get("version", "")),
+        warning=warning,
+    )

@@ -1,0 +1,246 @@
+"""HTML fragments from feeds → the article's own words.
+
+Feed items carry HTML: a thumbnail wrapped in a link, the lead, and often a trailing list of "related"
+links, image captions and the outlet's byline prefix ("TTO - "). None of that is the article, and all of
+it would change the content hash whenever the outlet reshuffles its sidebar, so it is removed here,
+before anything is hashed or matched. Only the stdlib ``html.parser`` is used: feed fragments are
+small and sloppy, and a forgiving tokenizer plus a few structural rules beats a full DOM.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from daemon.text.normalize import normalize_body
+
+
+def _tags(names: str) -> frozenset[str]:
+    return frozenset(names.split())
+
+
+# Subtrees that never hold article text.
+_DROP = _tags(
+    "script style noscript template iframe object embed svg canvas video audio source picture img figcaption "
+    "form button input select textarea head title meta link nav"
+)
+_VOID = _tags("area base br col embed hr img input link meta param source track wbr")
+# Blocks separated by a blank line, and blocks separated by a single line break.
+_PARAGRAPH = _tags(
+    "p div h1 h2 h3 h4 h5 h6 blockquote section article aside header footer figure table ul ol pre "
+    "address main details summary dl hr"
+)
+_LINE = _tags("br li tr dt dd caption")
+# class/id values that mark related-article boxes and captions in Vietnamese CMSes
+# ("box-tinlienquan", "related-news", "PhotoCMS_Caption", "image_caption", "xemthem" ...).
+_JUNK_CLASS = re.compile(r"related|relate-|lien[-_ ]?quan|caption|xem[-_ ]?them|see[-_ ]?also|read[-_ ]?more",
+                         re.IGNORECASE)
+
+# Private-use sentinels around link text, so line rules can tell "only links" from prose.
+_LINK_OPEN, _LINK_CLOSE = "\ue000", "\ue001"
+_LINK_SPAN = re.compile(f"{_LINK_OPEN}[^{_LINK_CLOSE}]*{_LINK_CLOSE}")
+_SENTINELS = str.maketrans("", "", _LINK_OPEN + _LINK_CLOSE)
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+# What may sit beside links on a line that is still "just links": bullets, separators.
+_ONLY_PUNCT = re.compile(r"^[\s\W_]*$")
+
+# Headings that introduce a block of other articles; everything from them on is not this article.
+_RELATED_MARKER = re.compile(
+    r"^[\W_]*(xem thêm|tin liên quan|bài liên quan|đọc thêm|tin cùng chuyên mục|có thể bạn quan tâm|"
+    r"mời (?:quý )?(?:độc giả|bạn đọc) xem thêm|tin khác|bài viết liên quan|see also|related)\b",
+    re.IGNORECASE,
+)
+# Lines that are obviously photo captions: "…phát biểu. Ảnh: NGỌC PHÚ", "(Ảnh: TTXVN)", "Ảnh minh họa".
+_CAPTION = re.compile(
+    r"(?:^\(?ảnh minh họa\)?\.?$"
+    r"|^(?:ảnh|nguồn ảnh|photo)\s*:"
+    r"|(?:^|[.!?)]\s+|\s)\(?(?:ảnh|nguồn ảnh|photo)\s*:\s*[^.!?:\n]{1,60}\)?\.?$)",
+    re.IGNORECASE,
+)
+_CAPTION_MAX = 300
+
+# Outlet prefixes: "(Chinhphu.vn) - ", "(Dân trí) - ", "(PLO)- ", "(CLO) ", "VOV.VN - ", "TTO - ", "ĐNO - ".
+_PAREN_PREFIX = re.compile(r"^\(\s*([^()\n]{2,30}?)\s*\)\s*(?:[-–—:|]\s*)?")
+_BARE_PREFIX = re.compile(r"^([^\s()\-–—]{2,20}(?: [^\s()\-–—]{2,12})?)\s*[-–—]\s+")
+_DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|info)$", re.IGNORECASE)
+
+
+@dataclass
+class _Node:
+    tag: str
+    attrs: dict[str, str] = field(default_factory=dict)
+    children: list[_Node | str] = field(default_factory=list)
+
+
+class _TreeBuilder(HTMLParser):
+    """Builds a forgiving tree: unknown end tags are ignored, unclosed tags close at their parent's end."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = _Node("#root")
+        self._stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = _Node(tag, {k: v or "" for k, v in attrs})
+        self._stack[-1].children.append(node)
+        if tag not in _VOID:
+            self._stack.append(node)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._stack[-1].children.append(_Node(tag, {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag: str) -> None:
+        for i in range(len(self._stack) - 1, 0, -1):
+            if self._stack[i].tag == tag:
+                del self._stack[i:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        self._stack[-1].children.append(data)
+
+
+def _parse(html: str) -> _Node:
+    builder = _TreeBuilder()
+    builder.feed(unicodedata.normalize("NFC", html))
+    builder.close()
+    return builder.root
+
+
+def _is_junk(node: _Node, article: bool) -> bool:
+    if node.tag in _DROP:
+        return True
+    if not article:
+        return False
+    marks = f"{node.attrs.get('class', '')} {node.attrs.get('id', '')}"
+    return bool(_JUNK_CLASS.search(marks))
+
+
+def _render(node: _Node, out: list[str], article: bool, pre: bool = False) -> None:
+    for child in node.children:
+        if isinstance(child, str):
+            out.append(child if pre else _SPACES.sub(" ", child.replace("\n", " ")))
+            continue
+        if _is_junk(child, article):
+            continue
+        tag = child.tag
+        if tag == "br":
+            out.append("\n")
+            continue
+        sep = "\n\n" if tag in _PARAGRAPH else "\n" if tag in _LINE else ""
+        out.append(sep)
+        if tag == "a" and article:
+            out.append(_LINK_OPEN)
+            _render(child, out, article, pre)
+            out.append(_LINK_CLOSE)
+        else:
+            _render(child, out, article, pre or tag == "pre")
+        out.append(sep)
+
+
+def _link_only(line: str) -> bool:
+    """A line whose words are all inside links: a related-article title, not prose."""
+    if _LINK_OPEN not in line:
+        return False
+    rest = _LINK_SPAN.sub("", line)
+    return bool(_ONLY_PUNCT.match(rest)) and bool(line.translate(_SENTINELS).strip())
+
+
+def _strip_non_article(lines: list[str]) -> list[str]:
+    """Cut related-links blocks and caption lines; ``lines`` still carry link sentinels."""
+    kept = [ln for ln in lines if ln.strip()]
+    # 1. A "Xem thêm:" / "Tin liên quan:" heading after some text ends the article.
+    for i, ln in enumerate(kept):
+        if i > 0 and _RELATED_MARKER.match(ln.translate(_SENTINELS).strip()):
+            kept = kept[:i]
+            break
+    # 2. Trailing lines that are only links (other titles appended after the lead).
+    while len(kept) > 1 and _link_only(kept[-1]):
+        kept.pop()
+    # 3. Runs of two or more link-only lines anywhere: a related box in the middle.
+    result: list[str] = []
+    i = 0
+    while i < len(kept):
+        j = i
+        while j < len(kept) and _link_only(kept[j]):
+            j += 1
+        if j - i >= 2:
+            i = j
+            continue
+        if j == i:
+            j = i + 1
+        result.extend(kept[i:j])
+        i = j
+    # 4. Obvious photo captions.
+    return [ln for ln in result if not _is_caption(ln.translate(_SENTINELS).strip())]
+
+
+def _is_caption(line: str) -> bool:
+    return len(line) <= _CAPTION_MAX and bool(_CAPTION.search(line))
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML fragment: tags gone, entities decoded, blocks on their own lines.
+
+    Used for titles and anything else that is not an article body (no content is judged or dropped,
+    apart from scripts, styles and other non-text elements).
+    """
+    if "<" not in html and "&" not in html:
+        return normalize_body(html)
+    out: list[str] = []
+    _render(_parse(html), out, article=False)
+    return normalize_body("".join(out))
+
+
+def article_text(html: str) -> str:
+    """The article's own text from a feed item's HTML (summary or content:encoded).
+
+    Beyond ``html_to_text``: drops image links, captions, related-article boxes and link lists,
+    "Xem thêm:" tails and the outlet prefix, so that the same article hashes the same wherever it
+    is seen and however the outlet decorates its feed.
+    """
+    out: list[str] = []
+    _render(_parse(html), out, article=True)
+    text = normalize_body("".join(out))
+    lines = _strip_non_article(text.split("\n"))
+    body = normalize_body("\n\n".join(ln.translate(_SENTINELS) for ln in lines))
+    return strip_outlet_prefix(body)
+
+
+def _looks_like_outlet(name: str) -> bool:
+    """"TTO", "ĐNO", "VOV.VN", "Chinhphu.vn", "VTC News", "Dân trí" — not "TP.HCM" or "Hà Nội" datelines."""
+    words = name.split()
+    if not 1 <= len(words) <= 3 or any(ch.isdigit() for ch in name[:1]):
+        return False
+    if _DOMAIN.match(name):
+        return True
+    if name.upper().startswith("TP") or name in {"HN", "HÀ NỘI"}:
+        return False  # "TP.HCM - ", "TPHCM - ": place datelines carry information
+    return all(w.replace(".", "").isupper() and w.replace(".", "").isalpha() for w in words)
+
+
+def strip_outlet_prefix(text: str) -> str:
+    """Remove the outlet's byline prefix at the start of a body ("(Chinhphu.vn) - ", "TTO - ").
+
+    Different outlets republish the same piece with their own prefix; without this the copies
+    would not hash equal. Parenthesized prefixes are taken when short (a name, not a sentence);
+    bare ones only when they look like an acronym or a domain, so place datelines survive.
+    """
+    head = text.lstrip()
+    m = _PAREN_PREFIX.match(head)
+    if m:
+        name = m.group(1)
+        followed_by_dash = m.group(0).rstrip().endswith(("-", "–", "—", ":", "|"))
+        short = len(name.split()) <= 3 and not name.lower().startswith(("ảnh", "video", "tiếp theo"))
+        if short and (followed_by_dash or _looks_like_outlet(name) or name[:1].isupper()):
+            rest = head[m.end():]
+            if rest.strip():
+                return rest.lstrip()
+        return text
+    m = _BARE_PREFIX.match(head)
+    if m and _looks_like_outlet(m.group(1)):
+        rest = head[m.end():]
+        if rest.strip():
+            return rest.lstrip()
+    return text
