@@ -1,0 +1,198 @@
+"""Rules as a whole: all/exclude/sources, regex, snippets, dedupe and cap, and the real sample articles."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from daemon.errors import ConfigError
+from daemon.match import MAX_MATCHES_PER_RULE, Matcher
+from daemon.match.snippet import snippet
+from daemon.models import Rule
+from daemon.text.normalize import normalize, normalize_body
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+BODY = normalize_body(
+    "Đảng bộ và cơ quan Văn phòng Thành ủy đã nêu cao tinh thần đoàn kết.\n\n"
+    "Đẩy mạnh chuyển đổi số trong các cơ quan Đảng theo tinh thần Nghị quyết số 57-NQ/TW của Bộ Chính trị."
+)
+
+
+def names(matcher: Matcher, body: str = BODY, source: str = "seeds", title: str = "") -> list[str]:
+    return sorted({m.rule for m in matcher.match(title, body, source)})
+
+
+def test_any_keyword_fires() -> None:
+    m = Matcher([Rule("r", ("không có", "chuyển đổi số"))])
+    assert [(x.keyword, x.text) for x in m.match("", BODY, "seeds")] == [("chuyển đổi số", "chuyển đổi số")]
+
+
+def test_all_terms_must_all_appear() -> None:
+    rules = [
+        Rule("both", ("chuyển đổi số",), all=("Nghị quyết 57", "Bộ Chính trị")),
+        Rule("missing", ("chuyển đổi số",), all=("Nghị quyết 57", "Quốc hội")),
+    ]
+    assert names(Matcher(rules)) == ["both"]
+
+
+def test_all_terms_do_not_produce_matches() -> None:
+    m = Matcher([Rule("r", ("chuyển đổi số",), all=("Bộ Chính trị",))])
+    assert [x.keyword for x in m.match("", BODY, "seeds")] == ["chuyển đổi số"]
+
+
+def test_exclude_vetoes_the_rule() -> None:
+    rules = [
+        Rule("vetoed", ("chuyển đổi số",), exclude=("Thành ủy",)),
+        Rule("vetoed-folded", ("chuyển đổi số",), exclude=("thanh uy",)),
+        Rule("vetoed-docref", ("chuyển đổi số",), exclude=("57-NQ/TW",)),
+        Rule("kept", ("chuyển đổi số",), exclude=("Quốc hội", "57-NQ/TU")),
+    ]
+    assert names(Matcher(rules)) == ["kept"]
+
+
+def test_sources_restrict_the_rule() -> None:
+    rules = [Rule("any", ("Đảng bộ",)), Rule("feed-only", ("Đảng bộ",), sources=("vnexpress",))]
+    m = Matcher(rules)
+    assert names(m, source="seeds") == ["any"]
+    assert names(m, source="vnexpress") == ["any", "feed-only"]
+
+
+def test_title_and_body_are_both_searched_title_first() -> None:
+    m = Matcher([Rule("r", ("Đảng bộ",))])
+    got = m.match("Đảng bộ thành phố tổng kết năm", BODY, "seeds")
+    assert [(x.field, x.text) for x in got] == [("title", "Đảng bộ"), ("body", "Đảng bộ")]
+
+
+def test_regex_keyword_is_case_insensitive_on_normalized_text() -> None:
+    m = Matcher([Rule("r", (r"regex:chuyển\s+đổi\s+SỐ",))])
+    assert [x.text for x in m.match("", BODY, "seeds")] == ["chuyển đổi số"]
+
+
+def test_regex_written_with_old_tone_placement_still_matches() -> None:
+    m = Matcher([Rule("r", ("regex:thành uỷ",))])
+    assert [x.text for x in m.match("", BODY, "seeds")] == ["Thành ủy"]
+
+
+def test_regex_in_all_and_exclude() -> None:
+    rules = [
+        Rule("all-ok", ("Đảng bộ",), all=(r"regex:\d+-NQ/TW",)),
+        Rule("excluded", ("Đảng bộ",), exclude=(r"regex:\d+-NQ/TW",)),
+    ]
+    assert names(Matcher(rules)) == ["all-ok"]
+
+
+def test_bad_regex_is_a_config_error_naming_the_rule() -> None:
+    with pytest.raises(ConfigError, match="theo-doi-nq57") as info:
+        Matcher([Rule("ok", ("x",)), Rule("theo-doi-nq57", ("regex:(unclosed",))])
+    assert "(unclosed" in str(info.value)
+
+
+def test_bad_regex_in_exclude_is_also_caught() -> None:
+    with pytest.raises(ConfigError, match="rule 'r'"):
+        Matcher([Rule("r", ("x",), exclude=("regex:[",))])
+
+
+def test_same_text_in_same_field_is_reported_once() -> None:
+    body = normalize_body("Đảng bộ họp. Đảng bộ bầu. ĐẢNG BỘ tổng kết.")
+    m = Matcher([Rule("r", ("Đảng bộ",))])
+    assert [x.text for x in m.match("", body, "seeds")] == ["Đảng bộ", "ĐẢNG BỘ"]
+
+
+def test_matches_per_rule_are_capped() -> None:
+    body = " ".join(f"Nghị quyết {n}" for n in range(1, 60))
+    m = Matcher([Rule("r", tuple(f"Nghị quyết {n}" for n in range(1, 60)))])
+    got = m.match("", body, "seeds")
+    assert len(got) == MAX_MATCHES_PER_RULE
+    assert got[0].text == "Nghị quyết 1"
+
+
+def test_rules_sharing_a_keyword_each_get_their_match() -> None:
+    m = Matcher([Rule("a", ("Nghị quyết 57",)), Rule("b", ("NQ 57", "Đảng bộ")), Rule("c", ("Nghị quyết 58",))])
+    got = m.match("", BODY, "seeds")
+    assert [(x.rule, x.keyword, x.text) for x in got] == [
+        ("a", "Nghị quyết 57", "Nghị quyết số 57-NQ/TW"),
+        ("b", "Đảng bộ", "Đảng bộ"),
+        ("b", "NQ 57", "Nghị quyết số 57-NQ/TW"),
+    ]
+
+
+def test_empty_keyword_never_fires() -> None:
+    assert Matcher([Rule("r", ("   ",))]).match("", BODY, "seeds") == []
+
+
+def test_snippet_marks_the_match_and_cuts_on_word_boundaries() -> None:
+    words = " ".join(f"từ{i}" for i in range(60))
+    text = f"{words} Nghị quyết 57 {words}"
+    start = text.index("Nghị quyết 57")
+    s = snippet(text, start, start + len("Nghị quyết 57"))
+    assert "«Nghị quyết 57»" in s
+    assert s.startswith("…") and s.endswith("…")
+    left, right = s[1:-1].split("«Nghị quyết 57»")
+    assert all(w.startswith("từ") and w[2:].isdigit() for w in left.split())  # no word cut in half
+    assert all(w.startswith("từ") and w[2:].isdigit() for w in right.split())
+    assert 60 <= len(left) <= 81 and 60 <= len(right) <= 81
+
+
+def test_snippet_of_short_text_has_no_ellipsis_and_no_line_breaks() -> None:
+    assert snippet("Đảng bộ\n\nhọp", 0, 7) == "«Đảng bộ» họp"
+
+
+def test_snippet_in_a_match() -> None:
+    m = Matcher([Rule("r", ("57-NQ/TW",))])
+    (got,) = m.match("", BODY, "seeds")
+    assert got.snippet.startswith("…")
+    assert "tinh thần «Nghị quyết số 57-NQ/TW» của Bộ Chính trị." in got.snippet
+
+
+def test_nfd_and_old_tones_in_the_article_are_matched_and_reported_normalized() -> None:
+    raw = unicodedata.normalize("NFD", "Uỷ ban hoà giải và Đảng bộ")
+    m = Matcher([Rule("r", ("Ủy ban hòa giải", "dang bo"))])
+    assert [x.text for x in m.match(raw, "", "seeds")] == ["Ủy ban hòa giải", "Đảng bộ"]
+
+
+vietnamese = st.text(alphabet=st.sampled_from(list("aăâeêioôơuưyđAĐ ̣̀́̃̉bcgh57-/,")), max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(vietnamese)
+def test_normalization_form_never_changes_the_outcome(noise: str) -> None:
+    m = Matcher([Rule("a", ("Đảng bộ", "dang", "Nghị quyết 57")), Rule("b", ("hòa",))])
+    text = f"{noise} Đảng bộ hoà {noise}"
+    nfc = m.match("", normalize_body(text), "s")
+    for form in ("NFD", "NFC", "NFKD"):
+        assert m.match("", unicodedata.normalize(form, text), "s") == nfc
+    for x in nfc:
+        assert f"«{x.text}»" in x.snippet
+
+
+def seed(name_prefix: str) -> tuple[str, str]:
+    (path,) = SEEDS.glob(f"{name_prefix}_*.txt")
+    lines = path.read_text(encoding="utf-8").strip().split("\n")
+    return normalize(lines[0]), normalize_body("\n".join(lines[1:]))
+
+
+@pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
+def test_sample_articles(prefix: str) -> None:
+    m = Matcher([Rule("nq57", ("Nghị quyết 57",)), Rule("ct34", ("Chỉ thị 34",)), Rule("qd", ("13140-QĐ/TU",))])
+    title, body = seed(prefix)
+    got = {(x.rule, x.text) for x in m.match(title, body, "seeds")}
+    expected = {
+        "000": {("nq57", "Nghị quyết số 57-NQ/TW")},
+        "003": {("ct34", "Chỉ thị số 34-CT/TU"), ("qd", "Quyết định số 13140-QĐ/TU")},
+    }.get(prefix, set())
+    assert got == expected
+
+
+def test_many_keywords_find_the_same_as_few() -> None:
+    """Ten thousand unrelated keywords change nothing about what the office's own keywords find."""
+    own = [Rule("nq57", ("Nghị quyết 57",)), Rule("dang", ("Đảng bộ", "chuyen doi so"))]
+    noise = [Rule(f"n{i}", (f"Nghị quyết {1000 + i}", f"từ khóa số {i}", f"tu khoa {i}")) for i in range(3400)]
+    few, many = Matcher(own), Matcher(own + noise)
+    for prefix in ("000", "001", "003"):
+        title, body = seed(prefix)
+        assert many.match(title, body, "seeds") == few.match(title, body, "seeds")
