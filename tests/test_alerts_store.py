@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.test_deliver_support import AlertStore, T0, add_alert, add_article, alert_row, later, open_store
+from tests.test_deliver_support import T0, AlertStore, add_alert, add_article, alert_row, later, open_store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> AlertStore:
+def store(tmp_path: Path) -> Iterator[AlertStore]:
     s = open_store(tmp_path)
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 
