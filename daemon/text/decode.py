@@ -62,10 +62,13 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
     if bom is not None:
         return bom
     for magic, name in _MAGIC:
-        if raw.startswith(magic) and (len(magic) > 2 or _has_binary_controls(raw)):
+        if raw.startswith(magic) and (len(magic) > 2 or _control_bytes(raw) > 0):
             raise DecodeError(f"binary content ({name})")
     if b"\x00" in raw:
         return _checked(*_decode_utf16_without_bom(raw))
+    if _control_bytes(raw) > _MAX_CONTROL_SHARE * min(len(raw), _SAMPLE):
+        # Before any 8-bit guess: the same C0 bytes are controls in UTF-8, cp1258 and cp1252 alike.
+        raise DecodeError("binary content (control characters)")
     try:
         return _checked(raw.decode("utf-8"), "utf-8")
     except UnicodeDecodeError as exc:
@@ -129,10 +132,9 @@ def _decode_utf16_without_bom(raw: bytes) -> tuple[str, str]:
 def _mostly_utf8(raw: bytes, first_error: UnicodeDecodeError) -> tuple[str, str] | None:
     """UTF-8 with a cut-off tail or a rare stray byte, or None when it is really another encoding."""
     if first_error.start >= len(raw) - 3 and first_error.reason == "unexpected end of data":
-        try:
-            return raw[: first_error.start].decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            pass
+        head = raw[: first_error.start].decode("utf-8")  # valid: the first error is the cut
+        if not head.isascii():  # other multi-byte letters prove UTF-8; "vu\xf2" alone is cp1258 "vụ"
+            return head, "utf-8"
     text = raw.decode("utf-8", errors="replace")
     errors = text.count("\ufffd")
     non_ascii = sum(1 for ch in text if ord(ch) > 0x7F) - errors
@@ -141,10 +143,8 @@ def _mostly_utf8(raw: bytes, first_error: UnicodeDecodeError) -> tuple[str, str]
     return None
 
 
-def _has_binary_controls(raw: bytes) -> bool:
-    sample = raw[:_SAMPLE]
-    controls = sum(1 for b in sample if (b < 0x20 and chr(b) not in _TEXT_CONTROLS) or b == 0x7F)
-    return controls > 0
+def _control_bytes(raw: bytes) -> int:
+    return sum(1 for b in raw[:_SAMPLE] if (b < 0x20 and chr(b) not in _TEXT_CONTROLS) or b == 0x7F)
 
 
 def _checked(text: str, codec: str) -> tuple[str, str]:

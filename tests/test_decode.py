@@ -1,0 +1,180 @@
+"""decode_bytes: one article saved by different editors must come out as the same text."""
+
+from __future__ import annotations
+
+import codecs
+import random
+import unicodedata
+import zipfile
+import zlib
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from daemon.text.decode import DecodeError, decode_bytes
+from daemon.text.normalize import TONE_MARKS, normalize_body
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+ARTICLE = (SEEDS / "003_66c6c28c11c30f85.txt").read_text(encoding="utf-8")
+
+
+def to_cp1258(text: str) -> bytes:
+    """Encode as Windows-1258 does: base letters precomposed (ê, ơ, ư, ă, đ), tones as combining marks."""
+    out = []
+    for ch in unicodedata.normalize("NFC", text):
+        parts = unicodedata.normalize("NFD", ch)
+        tones = "".join(c for c in parts if c in TONE_MARKS)
+        base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in TONE_MARKS))
+        try:
+            out.append((ch if not tones else base + tones).encode("cp1258"))
+        except UnicodeEncodeError:
+            out.append((base + tones).encode("cp1258"))
+    return b"".join(out)
+
+
+def test_cp1258_helper_really_uses_combining_tones() -> None:
+    raw = to_cp1258("Thành ủy")
+    assert raw == b"Tha\xccnh u\xd2y"  # grave and hook above as separate bytes
+    assert raw.decode("cp1258") != "Thành ủy"  # so normalizing is what makes them equal
+
+
+ENCODED = {
+    "utf-8": ARTICLE.encode("utf-8"),
+    "utf-8-sig": codecs.BOM_UTF8 + ARTICLE.encode("utf-8"),
+    "utf-16-le+bom": codecs.BOM_UTF16_LE + ARTICLE.encode("utf-16-le"),
+    "utf-16-be+bom": codecs.BOM_UTF16_BE + ARTICLE.encode("utf-16-be"),
+    "utf-16-le": ARTICLE.encode("utf-16-le"),
+    "utf-16-be": ARTICLE.encode("utf-16-be"),
+    "utf-16-nfd": unicodedata.normalize("NFD", ARTICLE).encode("utf-16-le"),
+    "utf-32+bom": ARTICLE.encode("utf-32"),
+    "cp1258": to_cp1258(ARTICLE),
+    "crlf": ARTICLE.replace("\n", "\r\n").encode("utf-8"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(ENCODED))
+def test_same_article_in_every_encoding_gives_the_same_text(variant: str) -> None:
+    text, _encoding = decode_bytes(ENCODED[variant])
+    assert normalize_body(text) == normalize_body(ARTICLE)
+    assert "\ufeff" not in text
+
+
+@pytest.mark.parametrize(
+    ("variant", "expected"),
+    [
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8"),
+        ("utf-16-le+bom", "utf-16-le"),
+        ("utf-16-be+bom", "utf-16-be"),
+        ("utf-16-le", "utf-16-le"),
+        ("utf-16-be", "utf-16-be"),
+        ("utf-32+bom", "utf-32-le"),
+        ("cp1258", "cp1258"),
+    ],
+)
+def test_reports_the_encoding_used(variant: str, expected: str) -> None:
+    assert decode_bytes(ENCODED[variant])[1] == expected
+
+
+def test_cp1252_is_the_last_resort_for_bytes_cp1258_lacks() -> None:
+    text, encoding = decode_bytes("Škoda – café".encode("cp1252"))
+    assert (text, encoding) == ("Škoda – café", "cp1252")
+
+
+def test_utf8_cut_off_in_the_middle_of_the_last_letter() -> None:
+    raw = "Văn phòng Thành ủy Đ".encode()[:-1]  # a download cut inside the two bytes of "Đ"
+    assert decode_bytes(raw) == ("Văn phòng Thành ủy ", "utf-8")
+
+
+def test_utf8_with_one_stray_byte_is_still_utf8() -> None:
+    raw = ARTICLE.encode("utf-8")
+    middle = len(raw) // 2
+    while raw[middle] >= 0x80:  # put the stray byte between two characters
+        middle += 1
+    text, encoding = decode_bytes(raw[:middle] + b"\xff" + raw[middle:])
+    assert encoding.startswith("utf-8")
+    assert text.replace("\ufffd", "") == ARTICLE
+
+
+def test_utf16_with_odd_length_drops_the_half_unit() -> None:
+    raw = "Thành ủy họp".encode("utf-16-le") + b"\x41"
+    assert decode_bytes(raw) == ("Thành ủy họp", "utf-16-le")
+
+
+def test_text_starting_like_an_executable_signature_is_still_text() -> None:
+    assert decode_bytes(b"MZ Thanh uy") == ("MZ Thanh uy", "utf-8")
+
+
+def test_empty_input() -> None:
+    with pytest.raises(DecodeError, match="empty"):
+        decode_bytes(b"")
+
+
+def _png() -> bytes:
+    chunk = b"IHDR" + (1).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00"
+    return b"\x89PNG\r\n\x1a\n" + len(chunk[4:]).to_bytes(4, "big") + chunk + zlib.crc32(chunk).to_bytes(4, "big")
+
+
+def _zip() -> bytes:
+    buf = BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("word/document.xml", "<w:t>Thành ủy</w:t>")
+    return buf.getvalue()
+
+
+_RNG = random.Random(7)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (_png(), "PNG"),
+        (_zip(), "zip"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", "gzip"),
+        (bytes(_RNG.randrange(256) for _ in range(4000)), "NUL"),
+        (bytes(_RNG.randrange(1, 256) for _ in range(4000)), "control characters"),
+        (b"abc\x00\x00\x00\x01\x02\x00def\x00", "NUL"),
+        (b"\x01\x02\x03\x04\x05\x06 text \x07\x08", "control characters"),
+    ],
+)
+def test_binary_content_is_refused(raw: bytes, reason: str) -> None:
+    with pytest.raises(DecodeError, match="binary") as info:
+        decode_bytes(raw)
+    assert reason in str(info.value)
+
+
+def test_bytes_no_candidate_can_decode() -> None:
+    with pytest.raises(DecodeError, match="undecodable"):
+        decode_bytes(b"Th\x81nh \x8d\x90 u\x9dy")
+
+
+def test_a_bom_that_lies_is_an_error_not_garbage() -> None:
+    with pytest.raises(DecodeError, match="UTF-16"):
+        decode_bytes(codecs.BOM_UTF16_LE + b"\x00\xd8\x41\x00")  # lone high surrogate
+
+
+def test_decode_error_is_a_value_error() -> None:
+    assert issubclass(DecodeError, ValueError)
+
+
+_WORDS = ["Thành", "ủy", "Đảng", "bộ", "Văn", "phòng", "Hòa", "chỉ", "đạo", "Nguyễn", "ở", "được", "nhiệm", "vụ",
+          "2025", "(GMT+7)", "-", "“Đổi", "mới”", "các", "cấp", "Ư", "ẵ"]  # fmt: skip
+# At least two words: BOM-less UTF-16 is recognised by the NUL high bytes of spaces and ASCII letters, and a
+# lone "ở" (DF 1E) has none. Real files always have spaces.
+sentences = st.lists(st.sampled_from(_WORDS), min_size=2, max_size=40).map(" ".join)
+
+
+@settings(max_examples=80, deadline=None)
+@given(sentences, st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"]))
+def test_any_vietnamese_sentence_round_trips(text: str, codec: str) -> None:
+    assert decode_bytes(text.encode(codec))[0] == text
+
+
+@settings(max_examples=80, deadline=None)
+@given(sentences)
+def test_any_vietnamese_sentence_round_trips_through_cp1258(text: str) -> None:
+    assert normalize_body(decode_bytes(to_cp1258(text))[0]) == normalize_body(text)

@@ -1,0 +1,164 @@
+"""Properties of Vietnamese normalization: dedupe and matching rely on them holding for any input."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from daemon.text.normalize import TONE_MARKS, content_hash, fold, fold_with_map, normalize, normalize_body
+
+# Letters as Vietnamese text has them, precomposed (NFC) and as bare bases for the combining marks.
+_BASES = "aăâeêioôơuưyAĂÂEÊIOÔƠUƯYbcdđghklmnpqrstvxĐBCDGHKLMNPQRSTVX"
+_PRECOMPOSED = "àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵÀÁẢÃẠỦỶÝỲỸỴÒÓỎÕỌ"
+_MARKS = TONE_MARKS + "\u0302\u0306\u031b"  # tones, then circumflex, breve, horn
+_SPACES = " \t\n\r\u00a0\u202f\u2009\u200b\ufeff\u00ad"
+_PUNCT = ".,;:!?()-–\"'/«»…0123456789"
+
+_vi_char = st.sampled_from(_BASES + _PRECOMPOSED + _MARKS + _SPACES + _PUNCT)
+vi_text = st.text(alphabet=_vi_char, max_size=60)
+# Real words in the old tone placement, so the tone-moving rule is exercised often.
+_WORDS = ["hoà", "hòa", "uỷ", "ủy", "thuý", "thúy", "khoẻ", "khỏe", "quý", "hoàng", "Thành", "Đảng", "bộ", "toà",
+          "xoá", "Hoà", "UỶ", "Thuỵ", "quỳnh", "khuyến", "tuỳ", "loạ", "nguyễn", "chiều", "Ủy", "ban"]  # fmt: skip
+vi_words = st.lists(st.sampled_from([*_WORDS, " ", "\n", "\u00a0", ", ", ". "]), max_size=20).map("".join)
+any_vi = st.one_of(vi_text, vi_words)
+SETTINGS = settings(max_examples=150, deadline=None)
+
+
+@SETTINGS
+@given(any_vi)
+def test_normalize_is_idempotent(s: str) -> None:
+    once = normalize(s)
+    assert normalize(once) == once
+
+
+@SETTINGS
+@given(any_vi)
+def test_normalize_body_is_idempotent(s: str) -> None:
+    once = normalize_body(s)
+    assert normalize_body(once) == once
+
+
+@SETTINGS
+@given(any_vi)
+def test_nfc_and_nfd_input_normalize_alike(s: str) -> None:
+    nfc, nfd = unicodedata.normalize("NFC", s), unicodedata.normalize("NFD", s)
+    assert normalize(nfc) == normalize(nfd)
+    assert normalize_body(nfc) == normalize_body(nfd)
+
+
+@SETTINGS
+@given(any_vi)
+def test_output_is_nfc_and_single_spaced(s: str) -> None:
+    out = normalize(s)
+    assert unicodedata.is_normalized("NFC", out)
+    assert "  " not in out and "\n" not in out and out == out.strip()
+
+
+@SETTINGS
+@given(any_vi)
+def test_body_keeps_at_most_one_blank_line(s: str) -> None:
+    out = normalize_body(s)
+    assert "\n\n\n" not in out and "\r" not in out
+    assert all(line == line.strip() for line in out.split("\n"))
+
+
+@SETTINGS
+@given(any_vi)
+def test_fold_is_unchanged_by_normalize(s: str) -> None:
+    assert fold(normalize(s)) == fold(s)
+
+
+@SETTINGS
+@given(any_vi)
+def test_fold_keeps_length_of_normalized_text_and_maps_back(s: str) -> None:
+    text = normalize(s)
+    folded, index = fold_with_map(text)
+    assert len(folded) == len(index)
+    assert index == sorted(set(index)) and all(0 <= i < len(text) for i in index)
+    assert all(fold(text[i]) == folded[k] for k, i in enumerate(index) if not text[i].isspace())
+    if not any(unicodedata.combining(ch) for ch in text):  # see test_fold_length_with_stray_mark
+        assert len(folded) == len(text)
+
+
+@pytest.mark.xfail(strict=True, reason="normalize.py: a combining mark with no base to compose with survives "
+                   "NFC and fold drops it, so 'fold keeps length for NFC input' does not hold (reported)")
+@pytest.mark.parametrize("s", ["\u0300", "a \u0301b", "q\u031b"])
+def test_fold_length_with_stray_mark(s: str) -> None:
+    text = normalize(s)
+    assert unicodedata.is_normalized("NFC", text)
+    assert len(fold(text)) == len(text)
+
+
+@SETTINGS
+@given(vi_words)
+def test_fold_of_vietnamese_words_is_plain_ascii(s: str) -> None:
+    assert fold(s).isascii()
+
+
+@SETTINGS
+@given(any_vi)
+def test_content_hash_ignores_line_breaks_and_nfd(s: str) -> None:
+    h = content_hash(s)
+    assert content_hash(unicodedata.normalize("NFD", s)) == h
+    assert content_hash(s.replace(" ", "\n")) == h
+    assert content_hash(s.replace(" ", "\r\n  ")) == h
+    assert h.startswith("v1:") and len(h) == 3 + 64
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(["hoà", "uỷ", "thuý", "khoẻ", "toà", "xoá", "tuỳ"]), min_size=1, max_size=8))
+def test_content_hash_ignores_old_tone_placement(words: list[str]) -> None:
+    old = " ".join(words)
+    new = " ".join(normalize(w) for w in words)
+    assert old != new
+    assert content_hash(old) == content_hash(new)
+
+
+def test_content_hash_changes_when_words_change() -> None:
+    assert content_hash("Thành ủy họp") != content_hash("Thành ủy không họp")
+    assert content_hash("Hòa") != content_hash("Hóa")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("hoà", "hòa"),
+        ("Hoà Bình", "Hòa Bình"),
+        ("uỷ", "ủy"),
+        ("Uỷ ban", "Ủy ban"),
+        ("thuý", "thúy"),
+        ("khoẻ", "khỏe"),
+        ("quý", "quý"),
+        ("hoàng", "hoàng"),
+        ("khuyến", "khuyến"),
+        ("Thành\u00a0uỷ\u202fTPHCM", "Thành ủy TPHCM"),
+        ("  a \t b\n\nc  ", "a b c"),
+        ("Đả\u200bng", "Đảng"),
+        (unicodedata.normalize("NFD", "Nguyễn Đình Vĩnh"), "Nguyễn Đình Vĩnh"),
+    ],
+)
+def test_normalize_examples(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+def test_normalize_body_keeps_paragraphs() -> None:
+    raw = "Dòng một\u00a0 có  khoảng\r\n\r\n\r\n\r\nĐoạn hai\rdòng ba  \n"
+    assert normalize_body(raw) == "Dòng một có khoảng\n\nĐoạn hai\ndòng ba"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Đảng bộ", "dang bo"),
+        ("đ", "d"),
+        ("Thành ủy", "thanh uy"),
+        ("HOÀ", "hoa"),
+        ("Nguyễn", "nguyen"),
+        (unicodedata.normalize("NFD", "Ủy ban"), "uy ban"),
+    ],
+)
+def test_fold_examples(raw: str, expected: str) -> None:
+    assert fold(raw) == expected
