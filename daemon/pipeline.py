@@ -150,6 +150,8 @@ class Pipeline:
                 ledger.append(LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, sha, "ingested"))
             outcome = self.ingest(docs, ledger)
             report.add(outcome)
+            if self.metrics is not None:
+                self.metrics.record_ingest("seeds", new=len(outcome.new), duplicates=len(outcome.duplicates))
             report.skipped += outcome.skipped
         if report.new or report.skipped:
             log.info("seeds: %d new, %d duplicate, %d skipped, %d alerts queued",
@@ -181,8 +183,13 @@ class Pipeline:
         if first and not feed.alert_on_first_fetch:
             docs = [replace(d, alert=False) for d in docs]
         if docs:
-            report.add(self.ingest(docs))
-        errors_before = self.store.feed_consecutive_errors(feed.name)
+            outcome = self.ingest(docs)
+            report.add(outcome)
+            if self.metrics is not None:
+                self.metrics.record_ingest(feed.name, new=len(outcome.new), duplicates=len(outcome.duplicates))
+        if self.metrics is not None:
+            self.metrics.record_fetch(feed.name, ok=result.error is None, not_modified=result.not_modified)
+        errors_before = self.store.consecutive_errors(feed.name)
         errors_now = errors_before + 1 if result.error else 0
         delay = next_fetch_delay(feed.interval, result, errors_now, self.config.fetch.max_backoff)
         self.store.record_fetch(feed, result, new_items=report.new, now=now,
@@ -207,7 +214,14 @@ class Pipeline:
     def deliver(self, now: datetime | None = None) -> DeliveryReport:
         """POST due alerts to their webhooks; one delivery run at a time, so no alert is sent twice at once."""
         with self._deliver_lock:
-            return deliver_due(self.store, self.config.webhooks, now=now)
+            report = deliver_due(self.store, self.config.webhooks, now=now)
+        if self.metrics is not None:
+            for name, hook in report.webhooks.items():
+                for latency in hook.latencies:
+                    self.metrics.record_delivery(name, ok=True, latency=latency)
+                for _ in range(hook.retried + hook.failed):
+                    self.metrics.record_delivery(name, ok=False)
+        return report
 
     def run_once(self) -> list[SourceReport]:
         """Exactly one tick of every job, in pipeline order."""
@@ -230,7 +244,7 @@ def _retry_busy(fn: Callable[[], T], attempts: int = 6, delay: float = 0.5) -> T
         try:
             return fn()
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc) or i == attempts - 1:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or i == attempts - 1:
                 raise
             log.warning("database busy (%s); retrying the batch in %.1fs", exc, delay * (i + 1))
             time.sleep(delay * (i + 1))

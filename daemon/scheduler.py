@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from types import FrameType
 from typing import Any
 
@@ -83,7 +84,6 @@ class Service:
         if self.stop_event.is_set():
             return None
         start, now = time.monotonic(), self.store.now()
-        self.metrics.job_run(name)
         error: str | None = None
         result = None
         try:
@@ -91,12 +91,12 @@ class Service:
             result = fn()
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
-            self.metrics.job_error(name)
             log.exception("job %s failed: %s", name, error)
         try:
             self.store.job_finished(name, self.store.now(), time.monotonic() - start, error, self._next_run(name))
         except Exception as exc:  # the database itself is failing: log, keep the scheduler alive
             log.error("job %s: cannot record its run: %s", name, exc)
+        self.metrics.record_job(name, ok=error is None)
         if error is None:
             self._last_ok[name] = time.time()
         return result
@@ -132,7 +132,7 @@ class Service:
             self._run_job("seeds", self.pipeline.scan_seeds)
             for feed in self.config.feeds:
                 if feed.enabled:
-                    self._run_job(f"feed:{feed.name}", lambda n=feed.name: self.pipeline.poll_feeds([n]))
+                    self._run_job(f"feed:{feed.name}", partial(self.pipeline.poll_feeds, [feed.name]))
             self._run_job("deliver", self.pipeline.deliver)
             self._run_job("checkpoint", self._job_checkpoint)
         finally:
@@ -256,7 +256,7 @@ class Service:
         start = max(due, now) if due else now
         start += timedelta(seconds=random.uniform(0, min(5.0, feed.interval / 10)))
         self._scheduler.add_job(
-            self._run_job, "interval", args=(job_id, lambda n=feed.name: self._job_feed(n)), id=job_id,
+            self._run_job, "interval", args=(job_id, partial(self._job_feed, feed.name)), id=job_id,
             name=job_id, seconds=feed.interval, jitter=min(60.0, feed.interval / 10), next_run_time=start,
             replace_existing=True,
         )

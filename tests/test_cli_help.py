@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
 from daemon.cli import build_parser, main
 
+Command = tuple[tuple[str, ...], argparse.ArgumentParser]
 
-def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
-    found = []
+
+def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[Command]:
+    found: list[Command] = []
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             helps = {a.dest: a.help for a in action._choices_actions}
@@ -24,7 +27,8 @@ def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> 
 def test_every_command_and_option_has_help() -> None:
     commands = _commands(build_parser())
     names = {" ".join(c) for c, _ in commands}
-    assert {"run", "search", "status", "feeds", "fetch", "alerts", "match", "webhook", "webhook test", "listen"} <= names
+    expected = {"run", "search", "status", "feeds", "fetch", "alerts", "match", "webhook", "webhook test", "listen"}
+    assert expected <= names
     for name, sub in commands:
         assert sub.description, f"{' '.join(name)} has no description"
         for action in sub._actions:
@@ -41,7 +45,7 @@ def test_help_exits_zero(argv: list[str], capsys: pytest.CaptureFixture[str]) ->
     assert "usage: newswatch" in capsys.readouterr().out
 
 
-def test_bad_config_exits_3_without_traceback(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+def test_bad_config_exits_3_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "c.toml"
     bad.write_text("[seeds]\nintervl = 1\n")
     assert main(["--config", str(bad), "status"]) == 3

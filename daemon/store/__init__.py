@@ -1,11 +1,23 @@
 """Persistence: the only package that talks to SQLite.
 
 ``Store`` is assembled from one mixin per group of tables, each in its own module, all sharing the
-connection and transaction helpers of ``db.Database``.
+connection and transaction helpers of ``db.Database``:
+
+* ``articles`` — articles, sightings, matches, new alert rows, the seed-file ledger, search
+* ``feeds``    — per-feed health and conditional-GET state
+* ``alerts``   — the outbox as delivery sees it: due alerts, attempts, retries, disabled webhooks
+* ``jobs``     — scheduling state and the counts behind `newswatch status` and `/metrics`
 """
 
+from daemon.store.alerts import AlertTables
+from daemon.store.articles import ArticleTables
 from daemon.store.db import Database
+from daemon.store.feeds import FeedTables
+from daemon.store.jobs import JobTables
 
-Store = Database
+
+class Store(ArticleTables, FeedTables, AlertTables, JobTables):
+    """The database as the pipeline, the scheduler and the CLI see it."""
+
 
 __all__ = ["Database", "Store"]

@@ -123,7 +123,8 @@ class ArticleTables(Database):
             for entry in ledger:
                 article = ids.get(entry.content_hash) if entry.content_hash else None
                 if entry.content_hash and article is None:
-                    row = conn.execute("SELECT id FROM articles WHERE content_hash = ?", (entry.content_hash,)).fetchone()
+                    sql = "SELECT id FROM articles WHERE content_hash = ?"
+                    row = conn.execute(sql, (entry.content_hash,)).fetchone()
                     article = row[0] if row else None
                 conn.execute(
                     "INSERT OR REPLACE INTO seed_files (path, size, mtime_ns, sha256, status, reason, article_id,"

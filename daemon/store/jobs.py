@@ -43,11 +43,6 @@ class JobTables(Database):
             row = conn.execute("SELECT next_fetch_at FROM feeds WHERE name = ?", (name,)).fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
-    def feed_consecutive_errors(self, name: str) -> int:
-        with self.read() as conn:
-            row = conn.execute("SELECT consecutive_errors FROM feeds WHERE name = ?", (name,)).fetchone()
-        return int(row[0]) if row else 0
-
     def jobs(self) -> list[dict[str, Any]]:
         with self.read() as conn:
             return [dict(r) for r in conn.execute("SELECT * FROM jobs ORDER BY name")]
@@ -55,7 +50,9 @@ class JobTables(Database):
     def counts(self) -> dict[str, Any]:
         """Cheap counts for status and metrics (indexed or small tables only)."""
         with self.read() as conn:
-            one = lambda sql: int(conn.execute(sql).fetchone()[0])  # noqa: E731
+            def one(sql: str) -> int:
+                return int(conn.execute(sql).fetchone()[0])
+
             alerts = {"pending": 0, "delivered": 0, "failed": 0}
             alerts.update({r[0]: r[1] for r in conn.execute("SELECT status, count(*) FROM alerts GROUP BY status")})
             seeds = {r[0]: r[1] for r in conn.execute("SELECT status, count(*) FROM seed_files GROUP BY status")}

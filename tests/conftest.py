@@ -1,0 +1,153 @@
+"""Shared fixtures: a throw-away project folder (config + seeds + state) and a way to run the real CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = sorted((ROOT / "seeds").glob("*.txt"))
+TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def to_cp1258(text: str) -> bytes:
+    """Encode as Windows Vietnamese the way real cp1258 files are: base letters precomposed, tones combining."""
+    decomposed = unicodedata.normalize("NFD", text)
+    # Recompose everything but the five tone marks (cp1258 has â ê ô ă ơ ư đ, not the toned letters).
+    chunks: list[str] = []
+    buf = ""
+    tones = ""
+    for ch in decomposed:
+        if ch in TONES:
+            tones += ch
+        elif unicodedata.combining(ch):
+            buf += ch
+        else:
+            chunks.append(unicodedata.normalize("NFC", buf) + tones)
+            buf, tones = ch, ""
+    chunks.append(unicodedata.normalize("NFC", buf) + tones)
+    return "".join(chunks).encode("cp1258")
+
+
+def write_config(folder: Path, extra: str = "", *, seeds: str = "seeds") -> Path:
+    cfg = folder / "config.toml"
+    cfg.write_text(
+        f'[storage]\npath = "state/news.db"\n[seeds]\npath = "{seeds}"\ninterval = "1s"\n'
+        '[delivery]\ninterval = "1s"\n' + extra,
+        encoding="utf-8",
+    )
+    return cfg
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A folder laid out like the repo: config.toml, seeds/ with the five samples, state/."""
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "state").mkdir()
+    for sample in SAMPLES:
+        shutil.copy2(sample, tmp_path / "seeds" / sample.name)
+        # Fixed file time, so "Chiều 25-12" (no year) resolves the same whatever day the tests run.
+        os.utime(tmp_path / "seeds" / sample.name, (1_795_000_000, 1_795_000_000))  # 2026-11-18
+    write_config(tmp_path)
+    return tmp_path
+
+
+def cli_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSWATCH_", "NOTIFY_SOCKET", "WATCHDOG_"))}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.fixture
+def run_cli(project: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run `python -m daemon --config <project>/config.toml ARGS` as a real process."""
+
+    def run(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "daemon", "--config", str(project / "config.toml"), *args],
+            capture_output=True, text=True, timeout=timeout, env=cli_env(), cwd=project, check=False,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        return proc
+
+    return run
+
+
+# -- a webhook receiver on 127.0.0.1 that records what it gets -----------------------------------------
+
+import json  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+
+
+@dataclass
+class Received:
+    at: float
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> dict:  # type: ignore[type-arg]
+        return json.loads(self.body)  # type: ignore[no-any-return]
+
+
+@dataclass
+class Receiver:
+    url: str = ""
+    status: int = 204
+    requests: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def ids(self) -> list[str]:
+        with self.lock:
+            return [r.headers.get("webhook-id", "") for r in self.requests]
+
+    def wait_for(self, predicate: Callable[[list[Received]], bool], timeout: float = 10) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                snapshot = list(self.requests)
+            if predicate(snapshot):
+                return snapshot
+            time.sleep(0.02)
+        raise AssertionError(f"receiver: condition not met in {timeout}s; got {len(snapshot)} requests")
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with state.lock:
+                status = state.status
+                if 200 <= status < 300:
+                    state.requests.append(Received(time.monotonic(), {k.lower(): v for k, v in self.headers.items()},
+                                                   body))
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
