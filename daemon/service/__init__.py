@@ -1,1 +1,25 @@
-"""service."""
+"""The Unix-service pieces around the pipeline: nothing here knows about articles, rules or SQLite.
+
+- ``lock.InstanceLock``      one daemon per database (flock beside it, freed by the kernel on any death)
+- ``systemd``                sd_notify: ready / reloading / stopping / watchdog / status; no-ops outside systemd
+- ``logs.setup_logging``     one line per event on stderr, human or JSON
+- ``http.Metrics``, ``http.StatusServer``   Prometheus counters and ``/healthz`` + ``/metrics``
+- ``watch.FolderWatcher``    calls back when a file lands in ``seeds/``, debounced
+
+Import the submodule you need (``from daemon.service.lock import InstanceLock``); nothing is re-exported
+here so that ``newswatch status`` does not pay for importing watchfiles and prometheus-client.
+
+Wiring, in order, for ``newswatch run``::
+
+    setup_logging(args.log_level, args.log_format, tz=cfg.tz)
+    with InstanceLock(cfg.lock_path):
+        metrics = Metrics(stats=store.stats)
+        if cfg.http_listen:
+            StatusServer(cfg.http_listen, metrics, health).start()
+        if cfg.seeds_watch:
+            FolderWatcher(cfg.seeds_path, lambda: scheduler.modify_job("seeds", next_run_time=now())).start()
+        if (every := systemd.watchdog_interval()) is not None:
+            scheduler.add_job(systemd.watchdog, "interval", seconds=every)
+        systemd.ready(f"{len(cfg.feeds)} feeds")
+        ...  # SIGHUP: systemd.reloading(); reload; systemd.ready()   SIGTERM: systemd.stopping(); shut down
+"""
