@@ -56,7 +56,8 @@ _RELATED_MARKER = re.compile(
 _CAPTION = re.compile(
     r"(?:^\(?ảnh minh họa\)?\.?$"
     r"|^(?:ảnh|nguồn ảnh|photo)\s*:"
-    r"|(?:^|[.!?)]\s+|\s)\(?(?:ảnh|nguồn ảnh|photo)\s*:\s*[^.!?:\n]{1,60}\)?\.?$)",
+    r"|(?:^|\s)\(?(?-i:Ảnh|ẢNH|Nguồn ảnh|Nguồn|Photo)\s*:\s*"
+    r"[^\s.!?:,;()]+(?:(?:\.\s?|\s|/)[^\s.!?:,;()]+){0,4}\)?\.?$)",
     re.IGNORECASE,
 )
 _CAPTION_MAX = 300
@@ -117,7 +118,8 @@ def _is_junk(node: _Node, article: bool) -> bool:
     return bool(_JUNK_CLASS.search(marks))
 
 
-def _render(node: _Node, out: list[str], article: bool, pre: bool = False) -> None:
+def _render(node: _Node, out: list[str | int], article: bool, pre: bool = False) -> None:
+    """Flatten to text pieces and break markers (1: line, 2: paragraph); ``_join`` merges the markers."""
     for child in node.children:
         if isinstance(child, str):
             out.append(child if pre else _SPACES.sub(" ", child.replace("\n", " ")))
@@ -126,17 +128,36 @@ def _render(node: _Node, out: list[str], article: bool, pre: bool = False) -> No
             continue
         tag = child.tag
         if tag == "br":
-            out.append("\n")
+            out.append("\n")  # explicit: two <br> make a blank line, unlike nested blocks
             continue
-        sep = "\n\n" if tag in _PARAGRAPH else "\n" if tag in _LINE else ""
-        out.append(sep)
+        brk = 2 if tag in _PARAGRAPH else 1 if tag in _LINE else 0
+        if brk:
+            out.append(brk)
         if tag == "a" and article:
             out.append(_LINK_OPEN)
             _render(child, out, article, pre)
             out.append(_LINK_CLOSE)
         else:
             _render(child, out, article, pre or tag == "pre")
-        out.append(sep)
+        if brk:
+            out.append(brk)
+
+
+def _join(parts: list[str | int]) -> str:
+    """Block boundaries collapse (``</li><li>`` is one line break, ``</p></div><p>`` one blank line)."""
+    buf: list[str] = []
+    pending = 0
+    for part in parts:
+        if isinstance(part, int):
+            pending = max(pending, part)
+            continue
+        if pending and not part.strip(" "):
+            continue  # indentation between blocks
+        if pending and buf:
+            buf.append("\n" * pending)
+        pending = 0
+        buf.append(part)
+    return "".join(buf)
 
 
 def _link_only(line: str) -> bool:
@@ -188,9 +209,9 @@ def html_to_text(html: str) -> str:
     """
     if "<" not in html and "&" not in html:
         return normalize_body(html)
-    out: list[str] = []
+    out: list[str | int] = []
     _render(_parse(html), out, article=False)
-    return normalize_body("".join(out))
+    return normalize_body(_join(out))
 
 
 def article_text(html: str) -> str:
@@ -200,9 +221,9 @@ def article_text(html: str) -> str:
     "Xem thêm:" tails and the outlet prefix, so that the same article hashes the same wherever it
     is seen and however the outlet decorates its feed.
     """
-    out: list[str] = []
+    out: list[str | int] = []
     _render(_parse(html), out, article=True)
-    text = normalize_body("".join(out))
+    text = normalize_body(_join(out))
     lines = _strip_non_article(text.split("\n"))
     body = normalize_body("\n\n".join(ln.translate(_SENTINELS) for ln in lines))
     return strip_outlet_prefix(body)

@@ -261,8 +261,8 @@ class FeedFetcher:
         fetched_at = datetime.now(self.tz)
         documents: list[Document] = []
         for entry in parsed.entries:
-            body = self._full_text(entry) if feed.full_text else None
-            doc = to_document(entry, source=feed.name, fetched_at=fetched_at, tz=self.tz, body=body)
+            body = self._full_text(entry, resp.url) if feed.full_text else None
+            doc = to_document(entry, source=feed.name, fetched_at=fetched_at, tz=self.tz, body=body, base=resp.url)
             if doc is not None:
                 documents.append(doc)
         if not documents:
@@ -378,9 +378,9 @@ class FeedFetcher:
         return bytes(buf)
 
     # -- full text -------------------------------------------------------------------------------
-    def _full_text(self, entry: Mapping[str, Any]) -> str | None:
+    def _full_text(self, entry: Mapping[str, Any], base: str) -> str | None:
         """The article page's main text when the feed carries only a lead; None keeps the lead."""
-        url = entry_url(entry)
+        url = entry_url(entry, base)
         lead = lead_text(entry)
         if not url or len(lead) >= FULL_TEXT_BELOW:
             return None

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from daemon.models import Document
@@ -47,19 +47,21 @@ def clean_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "&".join(kept), parts.fragment))
 
 
-def _http_url(value: object) -> str | None:
-    if not isinstance(value, str):
+def _http_url(value: object, base: str | None = None) -> str | None:
+    if not isinstance(value, str) or not value.strip():
         return None
     value = value.strip()
+    if base and not urlsplit(value).scheme:
+        value = urljoin(base, value)
     return clean_url(value) if urlsplit(value).scheme.lower() in ("http", "https") else None
 
 
-def item_key(entry: Mapping[str, Any], title: str = "", lead: str = "") -> str:
+def item_key(entry: Mapping[str, Any], title: str = "", lead: str = "", base: str | None = None) -> str:
     """Identity of an item within its feed: guid/id, else the cleaned link, else a hash of its text."""
     guid = entry.get("id")
     if isinstance(guid, str) and guid.strip():
         return _http_url(guid) or guid.strip()
-    link = _http_url(entry.get("link"))
+    link = entry_url(entry, base)
     if link:
         return link
     digest = hashlib.sha256(f"{normalize(title)}\n{normalize(lead)}".encode()).hexdigest()
@@ -102,9 +104,14 @@ def _category(entry: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _plain_get(entry: Mapping[str, Any], key: str) -> Any:
+    """Read a key without feedparser's deprecated aliasing (updated_parsed → published_parsed)."""
+    return dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
+
+
 def _raw_date(entry: Mapping[str, Any]) -> str | None:
     for key in ("published", "updated", "created"):
-        raw = entry.get(key)
+        raw = _plain_get(entry, key)
         if isinstance(raw, str) and raw.strip():
             return raw.strip()
     return None
@@ -118,7 +125,7 @@ def entry_date(
     dt = parse_datetime(raw, tz) if raw else None
     if dt is None:
         for key in ("published_parsed", "updated_parsed", "created_parsed"):
-            struct = entry.get(key)
+            struct = _plain_get(entry, key)
             if struct:
                 try:
                     dt = datetime.fromtimestamp(calendar.timegm(struct), UTC).astimezone(tz)
@@ -130,8 +137,12 @@ def entry_date(
     return dt.astimezone(tz), raw, False
 
 
-def entry_url(entry: Mapping[str, Any]) -> str | None:
-    return _http_url(entry.get("link"))
+def entry_url(entry: Mapping[str, Any], base: str | None = None) -> str | None:
+    """The item's link (relative links resolved against the feed URL), without tracking parameters.
+
+    feedparser copies a permalink-by-default guid into ``link``; a guid like "12345" is no link.
+    """
+    return _http_url(entry.get("link"), None if entry.get("guidislink") else base)
 
 
 def to_document(
@@ -141,9 +152,11 @@ def to_document(
     fetched_at: datetime,
     tz: ZoneInfo = VN_TZ,
     body: str | None = None,
+    base: str | None = None,
 ) -> Document | None:
     """Build the Document for one entry; ``body`` overrides the feed's text (full-text fetch).
 
+    ``base`` is the feed's URL, against which relative item links are resolved.
     Returns None for an entry with neither title nor text: there is nothing to store or match.
     """
     title = entry_title(entry)
@@ -160,10 +173,10 @@ def to_document(
     published_at, raw, inferred = entry_date(entry, fetched_at, tz)
     return Document(
         source=source,
-        locator=item_key(entry, title, lead),
+        locator=item_key(entry, title, lead, base),
         title=title,
         body=text,
-        url=entry_url(entry),
+        url=entry_url(entry, base),
         category=_category(entry),
         published_at=published_at,
         published_raw=raw,

@@ -131,7 +131,9 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
     """Parse a feed document; raise ``FeedError`` (source left blank for the caller) when unusable."""
     text, _encoding = decode_feed(body, content_type)
     check_feed_text(text)
-    headers = {"content-type": "application/xml; charset=utf-8", "content-location": url}
+    # No content-location: feedparser's lenient mode would "resolve" a non-URL guid against it, so the
+    # same item would change key whenever the feed is slightly broken. Links are resolved in items.
+    headers = {"content-type": "application/xml; charset=utf-8"}
     parsed = feedparser.parse(io.BytesIO(_as_utf8_xml(text)), response_headers=headers)
     entries: list[dict[str, Any]] = list(parsed.entries)
     problem = _one_line(parsed.get("bozo_exception")) if parsed.bozo else None

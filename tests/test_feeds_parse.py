@@ -1,0 +1,133 @@
+"""Feed bytes → entries: encodings, refusals (HTML, truncation, entity bombs), benign malformation."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+
+import pytest
+
+from daemon.errors import FeedError
+from daemon.sources.feeds.parse import decode_feed, parse_feed, root_element
+from tests.conftest import to_cp1258
+
+TITLE = "Đảng bộ Văn phòng Thành ủy hoàn thành 9/9 chỉ tiêu"
+URL = "http://127.0.0.1/feed.rss"
+
+
+def rss(items: str, decl: str = '<?xml version="1.0" encoding="UTF-8"?>') -> str:
+    return f'{decl}\n<rss version="2.0"><channel><title>Tin</title><link>http://e.vn/</link>{items}</channel></rss>\n'
+
+
+def item(title: str = TITLE, guid: str = "g1") -> str:
+    return f"<item><title>{title}</title><guid>{guid}</guid><description>Nội dung</description></item>"
+
+
+def titles(body: bytes, content_type: str | None = None) -> list[str]:
+    return [e["title"] for e in parse_feed(body, url=URL, content_type=content_type).entries]
+
+
+def test_utf8() -> None:
+    assert titles(rss(item()).encode()) == [TITLE]
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"])
+def test_utf16_with_and_without_bom(codec: str) -> None:
+    doc = rss(item(), decl='<?xml version="1.0" encoding="UTF-16"?>' if "16" in codec else "")
+    assert titles(doc.encode(codec)) == [TITLE]
+
+
+def test_declaration_lies_about_encoding() -> None:
+    doc = rss(item(), decl='<?xml version="1.0" encoding="ISO-8859-1"?>')
+    assert titles(doc.encode("utf-8"), "text/xml; charset=iso-8859-1") == [TITLE]
+
+
+def test_legacy_windows_1258_feed_uses_declared_charset() -> None:
+    body = to_cp1258(rss(item(), decl='<?xml version="1.0" encoding="windows-1258"?>'))
+    assert decode_feed(body)[1] == "cp1258"
+    assert [unicodedata.normalize("NFC", t) for t in titles(body)] == [TITLE]
+
+
+def test_nfd_stays_decodable() -> None:
+    nfd = unicodedata.normalize("NFD", rss(item()))
+    parsed = titles(nfd.encode())
+    assert unicodedata.normalize("NFC", parsed[0]) == TITLE
+
+
+def test_benign_malformation_keeps_items_with_warning() -> None:
+    # Unescaped & in an image URL and an HTML entity XML does not know: what real feeds do.
+    bad = item("Giá vàng &nbsp; tăng", "g2").replace(
+        "<description>Nội dung</description>", '<description><img src="http://i.vn/a.jpg?w=1&h=2"></description>'
+    )
+    parsed = parse_feed(rss(item() + bad).encode(), url=URL)
+    assert [e["id"] for e in parsed.entries] == ["g1", "g2"]
+    assert parsed.warning is not None and "2 items recovered" in parsed.warning
+
+
+def test_well_formed_feed_has_no_warning() -> None:
+    assert parse_feed(rss(item()).encode(), url=URL).warning is None
+
+
+def test_atom() -> None:
+    atom = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>'
+        f'<entry><id>tag:e.vn,2026:1</id><title type="html">{TITLE}</title>'
+        '<content type="html">&lt;p&gt;Nội dung&lt;/p&gt;</content><updated>2026-08-21T10:00:00+07:00</updated>'
+        "</entry></feed>"
+    )
+    parsed = parse_feed(atom.encode(), url=URL)
+    assert parsed.version == "atom10"
+    assert parsed.entries[0]["id"] == "tag:e.vn,2026:1"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "empty response body"),
+        (b"  \n\t ", "empty response body"),
+        (b"<!DOCTYPE html><html><head><title>Trang chu</title></head><body><p>Xin chao</p></body></html>",
+         "not a feed: got an HTML page"),
+        (b"<html><body>404</body></html>", "not a feed: got an HTML page"),
+        (b'{"items": []}', "not a feed: no XML root element"),
+        (b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'></svg>", "not a feed: root element is <svg>"),
+        (rss(item() + item(guid="g2")).encode()[:-60], "truncated XML"),
+        (rss("").encode(), "the feed has no entries"),
+    ],
+)
+def test_refused(body: bytes, message: str) -> None:
+    with pytest.raises(FeedError) as info:
+        parse_feed(body, url=URL)
+    assert info.value.reason.startswith(message)
+
+
+def test_billion_laughs_refused_fast() -> None:
+    levels = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
+    ]
+    doc = f'<?xml version="1.0"?><!DOCTYPE rss [{"".join(levels)}]>' + rss(item("&lol9;")).split("?>", 1)[1]
+    started = time.monotonic()
+    with pytest.raises(FeedError, match="declares XML entities"):
+        parse_feed(doc.encode(), url=URL)
+    assert time.monotonic() - started < 0.5
+
+
+def test_rss091_doctype_without_entities_is_fine() -> None:
+    decl = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"'
+        ' "http://my.netscape.com/publish/formats/rss-0.91.dtd">'
+    )
+    assert titles(rss(item(), decl=decl).encode()) == [TITLE]
+
+
+def test_root_element_skips_prolog() -> None:
+    text = (
+        '<?xml version="1.0"?>\n<!-- generated --><?xml-stylesheet href="a.xsl"?>\n'
+        "<!DOCTYPE x [<!ELEMENT x ANY>]><rss/>"
+    )
+    assert root_element(text) == "rss"
+    assert root_element("   ") is None
+
+
+def test_trailing_junk_after_root_is_not_truncation() -> None:
+    doc = rss(item()) + "<!-- served in 0.02s -->\n<b>Warning</b>: deprecated"
+    assert titles(doc.encode()) == [TITLE]
