@@ -196,3 +196,12 @@ def test_many_keywords_find_the_same_as_few() -> None:
     for prefix in ("000", "001", "003"):
         title, body = seed(prefix)
         assert many.match(title, body, "seeds") == few.match(title, body, "seeds")
+
+
+def test_views_keep_every_character_in_place() -> None:
+    from daemon.match.textforms import fold_view, lower_view
+
+    text = "İstanbul Đảng bộ ĐẢNG a\u0301"  # "İ" lower-cases to two characters; a stray combining mark
+    assert len(lower_view(text)) == len(text) == len(fold_view(text))
+    assert lower_view(text).endswith("đảng bộ đảng a\u0301")
+    assert fold_view(text).endswith("dang bo dang a\u0301")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from daemon.text.normalize import fold, normalize
 
@@ -78,6 +79,7 @@ def agrees(wanted: DocRef, found: DocRef) -> bool:
     )
 
 
+@cache
 def _key(s: str) -> str:
     return fold(s).lower()
 
@@ -97,8 +99,20 @@ _CODE_KEYS = {_key(code): code for code, _ in DOC_TYPES}
 
 
 def _alternation(forms: set[str]) -> str:
-    """Longest first, so the regex engine prefers "quy định" to "quy", "CTr" to "CT"."""
-    return "|".join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f)))
+    """Longest first, so the regex engine prefers "quy định" to "quy", "ctr" to "ct"."""
+    lowered = {f.lower() for f in forms}
+    return "|".join(re.escape(f) for f in sorted(lowered, key=lambda f: (-len(f), f)))
+
+
+def _lower(text: str) -> str:
+    """Lower case without moving any character: the scan runs on this, spans point into the original.
+
+    Searching lower-cased text with lower-case patterns is about three times faster than IGNORECASE.
+    """
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
 
 
 def _forms(*, names: bool, codes: bool) -> set[str]:
@@ -118,65 +132,66 @@ _TYPE_CODE = rf"(?P<code>{_alternation(_forms(names=False, codes=True))})"
 _ISSUER = r"(?P<issuer>[^\W\d_][^\W_]*(?:-[^\W\d_][^\W_]*)*)"
 _END = r"(?!\w)"
 
-# Document codes, tried in this order at a number.
-_PARTY = re.compile(rf"{_NUM}{_SP}-{_SP}{_TYPE_CODE}{_SP}/{_SP}{_ISSUER}{_END}", re.IGNORECASE)
-_STATE = re.compile(rf"{_NUM}{_SP}/{_SP}(?:{_YEAR}{_SP}/{_SP})?{_TYPE_CODE}{_SP}-{_SP}{_ISSUER}{_END}", re.IGNORECASE)
+# Document codes, tried in this order at a number. All patterns run on lower-cased text.
+_PARTY = re.compile(rf"{_NUM}{_SP}-{_SP}{_TYPE_CODE}{_SP}/{_SP}{_ISSUER}{_END}")
+_STATE = re.compile(rf"{_NUM}{_SP}/{_SP}(?:{_YEAR}{_SP}/{_SP})?{_TYPE_CODE}{_SP}-{_SP}{_ISSUER}{_END}")
 # Only after a type word: the code lacks a type (Luật số 15/2012/QH13), or there is no code at all.
-_STATE_UNTYPED = re.compile(rf"{_NUM}{_SP}/{_SP}(?:{_YEAR}{_SP}/{_SP})?{_ISSUER}{_END}", re.IGNORECASE)
+_STATE_UNTYPED = re.compile(rf"{_NUM}{_SP}/{_SP}(?:{_YEAR}{_SP}/{_SP})?{_ISSUER}{_END}")
 _NUM_YEAR = re.compile(rf"{_NUM}{_SP}/{_SP}{_YEAR}{_END}(?!{_SP}[-/]{_SP}\w)")
 _BARE = re.compile(rf"{_NUM}{_END}(?!{_SP}[-/]{_SP}\w)")
 
 _TYPE_WORD = _alternation(_forms(names=True, codes=True))
 # Where a reference can start: a type word or abbreviation, or a number that begins a code.
-_ANCHOR = re.compile(rf"(?<!\w)(?:(?P<word>{_TYPE_WORD}){_END}|(?=\d+{_SP}[-/]{_SP}\w))", re.IGNORECASE)
-_AFTER_WORD = re.compile(rf"{_SP}(?:(?:số|so|No\.?){_SP}:?{_SP})?", re.IGNORECASE)
-_LIST_SEP = re.compile(rf"{_SP}(?:[,;]|,?{_SP}(?:và|va|hoặc|hoac)(?!\w)){_SP}", re.IGNORECASE)
+_ANCHOR = re.compile(rf"(?<!\w)(?:(?P<word>{_TYPE_WORD}){_END}|(?=\d+{_SP}[-/]{_SP}\w))")
+_AFTER_WORD = re.compile(rf"{_SP}(?:(?:số|so|no\.?){_SP}:?{_SP})?")
+_LIST_SEP = re.compile(rf"{_SP}(?:[,;]|,?{_SP}(?:và|va|hoặc|hoac)(?!\w)){_SP}")
 
 
 def _issuer_key(issuer: str | None) -> str | None:
     return fold(issuer).upper() if issuer else None
 
 
-def _ref_at(text: str, pos: int, doc_type: str | None) -> tuple[DocRef, int] | None:
-    """Parse one reference starting at ``pos``; ``doc_type`` comes from a preceding type word, if any."""
+def _ref_at(low: str, pos: int, doc_type: str | None) -> tuple[DocRef, int] | None:
+    """Parse one reference starting at ``pos`` of the lower-cased text; ``doc_type`` from a type word, if any."""
     for pattern in (_PARTY, _STATE):
-        m = pattern.match(text, pos)
+        m = pattern.match(low, pos)
         if m:
             code = _CODE_KEYS[_key(m["code"])]
             year = m.groupdict().get("year")
             return DocRef(code, str(int(m["num"])), int(year) if year else None, _issuer_key(m["issuer"])), m.end()
     if doc_type is None:
         return None
-    m = _STATE_UNTYPED.match(text, pos)
+    m = _STATE_UNTYPED.match(low, pos)
     if m:
         year = m["year"]
         return DocRef(doc_type, str(int(m["num"])), int(year) if year else None, _issuer_key(m["issuer"])), m.end()
-    m = _NUM_YEAR.match(text, pos)
+    m = _NUM_YEAR.match(low, pos)
     if m:
         return DocRef(doc_type, str(int(m["num"])), int(m["year"])), m.end()
-    m = _BARE.match(text, pos)
+    m = _BARE.match(low, pos)
     if m:
         return DocRef(doc_type, str(int(m["num"]))), m.end()
     return None
 
 
 def _scan(text: str, *, strict_abbreviations: bool) -> list[tuple[DocRef, int, int]]:
+    low = _lower(text)
     found: list[tuple[DocRef, int, int]] = []
     pos = 0
-    while (anchor := _ANCHOR.search(text, pos)) is not None:
+    while (anchor := _ANCHOR.search(low, pos)) is not None:
         word = anchor["word"]
         doc_type: str | None = None
         start = at = anchor.start()
         if word is not None:
             doc_type = _TYPE_BY_KEY[_key(word)]
             is_code = _key(word) in _CODE_KEYS
-            if is_code and strict_abbreviations and word.islower():
+            if is_code and strict_abbreviations and text[anchor.start() : anchor.end()].islower():
                 # "ct 5", "tt 3" in running text are not document abbreviations; keywords may be lower case.
                 pos = anchor.end()
                 continue
-            filler = _AFTER_WORD.match(text, anchor.end())
+            filler = _AFTER_WORD.match(low, anchor.end())
             at = filler.end() if filler else anchor.end()
-        parsed = _ref_at(text, at, doc_type)
+        parsed = _ref_at(low, at, doc_type)
         if parsed is None:
             pos = max(anchor.end(), anchor.start() + 1)
             continue
@@ -184,8 +199,8 @@ def _scan(text: str, *, strict_abbreviations: bool) -> list[tuple[DocRef, int, i
         found.append((ref, start, end))
         # A list continues the type of the first item: "Nghị quyết 57, 66 và 68", "57-NQ/TW, 59-NQ/TW".
         list_type = doc_type or ref.type
-        while (sep := _LIST_SEP.match(text, end)) is not None:
-            item = _ref_at(text, sep.end(), list_type)
+        while (sep := _LIST_SEP.match(low, end)) is not None:
+            item = _ref_at(low, sep.end(), list_type)
             if item is None:
                 break
             ref, item_end = item
