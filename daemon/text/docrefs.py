@@ -51,6 +51,7 @@ DOC_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("BB", ("Biên bản",)),
 )
 
+
 @dataclass(frozen=True, slots=True)
 class DocRef:
     """One document as cited: type code, number without leading zeros, year and issuer when given.
