@@ -304,6 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             config = load(path) if path.exists() else None
             return cmd_listen(args, config)
         config = load(path)
+        setup_logging(args.log_level, args.log_format, tz=config.tz)  # log times in the configured zone
         result: int = args.func(args, config)
         return result
     except ConfigError as exc:

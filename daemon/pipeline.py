@@ -22,7 +22,7 @@ from daemon.errors import SeedFileError
 from daemon.match import Matcher
 from daemon.models import Document, FeedConfig, Match
 from daemon.sources.feeds import FeedFetcher, FetchResult, next_fetch_delay
-from daemon.sources.folder import read_seed, scan
+from daemon.sources.folder import SETTLE_SECONDS, read_seed, scan
 from daemon.store import Store
 from daemon.store.articles import IngestReport, LedgerEntry, NewItem, Prepared
 from daemon.text import content_hash, fold, normalize, normalize_body
@@ -50,6 +50,7 @@ class SourceReport:
     warning: str | None = None
     not_modified: bool = False
     titles: list[str] = field(default_factory=list)
+    settle_at: float | None = None  # epoch seconds when files still being written may be read
 
     def add(self, r: IngestReport) -> None:
         self.new += len(r.new)
@@ -133,6 +134,8 @@ class Pipeline:
             report.errors.append(f"seed folder {self.config.seeds_path} does not exist")
             log.warning("seeds: folder %s does not exist; nothing to scan", self.config.seeds_path)
             return report
+        if result.settling:
+            report.settle_at = min(s.mtime_ns for s in result.settling) / 1e9 + SETTLE_SECONDS
         for i in range(0, len(result.changed), SEED_BATCH):
             if self._stop.is_set():
                 break  # stopping: the rest waits for the next start (the ledger says what is done)

@@ -110,6 +110,10 @@ class Service:
         report = self.pipeline.scan_seeds()
         if report.alerts:
             self._job_deliver()
+        if report.settle_at is not None and self._scheduler is not None and not self.stop_event.is_set():
+            # A file was still being written: look again as soon as it has settled, not a whole interval later.
+            when = datetime.fromtimestamp(report.settle_at + 0.05, self.config.tz)
+            self._scheduler.modify_job("seeds", next_run_time=max(when, datetime.now(self.config.tz)))
 
     def _job_feed(self, name: str) -> None:
         reports = self.pipeline.poll_feeds([name])
@@ -160,7 +164,6 @@ class Service:
             if self.config.http_listen:
                 server = StatusServer(self.config.http_listen, self.metrics, self._health)
                 server.start()
-                log.info("status server on http://%s/ (/healthz, /metrics)", self.config.http_listen)
             log.info("newswatch running: database %s, seeds %s, %d feeds, %d rules, %d webhooks",
                      self.config.db_path, self.config.seeds_path, len(self.config.feeds), len(self.config.rules),
                      len(self.config.webhooks))

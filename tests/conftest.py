@@ -113,6 +113,16 @@ class Receiver:
         with self.lock:
             return [r.headers.get("webhook-id", "") for r in self.requests]
 
+    def alert_ids(self) -> list[str]:
+        """Every alert id received, whether sent alone or inside a digest."""
+        with self.lock:
+            payloads = [r.json for r in self.requests]
+        ids: list[str] = []
+        for p in payloads:
+            data = p["data"]
+            ids += [a["alert_id"] for a in data["alerts"]] if "alerts" in data else [data["alert_id"]]
+        return ids
+
     def wait_for(self, predicate: Callable[[list[Received]], bool], timeout: float = 10) -> list[Received]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
