@@ -2,7 +2,8 @@
 
 Seed files come from copy-paste, export tools and scrapers, so there is no single format. In order:
 
-1. An optional header block: ``key: value`` lines (ASCII keys, case-insensitive) ended by a blank line,
+1. An optional header block: ``key: value`` lines (ASCII keys, case-insensitive) ended by a blank line
+   (a file of nothing but such lines is a header without an article, and refused),
    with at least one of ``title``, ``url``, ``date``, ``source``, ``category``; other keys are ignored.
    Explicit values win over anything guessed from the text. ``source`` (the outlet) is ignored:
    ``Document.source`` must stay ``"seeds"`` so the seed ledger and rules' ``sources`` filters keep
@@ -119,10 +120,8 @@ def parse_seed(raw: bytes, *, relpath: str, mtime: datetime, tz: ZoneInfo = VN_T
 
 
 def _split_header(text: str) -> tuple[dict[str, str], str]:
-    """The ``key: value`` block before the first blank line, if it is one, and the rest of the text."""
-    block, blank, rest = text.partition("\n\n")
-    if not blank:
-        return {}, text
+    """The ``key: value`` block before the first blank line (or the end), if it is one, and the rest."""
+    block, _blank, rest = text.partition("\n\n")
     fields: dict[str, str] = {}
     for line in block.split("\n"):
         m = _HEADER_LINE.fullmatch(line)
