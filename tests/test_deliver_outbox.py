@@ -344,3 +344,14 @@ def test_send_test_against_the_receiver() -> None:
     finally:
         rx.shutdown()
         rx.server_close()
+
+
+def test_pass_budget_leaves_the_rest_due_for_the_next_run(store: AlertStore,
+                                                          receiver: Callable[[Script], Scripted]) -> None:
+    rx = receiver(always(204))
+    ids = queue(store, "vp", 3)
+    report = deliver_due(store, [hook("vp", rx.url)], now=later(10), budget=0.0)
+    assert report.delivered == 1 and report.webhooks["vp"].deferred == 0
+    assert [a.id for a in store.due_alerts("vp", later(10))] == ids[1:]  # untouched, still due now
+    assert deliver_due(store, [hook("vp", rx.url)], now=later(11)).delivered == 2
+    assert rx.delivered_ids() == ids
