@@ -53,13 +53,13 @@ def test_disabled_webhook_is_not_due_until_enabled(store: AlertStore) -> None:
     store.disable_webhook("vp", "receiver answered 410 Gone", at=T0)
     assert store.due_alerts("vp", later(60)) == []
     assert store.due_counts(later(60)) == {}
-    (d,) = store.disabled_webhooks()
-    assert (d.name, d.reason) == ("vp", "receiver answered 410 Gone")
-    assert d.disabled_at == "2026-01-10T08:00:00+07:00"
+    assert store.disabled_webhooks() == {
+        "vp": {"disabled_at": "2026-01-10T08:00:00+07:00", "reason": "receiver answered 410 Gone"}
+    }
     assert alert_row(store, "al_1")["status"] == "pending"  # nothing lost
     assert store.enable_webhook("vp") is True
     assert store.enable_webhook("vp") is False
-    assert store.disabled_webhooks() == []
+    assert store.disabled_webhooks() == {}
     assert [a.id for a in store.due_alerts("vp", later(60))] == ["al_1"]
 
 
@@ -120,13 +120,14 @@ def test_list_alerts(store: AlertStore) -> None:
     add_alert(store, "al_new", art, "chat", created_at=later(60))
     store.mark_failed("al_old", "HTTP 404")
     everything = store.list_alerts()
-    assert [a.id for a in everything] == ["al_new", "al_old"]  # newest first
+    assert [a["id"] for a in everything] == ["al_new", "al_old"]  # newest first
     (failed,) = store.list_alerts("failed")
-    assert (failed.id, failed.status, failed.last_error, failed.attempts) == ("al_old", "failed", "HTTP 404", 1)
-    assert failed.title.endswith("(bài 1)") and failed.url == "https://example.vn/bai-1"
-    assert [a.id for a in store.list_alerts(["pending", "failed"], webhook="chat")] == ["al_new"]
+    assert (failed["id"], failed["status"], failed["last_error"], failed["attempts"]) == \
+        ("al_old", "failed", "HTTP 404", 1)
+    assert failed["title"].endswith("(bài 1)") and failed["url"] == "https://example.vn/bai-1"
+    assert [a["id"] for a in store.list_alerts(["pending", "failed"], webhook="chat")] == ["al_new"]
     assert len(store.list_alerts(limit=1)) == 1
-    assert json.loads(json.dumps(failed.as_dict()))["id"] == "al_old"
+    assert json.loads(json.dumps(failed))["id"] == "al_old"
     with pytest.raises(ValueError, match="unknown alert status"):
         store.list_alerts("lost")
 
@@ -139,5 +140,5 @@ def test_state_survives_reopen(tmp_path: Path) -> None:
     s.close()
     s2 = open_store(tmp_path)
     assert alert_row(s2, "al_1")["attempts"] == 1
-    assert [d.name for d in s2.disabled_webhooks()] == ["chat"]
+    assert list(s2.disabled_webhooks()) == ["chat"]
     s2.close()

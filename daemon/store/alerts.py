@@ -12,9 +12,9 @@ Secrets never reach this module: webhooks are known here only by name.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from daemon.models import Match
 from daemon.store.db import Database
@@ -49,9 +49,8 @@ class DueAlert:
     matches: tuple[Match, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class AlertSummary:
-    """One line of ``newswatch alerts``."""
+class AlertSummary(TypedDict):
+    """One line of ``newswatch alerts`` (a plain dict, so ``--json`` prints it as is)."""
 
     id: str
     webhook: str
@@ -65,9 +64,6 @@ class AlertSummary:
     article_id: int
     title: str
     url: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +79,7 @@ class Attempt:
     duration_ms: int
 
 
-@dataclass(frozen=True, slots=True)
-class DisabledWebhook:
-    name: str
+class DisabledWebhook(TypedDict):
     disabled_at: str
     reason: str | None
 
@@ -264,7 +258,7 @@ class AlertTables(Database):
                     {clause} ORDER BY a.created_at DESC, a.id DESC LIMIT ?""",
                 [*args, limit],
             ).fetchall()
-        return [AlertSummary(**dict(r)) for r in rows]
+        return [cast(AlertSummary, dict(r)) for r in rows]
 
     def alert_counts(self) -> dict[str, int]:
         """Every status present, zero included, so dashboards see a stable set of keys."""
@@ -303,9 +297,10 @@ class AlertTables(Database):
             )
             return cur.rowcount == 1
 
-    def disabled_webhooks(self) -> list[DisabledWebhook]:
+    def disabled_webhooks(self) -> dict[str, DisabledWebhook]:
+        """By name: iterating gives the names, ``--json`` gives when and why."""
         with self.read() as conn:
             rows = conn.execute(
                 "SELECT name, disabled_at, disabled_reason FROM webhooks WHERE disabled_at IS NOT NULL ORDER BY name"
             ).fetchall()
-        return [DisabledWebhook(r[0], r[1], r[2]) for r in rows]
+        return {r[0]: DisabledWebhook(disabled_at=r[1], reason=r[2]) for r in rows}
