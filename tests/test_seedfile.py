@@ -14,7 +14,7 @@ from daemon.errors import SeedFileError, SourceError
 from daemon.models import Document
 from daemon.sources.seedfile import MAX_SEED_BYTES, TITLE_MAX, parse_seed
 from daemon.text.dates import VN_TZ
-from daemon.text.normalize import normalize_body
+from daemon.text.normalize import content_hash, normalize_body
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 MTIME = datetime(2026, 11, 23, 10, 0, tzinfo=VN_TZ)
@@ -58,7 +58,7 @@ def test_sample_003_title_category_and_body() -> None:
     doc = parse_seed(*seed("003")[:1], relpath="003.txt", mtime=MTIME)
     assert doc.category == "Chính trị"
     assert doc.title == "Làm tốt công tác tham mưu, tổng hợp phục vụ lãnh đạo các cấp trong chỉ đạo, điều hành"
-    assert doc.body.startswith("ĐNO - Chiều 18-10, Văn phòng Thành ủy tổ chức hội nghị")
+    assert doc.body.startswith("Chiều 18-10, Văn phòng Thành ủy tổ chức hội nghị")  # "ĐNO - " stripped
     assert "19:14" not in doc.body and "Chính trị\n" not in doc.body
     assert doc.body.endswith("NGỌC PHÚ")  # the lone "." line of the web copy is gone
 
@@ -282,3 +282,12 @@ def test_oversize_is_refused_before_decoding() -> None:
     with pytest.raises(SeedFileError, match="too large"):
         parse_seed(raw, relpath="big.txt", mtime=MTIME)
     assert parse_seed(b"a" * MAX_SEED_BYTES, relpath="ok.txt", mtime=MTIME).body == "a" * MAX_SEED_BYTES
+
+
+def test_outlet_prefix_does_not_change_the_content_hash() -> None:
+    plain = parse("Sáng 1-5, đoàn công tác làm việc tại Hà Nội. Nội dung.")
+    prefixed = parse("(Chinhphu.vn) - Sáng 1-5, đoàn công tác làm việc tại Hà Nội. Nội dung.")
+    assert prefixed.body == plain.body
+    assert prefixed.title == plain.title == "Sáng 1-5, đoàn công tác làm việc tại Hà Nội"
+    assert content_hash(prefixed.body) == content_hash(plain.body)
+    assert parse("Hà Nội - Sáng 1-5, đoàn công tác.").body.startswith("Hà Nội - ")  # a place dateline stays

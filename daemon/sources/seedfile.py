@@ -21,7 +21,9 @@ Seed files come from copy-paste, export tools and scrapers, so there is no singl
 
 Titles not given explicitly are the first sentence of the first line (without its final period), and
 any title is cut at a word boundary to at most 200 characters. Trailing lines with no letters or digits
-(a lone "." left by a web page copy) are dropped from the body.
+(a lone "." left by a web page copy) are dropped from the body, and so is an outlet prefix such as
+``ĐNO - `` or ``(Chinhphu.vn) - `` (``daemon.text.html.strip_outlet_prefix``, the feed items' rule), so a
+seed and a feed copy of one article get the same content hash.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from daemon.errors import SeedFileError
 from daemon.models import SEEDS_SOURCE, Document
 from daemon.text.dates import VN_TZ, find_dateline, infer_partial_date, is_plausible, parse_datetime
 from daemon.text.decode import DecodeError, decode_bytes
+from daemon.text.html import strip_outlet_prefix
 from daemon.text.normalize import normalize, normalize_body
 
 MAX_SEED_BYTES = 5 * 1024 * 1024
@@ -94,7 +97,8 @@ def parse_seed(raw: bytes, *, relpath: str, mtime: datetime, tz: ZoneInfo = VN_T
             if category is None and len(preamble) >= 2:
                 category = _category(preamble[-2])
 
-    body = _tidy_body(text)
+    # The same piece arrives through a feed with the prefix stripped; both copies must hash alike.
+    body = strip_outlet_prefix(_tidy_body(text)).strip()
     if not body:
         raise SeedFileError(relpath, "no article text (only a header or a date)")
 
@@ -161,12 +165,14 @@ def _category(line: str) -> str | None:
 
 
 def _tidy_body(text: str) -> str:
+    """Drop the wordless lines at both ends (text is already normalized, so nothing else changes)."""
     lines = text.split("\n")
     while lines and not _HAS_WORD.search(lines[-1]):
         lines.pop()
-    while lines and not _HAS_WORD.search(lines[0]):
-        lines.pop(0)
-    return normalize_body("\n".join(lines))
+    start = 0
+    while start < len(lines) and not _HAS_WORD.search(lines[start]):
+        start += 1
+    return "\n".join(lines[start:])
 
 
 def _first_sentence(body: str) -> str:

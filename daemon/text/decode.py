@@ -22,7 +22,7 @@ file slipped into the seed folder.
 from __future__ import annotations
 
 import codecs
-import unicodedata
+import re
 
 # (magic prefix, human name) for files people drop into a seed folder by mistake.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -41,8 +41,10 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"MZ", "Windows executable"),
     (b"SQLite format 3\x00", "SQLite database"),
 )
-# Control characters that legitimately occur in text files.
-_TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1a")  # \x1a: the DOS end-of-file mark some old tools append
+# Control characters (C0, DEL, C1) except those that legitimately occur in text files: tab, line breaks,
+# form feed and \x1a, the DOS end-of-file mark some old tools append.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x19\x1b-\x1f\x7f-\x9f]")
+_NOT_CONTROL_BYTES = bytes(b for b in range(256) if not _CONTROL_CHARS.match(chr(b)) or b >= 0x80)
 _SAMPLE = 64 * 1024  # bytes/characters examined by the statistical checks
 _MAX_CONTROL_SHARE = 0.05
 _MIN_UTF16_NUL_SHARE = 0.2  # share of NUL high bytes: ASCII/Latin-1 letters, spaces, digits, punctuation
@@ -137,20 +139,20 @@ def _mostly_utf8(raw: bytes, first_error: UnicodeDecodeError) -> tuple[str, str]
             return head, "utf-8"
     text = raw.decode("utf-8", errors="replace")
     errors = text.count("\ufffd")
-    non_ascii = sum(1 for ch in text if ord(ch) > 0x7F) - errors
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore")) - errors
     if non_ascii >= 20 and errors <= non_ascii * _MAX_UTF8_ERROR_SHARE:
         return text, "utf-8 (with invalid bytes replaced)"
     return None
 
 
 def _control_bytes(raw: bytes) -> int:
-    return sum(1 for b in raw[:_SAMPLE] if (b < 0x20 and chr(b) not in _TEXT_CONTROLS) or b == 0x7F)
+    return len(raw[:_SAMPLE].translate(None, delete=_NOT_CONTROL_BYTES))
 
 
 def _checked(text: str, codec: str) -> tuple[str, str]:
     """Reject a decoding that produced mostly control characters: that is binary data, not text."""
     sample = text[:_SAMPLE]
-    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS)
+    controls = len(_CONTROL_CHARS.findall(sample))
     if controls >= 2 and controls > len(sample) * _MAX_CONTROL_SHARE:
         raise DecodeError("binary content (control characters)")
     return text, codec
