@@ -315,8 +315,9 @@ def test_good_and_broken_feeds_in_one_pass(server: FeedServer) -> None:
         assert res[name].error is None, (name, res[name].error)
         assert res[name].documents, name
     for name, (_, message) in broken.items():
-        assert res[name].error is not None and res[name].error.startswith(message), (name, res[name].error)
-        assert "\n" not in res[name].error
+        error = res[name].error or ""
+        assert error.startswith(message), (name, error)
+        assert "\n" not in error
         assert res[name].documents == []
     assert res["refused"].error is not None and res["refused"].error.startswith("connection failed")
     assert res["refused"].status is None and res["timeout"].status is None
