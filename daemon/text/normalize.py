@@ -20,43 +20,53 @@ HASH_VERSION = "v1"
 # The five Vietnamese tone marks as combining characters (grave, acute, tilde, hook above, dot below).
 TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
 
-# In NFD, an old-style open syllable looks like: o|u, then a|e|y, then a tone mark, then no letter.
-_OLD_TONE = re.compile(
-    rf"(?<![qQ])([oOuU])([aAeEyY])([{TONE_MARKS}])(?![\w\u0300-\u036f])",
-)
+
+def _old_tone_table() -> dict[str, tuple[str, str]]:
+    """NFC "à" → ("a", "\u0300") for the vowels that carry the tone in old-style oa/oe/uy syllables."""
+    table = {}
+    for base in "aeyAEY":
+        for mark in TONE_MARKS:
+            table[unicodedata.normalize("NFC", base + mark)] = (base, mark)
+    return table
+
+
+_TONED_SECOND = _old_tone_table()
+# In NFC, an old-style open syllable is: o|u (no marks of its own), then a toned a|e|y, then no letter.
+# (The "qu" exception is checked in _swap: a leading look-behind would make every position slow to scan.)
+_OLD_TONE = re.compile(rf"([oOuU])([{''.join(_TONED_SECOND)}])(?![\w\u0300-\u036f])")
+# Cheap pre-check: most texts have no old-style syllable at all, and then the full pattern need not run.
+_OLD_TONE_CANDIDATE = re.compile(rf"[oOuU][{''.join(_TONED_SECOND)}]")
 # Zero-width characters and soft hyphens that copy-paste leaves in text; they split words invisibly.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-# Every horizontal space, including no-break (U+00A0), narrow no-break (U+202F) and figure spaces.
-_HSPACE = re.compile(r"[^\S\n]+")
-_ANY_SPACE = re.compile(r"\s+")
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS), None)
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
-def _fix_tones(nfd: str) -> str:
-    """Move old-style tone marks onto the first vowel (expects NFD input)."""
-
-    def swap(m: re.Match[str]) -> str:
-        # Only when the pair has no other marks: "ơa"/"uê" are different vowels, not old-style tones.
-        return m.group(1) + m.group(3) + m.group(2)
-
-    return _OLD_TONE.sub(swap, nfd)
+def _swap(m: re.Match[str]) -> str:
+    if m.start() > 0 and m.string[m.start() - 1] in "qQ":
+        return m.group(0)  # "qu" is a consonant: quý, quỷ keep their tone where it is
+    base, mark = _TONED_SECOND[m.group(2)]
+    return unicodedata.normalize("NFC", m.group(1) + mark) + base
 
 
 def normalize(text: str) -> str:
     """One line of text in canonical form: NFC, new tone placement, single spaces, trimmed."""
-    return _ANY_SPACE.sub(" ", _canonical(text)).strip()
+    return " ".join(_canonical(text).split())  # str.split() knows every Unicode space, U+00A0 and U+202F too
 
 
 def normalize_body(text: str) -> str:
     """A multi-paragraph body in canonical form; keeps paragraph breaks (at most one blank line)."""
     text = _canonical(text.replace("\r\n", "\n").replace("\r", "\n"))
-    lines = [_HSPACE.sub(" ", line).strip() for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    text = "\n".join(" ".join(line.split()) for line in text.split("\n"))  # one space between words
+    return _BLANK_LINES.sub("\n\n", text).strip()
 
 
 def _canonical(text: str) -> str:
-    nfd = unicodedata.normalize("NFD", text.translate(_INVISIBLE))
-    return unicodedata.normalize("NFC", _fix_tones(nfd))
+    if any(ch in text for ch in _INVISIBLE_CHARS):
+        text = text.translate(_INVISIBLE)
+    # NFC first (a no-op check for text that already is), then move old-style tones in the NFC form.
+    text = unicodedata.normalize("NFC", text)
+    return _OLD_TONE.sub(_swap, text) if _OLD_TONE_CANDIDATE.search(text) else text
 
 
 def squash(text: str) -> str:
@@ -73,29 +83,42 @@ def content_hash(body: str) -> str:
     return f"{HASH_VERSION}:{digest}"
 
 
-def _fold_char(ch: str) -> str:
-    if ch in "đĐ":
-        return "d"
-    base = unicodedata.normalize("NFD", ch)[0]
-    return (base.lower() or base)[:1]
+class _FoldTable(dict[int, str | None]):
+    """``str.translate`` table that learns each character's folded form once.
+
+    Letters lose their marks and case (đ/Đ → d, which Unicode never decomposes); a combining mark on its
+    own (only in NFD or broken input) is dropped, since it belongs to the letter before it.
+    """
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
+        if unicodedata.combining(ch):
+            out: str | None = None
+        elif ch in "đĐ":
+            out = "d"
+        else:
+            base = unicodedata.normalize("NFD", ch)[0]
+            out = (base.lower() or base)[:1]
+        self[code] = out
+        return out
+
+
+_FOLD = _FoldTable()
 
 
 def fold_with_map(text: str) -> tuple[str, list[int]]:
-    """Fold ``text`` one character at a time; also return, per folded character, its index in ``text``.
+    """Fold ``text``; also return, per folded character, its index in ``text``.
 
     The map lets a caller find a match in folded text and point at (or highlight) the original words.
-    ``text`` should already be normalized (NFC), so every character folds to exactly one character.
+    For NFC text (the normal case) every character folds to exactly one, and the map is the identity.
     """
-    out: list[str] = []
-    index: list[int] = []
-    for i, ch in enumerate(text):
-        if unicodedata.combining(ch):
-            continue  # stray mark (NFD input): belongs to the previous letter
-        out.append(_fold_char(ch))
-        index.append(i)
-    return "".join(out), index
+    folded = text.translate(_FOLD)
+    if len(folded) == len(text):
+        return folded, list(range(len(text)))
+    index = [i for i, ch in enumerate(text) if _FOLD[ord(ch)] is not None]
+    return folded, index
 
 
 def fold(text: str) -> str:
-    """Diacritic- and case-free form for search: "Đảng bộ" → "dang bo". Keeps length for NFC input."""
-    return fold_with_map(normalize(text))[0]
+    """Diacritic- and case-free form for search: "Đảng bộ" → "dang bo"."""
+    return normalize(text).translate(_FOLD)
