@@ -400,7 +400,7 @@ def loads(text: str, path: Path) -> Config:
 
 def _line_of(text: str, where: str) -> int | None:
     """Best-effort line number of the key a message is about (tomllib keeps no positions)."""
-    key = re.sub(r"\[\d+\]", "", where.split(" ")[0]).rsplit(".", 1)[-1]
+    key = re.sub(r"\[\d+\]", "", where.split(" ", maxsplit=1)[0]).rsplit(".", 1)[-1]
     if not key:
         return None
     pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
