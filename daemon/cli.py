@@ -91,7 +91,8 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
               f"  errors {job['errors']}{err}")
     _print_feeds(info["feeds"])
     for name in info["disabled_webhooks"]:
-        print(f"webhook    {name} is DISABLED (receiver answered 410 Gone); fix it, then `newswatch alerts --retry`")
+        print(f"webhook    {name} is DISABLED (receiver answered 410 Gone); its alerts wait."
+              f" Fix the receiver, then `newswatch webhook enable {name}`")
     return 0
 
 
@@ -204,6 +205,18 @@ def cmd_webhook_test(args: argparse.Namespace, config: Config) -> int:
     return 0 if status is not None and 200 <= status < 300 else EXIT_ERROR
 
 
+def cmd_webhook_enable(args: argparse.Namespace, config: Config) -> int:
+    if args.name not in {h.name for h in config.webhooks}:
+        raise ConfigError(f"{config.path}: no webhook named {args.name!r} (configured: "
+                          f"{', '.join(h.name for h in config.webhooks) or 'none'})")
+    store = _store(config)
+    if store.enable_webhook(args.name):
+        print(f"webhook {args.name} enabled again; its pending alerts go out on the next delivery run")
+    else:
+        print(f"webhook {args.name} was not disabled")
+    return 0
+
+
 def cmd_listen(args: argparse.Namespace, config: Config | None) -> int:
     from daemon.deliver.receiver import serve  # noqa: PLC0415
 
@@ -281,6 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Send a signed test event and print the receiver's answer.")
     wt.add_argument("name", help="the webhook's name in config.toml")
     wt.set_defaults(func=cmd_webhook_test)
+    we = wsub.add_parser("enable", help="Re-enable a webhook that was disabled after a 410 Gone.",
+                         description="Re-enable a webhook that was disabled after a 410 Gone.")
+    we.add_argument("name", help="the webhook's name in config.toml")
+    we.set_defaults(func=cmd_webhook_enable)
 
     sp = add("listen", cmd_listen, "A small receiver that verifies signatures and prints alerts as they arrive.")
     sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

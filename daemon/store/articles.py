@@ -196,8 +196,9 @@ class ArticleTables(Database):
         tokens = _TOKEN.findall(fold(query))
         if not tokens:
             return []
-        # Each token becomes a quoted FTS5 string on the folded column: no operator in the input survives.
-        fts_query = " AND ".join(f'folded : "{t}"' for t in tokens)
+        # Each folded token becomes a quoted FTS5 string: no operator in the input survives. Title and body
+        # are indexed with remove_diacritics 2; `folded` adds the đ-words, so ASCII tokens find everything.
+        fts_query = " AND ".join(f'"{t}"' for t in tokens)
         sql = (
             "SELECT a.id, a.title, a.body, a.url, a.source, a.published_at, articles_fts.rank AS rank"
             " FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid"

@@ -34,7 +34,7 @@ CREATE TABLE articles (
     published_raw  TEXT,                      -- the date as written in the source
     date_inferred  INTEGER NOT NULL DEFAULT 0,-- 1: published_at is a fallback (file or fetch time)
     ingested_at    TEXT NOT NULL,
-    folded         TEXT NOT NULL              -- title + body without diacritics (đ→d), for search
+    folded         TEXT NOT NULL              -- folded words with đ ('Đảng' → 'dang'), for search
 );
 CREATE INDEX articles_published_at ON articles(published_at);
 CREATE INDEX articles_ingested_at ON articles(ingested_at);
@@ -141,7 +141,7 @@ CREATE TABLE jobs (                           -- scheduling state: next-due time
 def _v1(conn: sqlite3.Connection) -> None:
     for statement in _split(V1_TABLES):
         conn.execute(statement)
-    # FTS5 over title, body and the folded copy, kept in sync by triggers. The layout is the one
+    # FTS5 over title, body and the folded đ-words, kept in sync by triggers. The layout is the one
     # sqlite-utils' enable_fts() creates (articles_fts, content="articles"), so `sqlite-utils search`
     # and Datasette detect it without configuration.
     conn.execute(

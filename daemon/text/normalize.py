@@ -32,9 +32,7 @@ def _old_tone_table() -> dict[str, tuple[str, str]]:
 
 _TONED_SECOND = _old_tone_table()
 # In NFC, an old-style open syllable is: o|u (no marks of its own), then a toned a|e|y, then no letter.
-# (The "qu" exception is checked in _swap: a leading look-behind would make every position slow to scan.)
-_OLD_TONE = re.compile(rf"([oOuU])([{''.join(_TONED_SECOND)}])(?![\w\u0300-\u036f])")
-# Cheap pre-check: most texts have no old-style syllable at all, and then the full pattern need not run.
+# The pair is found by a plain two-character class (fast in C); the rest is checked per candidate.
 _OLD_TONE_CANDIDATE = re.compile(rf"[oOuU][{''.join(_TONED_SECOND)}]")
 # Zero-width characters and soft hyphens that copy-paste leaves in text; they split words invisibly.
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
@@ -42,11 +40,27 @@ _INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS), None)
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
-def _swap(m: re.Match[str]) -> str:
-    if m.start() > 0 and m.string[m.start() - 1] in "qQ":
-        return m.group(0)  # "qu" is a consonant: quý, quỷ keep their tone where it is
-    base, mark = _TONED_SECOND[m.group(2)]
-    return unicodedata.normalize("NFC", m.group(1) + mark) + base
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_" or unicodedata.combining(ch) != 0
+
+
+def _fix_tones(text: str) -> str:
+    """Move old-style tone marks onto the first vowel (NFC in, NFC out)."""
+    parts: list[str] = []
+    last = 0
+    for m in _OLD_TONE_CANDIDATE.finditer(text):
+        start, end = m.span()
+        if start > 0 and text[start - 1] in "qQ":
+            continue  # "qu" is a consonant: quý, quỷ keep their tone where it is
+        if end < len(text) and _is_word_char(text[end]):
+            continue  # a final consonant follows (hoàng, toàn): both conventions agree
+        base, mark = _TONED_SECOND[text[start + 1]]
+        parts += [text[last:start], unicodedata.normalize("NFC", text[start] + mark), base]
+        last = end
+    if not parts:
+        return text
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def normalize(text: str) -> str:
@@ -57,16 +71,25 @@ def normalize(text: str) -> str:
 def normalize_body(text: str) -> str:
     """A multi-paragraph body in canonical form; keeps paragraph breaks (at most one blank line)."""
     text = _canonical(text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = "\n".join(" ".join(line.split()) for line in text.split("\n"))  # one space between words
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    if _has_odd_spacing(text):
+        text = "\n".join(" ".join(line.split()) for line in text.split("\n"))  # one space between words
+    return (_BLANK_LINES.sub("\n\n", text) if "\n\n\n" in text else text).strip()
+
+
+# Every white-space character but " " and "\n" (str.isspace), and the spacing patterns that need fixing.
+_ODD_SPACES = (*(ch for ch in map(chr, range(0x3001)) if ch.isspace() and ch not in " \n"), "  ", " \n", "\n ")
+
+
+def _has_odd_spacing(text: str) -> bool:
+    """Cheaper than re-spacing: most bodies already have single spaces and clean line ends."""
+    return any(pattern in text for pattern in _ODD_SPACES)
 
 
 def _canonical(text: str) -> str:
     if any(ch in text for ch in _INVISIBLE_CHARS):
         text = text.translate(_INVISIBLE)
     # NFC first (a no-op check for text that already is), then move old-style tones in the NFC form.
-    text = unicodedata.normalize("NFC", text)
-    return _OLD_TONE.sub(_swap, text) if _OLD_TONE_CANDIDATE.search(text) else text
+    return _fix_tones(unicodedata.normalize("NFC", text))
 
 
 def squash(text: str) -> str:
