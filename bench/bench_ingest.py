@@ -61,8 +61,10 @@ def baseline(folder: Path, dbfile: Path) -> float:
 def newswatch(folder: Path, state: Path) -> tuple[float, float, int]:
     config = loads(
         f'[storage]\npath = "{state / "news.db"}"\n[seeds]\npath = "{folder}"\n'
+        # The shipped config's rules (document references), plus an ASCII keyword (matched on folded text).
         '[[rules]]\nname = "nq57"\nkeywords = ["Nghị quyết 57"]\n'
-        '[[rules]]\nname = "ct34"\nkeywords = ["Chỉ thị 34", "dang bo"]\n',
+        '[[rules]]\nname = "ct34"\nkeywords = ["Chỉ thị 34"]\n'
+        '[[rules]]\nname = "ascii"\nkeywords = ["van phong cap uy"]\n',
         state / "config.toml",
     )
     store = Store(config.db_path, config.tz)

@@ -36,6 +36,15 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
+class Prepared:
+    """A normalized document with its identity, ready to be matched and stored."""
+
+    doc: Document  # title and body in canonical form
+    content_hash: str  # "v1:" + SHA-256 of the squashed body: the dedupe key
+    folded: str  # folded words containing đ, indexed for diacritic-free search
+
+
+@dataclass(frozen=True, slots=True)
 class Match:
     """One place where a rule's keyword fired in an article."""
 

@@ -8,7 +8,6 @@ articles the store has not seen, so a re-scan of known material costs hashing an
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 import threading
 import time
@@ -19,14 +18,13 @@ from typing import TYPE_CHECKING, TypeVar
 
 from daemon.config import Config
 from daemon.deliver import DeliveryReport, deliver_due
-from daemon.errors import SeedFileError
 from daemon.match import Matcher
-from daemon.models import Document, FeedConfig, Match
+from daemon.models import Document, FeedConfig, Match, Prepared
+from daemon.prepare import prepare, process_seeds
 from daemon.sources.feeds import FeedFetcher, FetchResult, next_fetch_delay
-from daemon.sources.folder import SETTLE_SECONDS, read_seed, scan
+from daemon.sources.folder import SETTLE_SECONDS, scan
 from daemon.store import Store
-from daemon.store.articles import IngestReport, LedgerEntry, NewItem, Prepared
-from daemon.text import content_hash, fold, normalize, normalize_body
+from daemon.store.articles import IngestReport, LedgerEntry, NewItem
 
 if TYPE_CHECKING:
     from daemon.service.http import Metrics
@@ -59,33 +57,6 @@ class SourceReport:
         self.matches += r.matches
         self.alerts += r.alerts
         self.titles += [p.doc.title for _, p in r.new]
-
-
-_FROM_D = re.compile(r"[đĐ]\w*")
-
-
-def d_words(text: str) -> str:
-    """The folded forms of the words that contain đ/Đ, each once ("Đảng bộ đang" → "dang").
-
-    FTS5's ``remove_diacritics 2`` folds every Vietnamese mark but never đ (Unicode does not decompose
-    it), so "dang" would not find "Đảng". Indexing these few words folded next to title and body closes
-    that gap without indexing a second full copy of every article.
-    """
-    words: dict[str, None] = {}
-    for m in _FROM_D.finditer(text):
-        start = m.start()
-        while start > 0 and text[start - 1].isalnum():  # rare: đ is a syllable's first letter
-            start -= 1
-        words[text[start : m.end()]] = None
-    return fold(" ".join(words))
-
-
-def prepare(doc: Document) -> Prepared:
-    """Normalize a document and compute its identity (the content hash of the body)."""
-    title = normalize(doc.title)
-    body = normalize_body(doc.body) or title  # a title-only feed item is still an article
-    doc = replace(doc, title=title or body[:200], body=body)
-    return Prepared(doc, content_hash(body), d_words(f"{doc.title}\n{body}"))
 
 
 class Pipeline:
@@ -129,18 +100,22 @@ class Pipeline:
 
     def ingest(self, docs: Sequence[Document], ledger: Sequence[LedgerEntry] = ()) -> IngestReport:
         """Dedupe, match and store a batch; the ledger entries are written in the same transaction."""
-        prepared = [prepare(d) for d in docs]
-        known = self.store.known_hashes(p.content_hash for p in prepared)
+        return self._ingest_prepared([(prepare(d), None) for d in docs], ledger)
+
+    def _ingest_prepared(self, entries: Sequence[tuple[Prepared, Sequence[Match] | None]],
+                         ledger: Sequence[LedgerEntry] = ()) -> IngestReport:
+        """Store prepared documents; match the new ones unless matches came along (from a worker)."""
+        known = self.store.known_hashes(p.content_hash for p, _ in entries)
         items: list[NewItem] = []
         fresh: set[str] = set()
-        for p in prepared:
+        for p, given in entries:
             if p.content_hash in known or p.content_hash in fresh:
-                items.append(NewItem(p))
+                items.append(NewItem(p))  # a duplicate: recorded as a sighting, never matched again
                 continue
             fresh.add(p.content_hash)
-            matches = self.matcher.match(p.doc.title, p.doc.body, p.doc.source)
+            matches = given if given is not None else self.matcher.match(p.doc.title, p.doc.body, p.doc.source)
             items.append(NewItem(p, matches, self._alert_targets(matches)))
-        hashes = {p.doc.locator: p.content_hash for p in prepared}
+        hashes = {p.doc.locator: p.content_hash for p, _ in entries}
         ledger = [replace(e, content_hash=hashes.get(e.path), status="duplicate"
                           if hashes.get(e.path) in known else e.status) for e in ledger]
         return _retry_busy(lambda: self.store.ingest(items, ledger))
@@ -156,30 +131,39 @@ class Pipeline:
             return report
         if result.settling:
             report.settle_at = min(s.mtime_ns for s in result.settling) / 1e9 + SETTLE_SECONDS
-        for i in range(0, len(result.changed), SEED_BATCH):
+        entries: list[tuple[Prepared, Sequence[Match] | None]] = []
+        ledger: list[LedgerEntry] = []
+        outcomes = process_seeds(result.changed, self.config.tz, self.matcher, self.config.rules)
+        for chunk in outcomes:
+            for o in chunk:
+                seed = o.seed
+                if o.prepared is None:
+                    log.warning("seeds: skipped %s: %s", seed.relpath, o.error)
+                    report.errors.append(f"{seed.relpath}: {o.error}")
+                    ledger.append(LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, None, "skipped", o.error))
+                else:
+                    entries.append((o.prepared, o.matches))
+                    ledger.append(LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, o.sha256, "ingested"))
+            if len(ledger) >= SEED_BATCH:
+                self._store_seeds(entries, ledger, report)
+                entries, ledger = [], []
             if self._stop.is_set():
-                break  # stopping: the rest waits for the next start (the ledger says what is done)
-            docs: list[Document] = []
-            ledger: list[LedgerEntry] = []
-            for seed in result.changed[i : i + SEED_BATCH]:
-                try:
-                    doc, sha = read_seed(seed, self.config.tz)
-                except SeedFileError as exc:
-                    log.warning("seeds: skipped %s: %s", seed.relpath, exc.reason)
-                    report.errors.append(str(exc))
-                    ledger.append(LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, None, "skipped", exc.reason))
-                    continue
-                docs.append(doc)
-                ledger.append(LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, sha, "ingested"))
-            outcome = self.ingest(docs, ledger)
-            report.add(outcome)
-            if self.metrics is not None:
-                self.metrics.record_ingest("seeds", new=len(outcome.new), duplicates=len(outcome.duplicates))
-            report.skipped += outcome.skipped
+                outcomes.close()  # stopping: the rest waits for the next start (the ledger says what is done)
+                break
+        if ledger:
+            self._store_seeds(entries, ledger, report)
         if report.new or report.skipped:
             log.info("seeds: %d new, %d duplicate, %d skipped, %d alerts queued",
                      report.new, report.duplicates, report.skipped, report.alerts)
         return report
+
+    def _store_seeds(self, entries: Sequence[tuple[Prepared, Sequence[Match] | None]],
+                     ledger: Sequence[LedgerEntry], report: SourceReport) -> None:
+        outcome = self._ingest_prepared(entries, ledger)
+        report.add(outcome)
+        report.skipped += outcome.skipped
+        if self.metrics is not None:
+            self.metrics.record_ingest("seeds", new=len(outcome.new), duplicates=len(outcome.duplicates))
 
     def poll_feeds(self, names: Sequence[str] | None = None, *, force: bool = False,
                    now: datetime | None = None) -> list[SourceReport]:

@@ -246,3 +246,34 @@ def test_a_long_reader_does_not_make_a_pass_fail(project: Path, daemons: list[Da
     assert d.stop() == 0
     assert db_count(project, "SELECT coalesce(sum(errors), 0) FROM jobs") == 0
     assert not any("Traceback" in line for line in d.lines), "\n".join(d.lines)
+
+
+def test_no_worker_process_outlives_a_killed_service(project: Path, daemons: list[Daemon]) -> None:
+    """A bulk import runs in worker processes; kill -9 of the service must not leave them behind."""
+    seeds, old = project / "seeds", time.time() - 5
+    for i in range(1500):
+        p = seeds / f"bulk_{i:05d}.txt"
+        p.write_text(f"title: Bài {i}\n\nBài viết số {i} về công tác văn phòng cấp ủy.\n", encoding="utf-8")
+        os.utime(p, (old, old))
+    d = Daemon(project)
+    daemons.append(d)
+    children: set[int] = set()
+    deadline = time.monotonic() + 30
+    while not children and time.monotonic() < deadline:
+        children = {int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == d.proc.pid}
+        time.sleep(0.01)
+    assert children, "the bulk import did not use worker processes"
+    d.proc.kill()
+    d.proc.wait(10)
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() and _ppid(Path(f"/proc/{pid}")) != 0 for pid in children):
+        assert time.monotonic() < deadline, f"workers {children} still alive after the service was killed"
+        time.sleep(0.1)
+
+
+def _ppid(proc: Path) -> int:
+    try:
+        stat = (proc / "stat").read_text()
+    except OSError:
+        return 0
+    return int(stat.rsplit(")", 1)[1].split()[1])

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from daemon.models import Document, Match
+from daemon.models import Match, Prepared
 from daemon.store.db import Database
 from daemon.text import fold, fold_with_map
 
@@ -24,15 +24,6 @@ def alert_id(content_hash: str, rule: str, webhook: str) -> str:
     """Stable id of the alert for (article, rule, webhook); also the ``webhook-id`` receivers dedupe on."""
     digest = hashlib.sha256(f"{content_hash}\x1f{rule}\x1f{webhook}".encode()).hexdigest()
     return f"al_{digest[:32]}"
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A normalized document ready to store (title/body already canonical)."""
-
-    doc: Document
-    content_hash: str
-    folded: str
 
 
 @dataclass(frozen=True, slots=True)

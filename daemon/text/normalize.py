@@ -63,13 +63,50 @@ def _fix_tones(text: str) -> str:
     return "".join(parts)
 
 
+class _Canonical:
+    """The last strings this module produced, by identity.
+
+    One article's text passes through several stages that each normalize it to be safe (parser, dedupe,
+    matcher). Normalization is idempotent, so when a stage hands back the very string object produced
+    here, the answer is that object: an O(1) look-up instead of a pass over the text. Entries hold their
+    string, so an id cannot be reused while it is remembered.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self._line: dict[int, str] = {}
+        self._body: dict[int, str] = {}
+        self._size = size
+
+    def get(self, body: bool, text: str) -> bool:
+        return (self._body if body else self._line).get(id(text)) is text
+
+    def add(self, body: bool, text: str) -> str:
+        table = self._body if body else self._line
+        if len(table) >= self._size:
+            table.pop(next(iter(table)))  # oldest first (dicts keep insertion order)
+        table[id(text)] = text
+        return text
+
+
+_KNOWN = _Canonical()
+
+
 def normalize(text: str) -> str:
     """One line of text in canonical form: NFC, new tone placement, single spaces, trimmed."""
-    return " ".join(_canonical(text).split())  # str.split() knows every Unicode space, U+00A0 and U+202F too
+    if _KNOWN.get(False, text):
+        return text
+    # str.split() knows every Unicode space, U+00A0 and U+202F too.
+    return _KNOWN.add(False, " ".join(_canonical(text).split()))
 
 
 def normalize_body(text: str) -> str:
     """A multi-paragraph body in canonical form; keeps paragraph breaks (at most one blank line)."""
+    if _KNOWN.get(True, text):
+        return text
+    return _KNOWN.add(True, _normalize_body(text))
+
+
+def _normalize_body(text: str) -> str:
     text = _canonical(text.replace("\r\n", "\n").replace("\r", "\n"))
     if _has_odd_spacing(text):
         text = "\n".join(" ".join(line.split()) for line in text.split("\n"))  # one space between words
@@ -94,7 +131,8 @@ def _canonical(text: str) -> str:
 
 def squash(text: str) -> str:
     """Body as hashed: canonical, and every run of white space (line breaks too) is one space."""
-    return normalize(text)
+    # A canonical body has single spaces and no space around its line breaks: joining lines is enough.
+    return normalize_body(text).replace("\n\n", " ").replace("\n", " ")
 
 
 def content_hash(body: str) -> str:
