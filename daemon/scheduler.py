@@ -53,6 +53,9 @@ class Service:
         self._pipeline: Pipeline | None = None
         self._scheduler: BackgroundScheduler | None = None
         self._last_ok: dict[str, float] = {}
+        self._seeds_lock = threading.Lock()
+        self._seeds_running = False
+        self._seeds_again = False  # a wake-up came while a scan was running
 
     # -- plumbing ----------------------------------------------------------------------------------
     @property
@@ -107,13 +110,29 @@ class Service:
 
     # -- jobs ----------------------------------------------------------------------------------
     def _job_seeds(self) -> None:
-        report = self.pipeline.scan_seeds()
-        if report.alerts:
-            self._job_deliver()
-        if report.settle_at is not None and self._scheduler is not None and not self.stop_event.is_set():
-            # A file was still being written: look again as soon as it has settled, not a whole interval later.
+        with self._seeds_lock:
+            self._seeds_running, self._seeds_again = True, False
+        try:
+            while True:
+                report = self.pipeline.scan_seeds()
+                if report.alerts:
+                    self._job_deliver()
+                with self._seeds_lock:  # files that arrived during the scan are scanned now, in this run
+                    if not self._seeds_again or self.stop_event.is_set():
+                        self._seeds_running = False
+                        break
+                    self._seeds_again = False
+        finally:
+            with self._seeds_lock:
+                self._seeds_running = False
+        if report.settle_at is not None:
+            # A file was still being written: look again as soon as it has settled.
             when = datetime.fromtimestamp(report.settle_at + 0.05, self.config.tz)
-            self._scheduler.modify_job("seeds", next_run_time=max(when, datetime.now(self.config.tz)))
+            self._rerun_seeds(max(when, datetime.now(self.config.tz)))
+
+    def _rerun_seeds(self, when: datetime) -> None:
+        if self._scheduler is not None and not self.stop_event.is_set():
+            self._scheduler.modify_job("seeds", next_run_time=when)
 
     def _job_feed(self, name: str) -> None:
         reports = self.pipeline.poll_feeds([name])
@@ -185,8 +204,8 @@ class Service:
         interval = systemd.watchdog_interval()
         tick = min(interval, 1.0) if interval else 1.0
         while not self.stop_event.wait(tick):
-            if interval:
-                systemd.watchdog()
+            if interval and self._scheduler is not None and self._scheduler.running:
+                systemd.watchdog()  # only while the scheduler runs: a dead scheduler gets restarted
             if self._reload_requested.is_set():
                 self._reload_requested.clear()
                 self.reload()
@@ -231,9 +250,12 @@ class Service:
         log.warning("job %s missed its run at %s; it runs now instead", event.job_id, event.scheduled_run_time)
 
     def wake_seeds(self) -> None:
-        """Called by the folder watcher: run the seed scan now (coalesced with a scan in progress)."""
-        if self._scheduler is not None and not self.stop_event.is_set():
-            self._scheduler.modify_job("seeds", next_run_time=datetime.now(self.config.tz))
+        """Called by the folder watcher: run the seed scan now, or right after the one in progress."""
+        with self._seeds_lock:
+            if self._seeds_running:
+                self._seeds_again = True
+                return
+        self._rerun_seeds(datetime.now(self.config.tz))
 
     # -- scheduling ------------------------------------------------------------------------------
     def _schedule_all(self) -> None:
