@@ -19,7 +19,7 @@ from daemon import __version__
 from daemon.config import Config, load, parse_duration, resolve_path
 from daemon.errors import AlreadyRunning, ConfigError, NewswatchError
 
-log = logging.getLogger("newswatch")
+log = logging.getLogger(__name__)
 
 EXIT_ERROR, EXIT_USAGE, EXIT_CONFIG, EXIT_RUNNING = 1, 2, 3, 4
 
@@ -306,6 +306,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _fail(args: argparse.Namespace, message: str) -> None:
+    """The one-line reason for a non-zero exit; under ``--log-format json`` a log shipper must parse it too."""
+    if args.log_format == "json":
+        log.error(message)
+    else:
+        print(f"newswatch: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -325,13 +333,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.func(args, config)
         return result
     except ConfigError as exc:
-        print(f"newswatch: config error: {exc}", file=sys.stderr)
+        _fail(args, f"config error: {exc}")
         return EXIT_CONFIG
     except AlreadyRunning as exc:
-        print(f"newswatch: {exc}", file=sys.stderr)
+        _fail(args, str(exc))
         return EXIT_RUNNING
     except NewswatchError as exc:
-        print(f"newswatch: {exc}", file=sys.stderr)
+        _fail(args, str(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

@@ -29,7 +29,7 @@ from daemon.store.articles import IngestReport, LedgerEntry, NewItem
 if TYPE_CHECKING:
     from daemon.service.http import Metrics
 
-log = logging.getLogger("newswatch.pipeline")
+log = logging.getLogger(__name__)
 
 SEED_BATCH = 500
 T = TypeVar("T")

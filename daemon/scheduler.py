@@ -40,7 +40,7 @@ from daemon.service.lock import InstanceLock
 from daemon.service.watch import FolderWatcher
 from daemon.store import Store
 
-log = logging.getLogger("newswatch.scheduler")
+log = logging.getLogger(__name__)
 
 
 class Service:

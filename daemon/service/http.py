@@ -33,7 +33,7 @@ from prometheus_client.process_collector import ProcessCollector
 
 from daemon.errors import ConfigError
 
-log = logging.getLogger("newswatch.http")
+log = logging.getLogger(__name__)
 
 StatsFn = Callable[[], Mapping[str, Any]]
 HealthFn = Callable[[], tuple[bool, Mapping[str, Any]]]

@@ -16,7 +16,7 @@ import os
 import socket
 import time
 
-log = logging.getLogger("newswatch.systemd")
+log = logging.getLogger(__name__)
 
 _SEND_TIMEOUT = 1.0
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from watchfiles import Change, watch
 
-log = logging.getLogger("newswatch.watch")
+log = logging.getLogger(__name__)
 
 DEFAULT_SUFFIXES = (".txt", ".md")
 # How long the underlying watch blocks before handing back control with no events, so we notice a

@@ -220,8 +220,14 @@ def highlight(text: str, tokens: Sequence[str], width: int = 90) -> str:
         start += 1
     while spans[0][1] < end < len(text) and not text[end].isspace():
         end -= 1
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:  # one mark around "Nghị quyết 57", not three
+        if merged and (s <= merged[-1][1] or not text[merged[-1][1] : s].strip()):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
     out, pos = [], start
-    for s, e in spans:
+    for s, e in merged:
         if s < pos or e > end:
             continue
         out += [text[pos:s], "«", text[s:e], "»"]
