@@ -224,7 +224,7 @@ class FeedFetcher:
     # -- internals -------------------------------------------------------------------------------
     def _failure(self, feed: FeedConfig, exc: _Failed, url: str, started: float) -> FetchResult:
         message = " ".join(exc.message.split())
-        log.warning("feed %s: %s", feed.name, message)
+        log.debug("feed %s: %s", feed.name, message)
         return FetchResult(
             feed=feed.name,
             url=exc.url or url,
@@ -268,7 +268,7 @@ class FeedFetcher:
         if not documents:
             raise _Failed("the feed's entries hold no text", resp.status, resp.url, resp.headers, resp.moved_to)
         if parsed.warning:
-            log.info("feed %s: %s", feed.name, parsed.warning)
+            log.debug("feed %s: %s", feed.name, parsed.warning)
         return FetchResult(**common, etag=etag, last_modified=last_modified, documents=documents,
                            warning=parsed.warning, elapsed=time.monotonic() - started)
 
@@ -305,7 +305,7 @@ class FeedFetcher:
                 permanent_so_far = permanent_so_far and status in _PERMANENT
                 if permanent_so_far:
                     moved_to = target
-                log.info("redirect %s %s → %s", status, url, target)
+                log.debug("redirect %s %s → %s", status, url, target)
                 if urlsplit(target).netloc.lower() != urlsplit(url).netloc.lower():
                     for name in list(headers):
                         if name.lower() in _CROSS_ORIGIN_DROP:
