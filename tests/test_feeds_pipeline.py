@@ -12,6 +12,7 @@ import json
 import logging
 import sqlite3
 import subprocess
+import sys
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -229,6 +230,7 @@ def test_run_once_ingests_good_feeds_and_seeds_beside_a_broken_feed(
     assert broken["last_success_at"] is None and broken["items_seen"] == 0
     assert broken["stale"] is True and "never fetched successfully" in broken["stale_reason"]
     logged = lines_naming(proc.stderr, "gamma")
+    assert len(logged) == 1, proc.stderr
     assert any("daemon.pipeline" in ln and "(attempt 1, next try in 60s)" in ln for ln in logged), proc.stderr
     assert not [ln for ln in proc.stderr.splitlines() if "WARNING" in ln and "gamma" not in ln], proc.stderr
 
@@ -446,3 +448,46 @@ def test_a_301_updates_the_stored_url_and_is_logged(
 
     pipeline.poll_feeds(force=True)  # the next poll goes straight to the new address
     assert feeds.count("/cu.rss") == 1 and feeds.count("/moi/feed.rss") == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# many feeds at once: the fetcher's threads share the text helpers
+
+
+@pytest.mark.xfail(reason="race in daemon/text/normalize.py: _Canonical.add pops `next(iter(table))` from a dict "
+                   "shared by the fetcher's threads without a lock (KeyError / 'dictionary changed size during "
+                   "iteration'), so a feed fails now and then with 'unexpected error: KeyError'. Remove this marker "
+                   "once add() holds a lock.", raises=AssertionError, strict=False)
+def test_many_feeds_polled_concurrently_all_ingest(
+        tmp_path: Path, feeds: Feeds, open_pipeline: Callable[[Config], Pipeline]) -> None:
+    n, per, rounds = 40, 25, 3
+
+    def serve_round(r: int) -> str:
+        extra = '[fetch]\nconcurrency = 8\nper_host = 8\n'
+        for i in range(n):
+            items = [Item(f"c{r}-{i}-{j}", f"Tin {j} của nguồn {i}, đợt {r}",
+                          f"{PLAIN[j % 4]} Bài {j} của nguồn {i}, đợt {r}.") for j in range(per)]
+            extra += feed_toml(f"nguon{i}", feeds.set(f"/n{i}.rss", Route(rss(items))))
+        return extra
+
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "state").mkdir()
+    pipeline = open_pipeline(load(write_config(tmp_path, serve_round(0))))
+    errors: list[str] = []
+    new = 0
+    # Switch threads as often as possible, so shared state without a lock shows up here and not in production.
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for r in range(rounds):
+            if r:
+                serve_round(r)
+            reports = pipeline.poll_feeds(force=True)
+            errors += [e for rep in reports for e in rep.errors]
+            new += sum(rep.new for rep in reports)
+            if errors:
+                break
+    finally:
+        sys.setswitchinterval(old)
+    assert errors == []
+    assert new == n * per * rounds
