@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from daemon import __version__
 from daemon.config import Config, load, parse_duration, resolve_path
@@ -145,8 +146,11 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
     store = _store(config)
     if args.retry:
         ok = store.retry_alert(args.retry)
-        print(f"alert {args.retry} re-queued" if ok else f"no alert {args.retry}")
-        return 0 if ok else EXIT_ERROR
+        if ok:
+            print(f"alert {args.retry} re-queued")
+            return 0
+        print(f"no pending or failed alert {args.retry} (a delivered alert is not sent again)")
+        return EXIT_ERROR
     if args.all_failed:
         print(f"{store.retry_all_failed()} failed alerts re-queued")
         return 0
@@ -218,22 +222,35 @@ def cmd_webhook_enable(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_listen(args: argparse.Namespace, config: Config | None) -> int:
-    from daemon.deliver.receiver import serve  # noqa: PLC0415
+    from daemon.deliver.receiver import make_receiver  # noqa: PLC0415
 
+    mine = [h for h in (config.webhooks if config else ()) if _points_at(h.url, args.host, args.port)]
     secret = args.secret
-    if secret is None and config is not None:
-        # Default: the secret of a configured webhook pointing at this port, so the demo just works.
-        for hook in config.webhooks:
-            if hook.secret and f":{args.port}" in hook.url:
-                secret = hook.secret
-                break
-    print(f"listening on http://{args.host}:{args.port}/ (signatures {'checked' if secret else 'not checked'});"
-          " Ctrl-C to stop", flush=True)
+    if secret is None:  # default: the configured webhook's secret, so the demo just works
+        secret = next((h.secret for h in mine if h.secret), None)
+    receiver = make_receiver(args.host, args.port, secret, sys.stdout)
+    checks = "signatures checked" if secret else "signatures NOT checked (no --secret)"
+    print(f"listening on http://{args.host}:{receiver.port}/ ({checks}); Ctrl-C to stop", flush=True)
+    if config is not None and mine and config.db_path.exists():
+        # Alerts queued while nobody listened would otherwise wait for their next retry (up to minutes).
+        due = _store(config).make_due([h.name for h in mine])
+        if due:
+            print(f"{due} queued alert(s) for {', '.join(h.name for h in mine)} are due now; a running"
+                  f" `newswatch run` sends them within {config.delivery_interval:.0f}s", flush=True)
     try:
-        serve(args.host, args.port, secret, sys.stdout)
+        receiver.serve_forever(poll_interval=0.5)
     except KeyboardInterrupt:
         pass
+    finally:
+        receiver.server_close()
     return 0
+
+
+def _points_at(url: str, host: str, port: int) -> bool:
+    parts = urlsplit(url)
+    local = {"127.0.0.1", "localhost", "::1"}
+    anywhere = "0.0.0.0"  # noqa: S104 - compared with, not bound to
+    return parts.port == port and (parts.hostname == host or (parts.hostname in local and host in {*local, anywhere}))
 
 
 # -- parser -------------------------------------------------------------------------------------------
@@ -280,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, default=50, help="at most this many rows (default 50)")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
     group = sp.add_mutually_exclusive_group()
-    group.add_argument("--retry", metavar="ID", help="re-queue one alert (any status) for delivery now")
+    group.add_argument("--retry", metavar="ID", help="re-queue one pending or failed alert for delivery now")
     group.add_argument("--all-failed", action="store_true", help="re-queue every failed alert")
 
     sp = add("match", cmd_match, "Show what a rule would match in the stored archive (sends nothing).")

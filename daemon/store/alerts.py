@@ -224,6 +224,20 @@ class AlertTables(Database):
             )
             return cur.rowcount == 1
 
+    def make_due(self, webhooks: Sequence[str], now: datetime | None = None) -> int:
+        """Pending alerts of these webhooks become due now (a receiver just came up); attempts are kept."""
+        if not webhooks:
+            return 0
+        stamp = self.iso(now or self.now())
+        marks = ",".join("?" * len(webhooks))
+        with self.tx() as conn:
+            cur = conn.execute(
+                f"UPDATE alerts SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at > ?"
+                f" AND webhook IN ({marks})",
+                (stamp, stamp, *webhooks),
+            )
+            return cur.rowcount
+
     def retry_all_failed(self, now: datetime | None = None) -> int:
         with self.tx() as conn:
             cur = conn.execute(
