@@ -454,10 +454,6 @@ def test_a_301_updates_the_stored_url_and_is_logged(
 # many feeds at once: the fetcher's threads share the text helpers
 
 
-@pytest.mark.xfail(reason="race in daemon/text/normalize.py: _Canonical.add pops `next(iter(table))` from a dict "
-                   "shared by the fetcher's threads without a lock (KeyError / 'dictionary changed size during "
-                   "iteration'), so a feed fails now and then with 'unexpected error: KeyError'. Remove this marker "
-                   "once add() holds a lock.", raises=AssertionError, strict=False)
 def test_many_feeds_polled_concurrently_all_ingest(
         tmp_path: Path, feeds: Feeds, open_pipeline: Callable[[Config], Pipeline]) -> None:
     n, per, rounds = 40, 25, 3

@@ -163,3 +163,34 @@ def test_normalize_body_keeps_paragraphs() -> None:
 )
 def test_fold_examples(raw: str, expected: str) -> None:
     assert fold(raw) == expected
+
+
+def test_normalize_is_safe_from_many_threads() -> None:
+    """Feed fetcher threads normalize at the same time; the memo of canonical strings must hold up."""
+    import threading
+
+    texts = [f"Hoà bình số {i}\u00a0và  Uỷ ban {i}\n\n\n dòng {i}" for i in range(3000)]
+    errors: list[BaseException] = []
+
+    def work(part: list[str]) -> None:
+        try:
+            for t in part:
+                body = normalize_body(t)
+                assert normalize_body(body) is body
+                assert normalize(normalize(t)) == normalize(t)
+        except BaseException as exc:  # pragma: no cover - the failure is the assertion below
+            errors.append(exc)
+
+    import sys
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads all the time, so an unguarded race shows up
+    try:
+        threads = [threading.Thread(target=work, args=(texts[i::8],)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert errors == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import unicodedata
 
 HASH_VERSION = "v1"
@@ -76,15 +77,17 @@ class _Canonical:
         self._line: dict[int, str] = {}
         self._body: dict[int, str] = {}
         self._size = size
+        self._lock = threading.Lock()  # feed fetcher threads normalize concurrently
 
     def get(self, body: bool, text: str) -> bool:
-        return (self._body if body else self._line).get(id(text)) is text
+        return (self._body if body else self._line).get(id(text)) is text  # one atomic dict read
 
     def add(self, body: bool, text: str) -> str:
         table = self._body if body else self._line
-        if len(table) >= self._size:
-            table.pop(next(iter(table)))  # oldest first (dicts keep insertion order)
-        table[id(text)] = text
+        with self._lock:
+            if len(table) >= self._size:
+                del table[next(iter(table))]  # oldest first (dicts keep insertion order)
+            table[id(text)] = text
         return text
 
 
