@@ -205,3 +205,19 @@ def test_views_keep_every_character_in_place() -> None:
     assert len(lower_view(text)) == len(text) == len(fold_view(text))
     assert lower_view(text).endswith("đảng bộ đảng a\u0301")
     assert fold_view(text).endswith("dang bo dang a\u0301")
+
+
+def test_a_huge_digit_run_does_not_break_matching() -> None:
+    # Python refuses int() on digit strings over 4,300 long; a hostile article must not stop the pass.
+    m = Matcher([Rule("nq57", ("Nghị quyết 57",))])
+    found = m.match("Tin", "9" * 5000 + " theo Nghị quyết số 57-NQ/TW của Bộ Chính trị", "seeds")
+    assert [x.text for x in found] == ["Nghị quyết số 57-NQ/TW"]
+
+
+def test_a_reference_far_into_a_long_article_and_a_long_list_are_found() -> None:
+    m = Matcher([Rule("nq57", ("Nghị quyết 57",)), Rule("ct34", ("Chỉ thị 34-CT/TU",))])
+    filler = "Văn phòng cấp ủy tham mưu tổng hợp phục vụ lãnh đạo. " * 400  # numbers far from any window
+    body = (filler + "Các Nghị quyết " + ", ".join(str(i) for i in range(10, 56)) + " và 57 được quán triệt. "
+            + filler + "Thực hiện Chỉ thị số 34-CT/TU, " + "năm 2024 có 34 điểm cầu.")
+    found = {(x.rule, x.text) for x in m.match("Tin", body, "seeds")}
+    assert found == {("nq57", "57"), ("ct34", "Chỉ thị số 34-CT/TU")}

@@ -25,6 +25,8 @@ MAX_MATCHES_PER_RULE = 20  # enough to show why an article fired, small enough f
 FIELDS = ("title", "body")
 
 _DIGITS = re.compile(r"\d+")
+_WINDOW_BEFORE = 400  # characters searched before a followed number for its type word
+_WINDOW_AFTER = 100  # and after it for its code
 Hit = tuple[int, int, int]  # (field index, start, end) in the normalized field text
 
 
@@ -96,13 +98,27 @@ class Matcher:
             out.extend(self._report(rule, keyword_hits, texts))
         return out
 
-    def _may_cite(self, text: str) -> bool:
-        """Could ``text`` cite a followed document? Only if one of their numbers appears in it at all.
+    def _citing_windows(self, text: str) -> list[tuple[int, int]]:
+        """Stretches of ``text`` around each followed document number; only these are parsed for references.
 
-        Parsing references is the costly part of matching; most articles mention none of the numbers
-        followed, and then the parse is skipped (a pure filter: it never changes a result).
+        Parsing references is the costly part of matching, and most numbers in an article are not the
+        ones followed. A window reaches far enough back for the type word of a list ("Nghị quyết 57, 66
+        và 68") and forward for the code ("-NQ/TW ngày 22/12/2024"); it starts and ends on white space so
+        no word or code is cut. A pure filter: it never changes a result.
         """
-        return not self._docref_numbers.isdisjoint(str(int(n)) for n in _DIGITS.findall(text))
+        windows: list[tuple[int, int]] = []
+        for m in _DIGITS.finditer(text):
+            digits = m.group()
+            if len(digits) > 6 or str(int(digits)) not in self._docref_numbers:
+                continue  # document numbers have at most six digits (and int() refuses huge runs)
+            start = text.rfind(" ", 0, max(0, m.start() - _WINDOW_BEFORE)) + 1
+            end = text.find(" ", m.end() + _WINDOW_AFTER)
+            end = len(text) if end < 0 else end
+            if windows and start <= windows[-1][1]:
+                windows[-1] = (windows[-1][0], max(windows[-1][1], end))
+            else:
+                windows.append((start, end))
+        return windows
 
     def _scan(self, texts: Sequence[str]) -> dict[int, list[Hit]]:
         """Hits of every non-regex term in both fields, found in one pass per view."""
@@ -118,12 +134,12 @@ class Matcher:
                     start = last + 1 - length
                     if whole_word(viewed, start, last + 1):
                         hits.setdefault(tid, []).append((fi, start, last + 1))
-            if self._docrefs and self._may_cite(text):
-                for ref, start, end in find_docrefs(text):
+            for w_start, w_end in self._citing_windows(text) if self._docrefs else ():
+                for ref, start, end in find_docrefs(text[w_start:w_end]):
                     for tid in self._docrefs.get((ref.type, ref.number), ()):
                         wanted = self._terms[tid].docref
                         if wanted is not None and agrees(wanted, ref):
-                            hits.setdefault(tid, []).append((fi, start, end))
+                            hits.setdefault(tid, []).append((fi, w_start + start, w_start + end))
         return hits
 
     @staticmethod
