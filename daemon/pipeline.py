@@ -31,8 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SEED_BATCH = 500  # files per transaction; a bulk import uses bigger ones
-BULK_BATCH = 2000  # fewer, larger FTS5 segments to merge; a crash redoes at most this many files
+SEED_BATCH = 500  # files per transaction: small enough to overlap storing with the workers' parsing
 T = TypeVar("T")
 
 
@@ -135,7 +134,6 @@ class Pipeline:
         entries: list[tuple[Prepared, Sequence[Match] | None]] = []
         ledger: list[LedgerEntry] = []
         outcomes = process_seeds(result.changed, self.config.tz, self.matcher, self.config.rules)
-        batch = BULK_BATCH if len(result.changed) >= 4 * BULK_BATCH else SEED_BATCH
         for chunk in outcomes:
             for o in chunk:
                 seed = o.seed
@@ -146,7 +144,7 @@ class Pipeline:
                 else:
                     entries.append((o.prepared, o.matches))
                     ledger.append(LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, o.sha256, "ingested"))
-            if len(ledger) >= batch:
+            if len(ledger) >= SEED_BATCH:
                 self._store_seeds(entries, ledger, report)
                 entries, ledger = [], []
             if self._stop.is_set():

@@ -109,6 +109,9 @@ def parse_datetime(raw: str, tz: ZoneInfo = VN_TZ) -> datetime | None:
         return None
 
 
+_DATELINE_MAX = 80  # the longest line taken whole as a dateline ("Thứ Sáu, 18/10/2024, 19:14 (GMT+7)")
+
+
 def find_dateline(text: str, tz: ZoneInfo = VN_TZ) -> tuple[datetime, str] | None:
     """The first full date (with a year) in an article's first lines, with the raw text it came from.
 
@@ -120,7 +123,8 @@ def find_dateline(text: str, tz: ZoneInfo = VN_TZ) -> tuple[datetime, str] | Non
         candidate = line.strip()
         if not candidate:
             continue
-        whole = parse_datetime(candidate, tz)
+        # Only a short line can be "nothing but a date"; a paragraph is searched for dates inside it.
+        whole = parse_datetime(candidate, tz) if len(candidate) <= _DATELINE_MAX else None
         if whole is not None:
             return whole, candidate
         for m in _DATE_IN_TEXT.finditer(candidate):

@@ -112,12 +112,27 @@ def normalize_body(text: str) -> str:
 def _normalize_body(text: str) -> str:
     text = _canonical(text.replace("\r\n", "\n").replace("\r", "\n"))
     if _has_odd_spacing(text):
-        text = "\n".join(" ".join(line.split()) for line in text.split("\n"))  # one space between words
+        text = _respace(text)
     return (_BLANK_LINES.sub("\n\n", text) if "\n\n\n" in text else text).strip()
 
 
 # Every white-space character but " " and "\n" (str.isspace), and the spacing patterns that need fixing.
 _ODD_SPACES = (*(ch for ch in map(chr, range(0x3001)) if ch.isspace() and ch not in " \n"), "  ", " \n", "\n ")
+
+
+_OTHER_SPACES = tuple(ch for ch in _ODD_SPACES if len(ch) == 1)
+
+
+def _respace(text: str) -> str:
+    """One " " between words and none at either end of a line, with C-level str operations only."""
+    for ch in _OTHER_SPACES:
+        if ch in text:
+            text = text.replace(ch, " ")
+    while "  " in text:
+        text = text.replace("  ", " ")
+    if " \n" in text or "\n " in text:
+        text = "\n".join(line.strip(" ") for line in text.split("\n"))
+    return text
 
 
 def _has_odd_spacing(text: str) -> bool:
