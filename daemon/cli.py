@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from daemon import __version__
@@ -23,6 +23,7 @@ from daemon.errors import AlreadyRunning, ConfigError, NewswatchError
 log = logging.getLogger(__name__)
 
 EXIT_ERROR, EXIT_USAGE, EXIT_CONFIG, EXIT_RUNNING = 1, 2, 3, 4
+T = TypeVar("T")
 
 
 def _store(config: Config) -> Any:
@@ -61,6 +62,15 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
         print(f"     {h.published_at or '-'} · {h.source}" + (f" · {h.url}" if h.url else ""))
         print(f"     {h.snippet}")
     return 0
+
+
+def _named(kind: str, name: str, items: Sequence[T], config: Config) -> T:
+    """The configured feed/rule/webhook called ``name``, or a ConfigError listing the ones there are."""
+    for item in items:
+        if getattr(item, "name", None) == name:
+            return item
+    known = ", ".join(str(getattr(i, "name", "")) for i in items) or "none"
+    raise ConfigError(f"{config.path}: no {kind} named {name!r} (configured: {known})")
 
 
 def _slots(obj: Any) -> dict[str, Any]:
@@ -121,9 +131,7 @@ def cmd_feeds(args: argparse.Namespace, config: Config) -> int:
 def cmd_fetch(args: argparse.Namespace, config: Config) -> int:
     from daemon.pipeline import Pipeline  # noqa: PLC0415
 
-    if args.name not in {f.name for f in config.feeds}:
-        raise ConfigError(f"{config.path}: no feed named {args.name!r} (configured: "
-                          f"{', '.join(f.name for f in config.feeds) or 'none'})")
+    _named("feed", args.name, config.feeds, config)
     pipeline = Pipeline(config, _store(config))
     try:
         (report,) = pipeline.poll_feeds([args.name], force=True)
@@ -170,10 +178,7 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
 def cmd_match(args: argparse.Namespace, config: Config) -> int:
     from daemon.match import Matcher  # noqa: PLC0415
 
-    rule = next((r for r in config.rules if r.name == args.rule), None)
-    if rule is None:
-        raise ConfigError(f"{config.path}: no rule named {args.rule!r} (configured: "
-                          f"{', '.join(r.name for r in config.rules) or 'none'})")
+    rule = _named("rule", args.rule, config.rules, config)
     store = _store(config)
     since = store.iso(store.now() - timedelta(seconds=parse_duration(args.since, "--since"))) if args.since else None
     matcher = Matcher([rule])
@@ -198,10 +203,7 @@ def cmd_match(args: argparse.Namespace, config: Config) -> int:
 def cmd_webhook_test(args: argparse.Namespace, config: Config) -> int:
     from daemon.deliver import send_test  # noqa: PLC0415
 
-    hook = next((h for h in config.webhooks if h.name == args.name), None)
-    if hook is None:
-        raise ConfigError(f"{config.path}: no webhook named {args.name!r} (configured: "
-                          f"{', '.join(h.name for h in config.webhooks) or 'none'})")
+    hook = _named("webhook", args.name, config.webhooks, config)
     status, text = send_test(hook)
     print(f"{hook.name} ({hook.url}) answered: {status if status is not None else 'no answer'}")
     if text:
@@ -210,9 +212,7 @@ def cmd_webhook_test(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_webhook_enable(args: argparse.Namespace, config: Config) -> int:
-    if args.name not in {h.name for h in config.webhooks}:
-        raise ConfigError(f"{config.path}: no webhook named {args.name!r} (configured: "
-                          f"{', '.join(h.name for h in config.webhooks) or 'none'})")
+    _named("webhook", args.name, config.webhooks, config)
     store = _store(config)
     if store.enable_webhook(args.name):
         print(f"webhook {args.name} enabled again; its pending alerts go out on the next delivery run")

@@ -9,6 +9,7 @@ from email.utils import format_datetime
 import pytest
 
 from daemon.deliver import backoff
+from daemon.headers import parse_retry_after
 
 
 def test_base_schedule_values() -> None:
@@ -66,11 +67,11 @@ def test_whole_schedule_spans_three_days() -> None:
 
 def test_parse_retry_after() -> None:
     now = datetime(2026, 1, 10, 1, 0, tzinfo=UTC)
-    assert backoff.parse_retry_after("120", now) == 120
-    assert backoff.parse_retry_after(" 7 ", now) == 7
+    assert parse_retry_after("120", now) == 120
+    assert parse_retry_after(" 7 ", now) == 7
     http_date = format_datetime(now + timedelta(minutes=10), usegmt=True)
-    assert backoff.parse_retry_after(http_date, now) == 600
+    assert parse_retry_after(http_date, now) == 600
     past = format_datetime(now - timedelta(minutes=10), usegmt=True)
-    assert backoff.parse_retry_after(past, now) == 0
+    assert parse_retry_after(past, now) == 0
     for junk in (None, "", "soon", "-5", "1.5"):
-        assert backoff.parse_retry_after(junk, now) is None
+        assert parse_retry_after(junk, now) is None

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from daemon.headers import parse_retry_after
 from daemon.sources.feeds.results import FetchResult
-from daemon.sources.feeds.schedule import next_fetch_delay, parse_max_age, parse_retry_after
+from daemon.sources.feeds.schedule import next_fetch_delay, parse_max_age
 
 H = 3600.0
 OK = FetchResult(feed="f", url="http://x/")

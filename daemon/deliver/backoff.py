@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 
 SCHEDULE: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0)  # 5 s, 5 min, 30 min, 2 h, 5 h, 10 h
 THEN_EVERY = 12 * 3600.0
@@ -51,19 +50,3 @@ def next_attempt(created_at: datetime, now: datetime, delay: float) -> datetime 
     if now >= deadline:
         return None
     return min(now + timedelta(seconds=delay), deadline)
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """``Retry-After`` as seconds from ``now``: either delta-seconds or an HTTP date; None if unusable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max((when - now).total_seconds(), 0.0)

@@ -34,6 +34,7 @@ import httpx
 from daemon.deliver import backoff, formats, payload
 from daemon.deliver.client import USER_AGENT, PostResult, new_client, post
 from daemon.deliver.signing import request_headers
+from daemon.headers import parse_retry_after
 from daemon.models import WebhookConfig
 from daemon.store.alerts import AlertTables, DueAlert
 
@@ -164,7 +165,7 @@ class _Worker:
         self.report.errors.append(f"{what}: {error}")
         retry_after = None
         if result.status in (429, 503):
-            retry_after = backoff.parse_retry_after(result.retry_after, datetime.now(UTC))
+            retry_after = parse_retry_after(result.retry_after, datetime.now(UTC))
         failures = max(a.attempts for a in alerts) + 1
         delay = backoff.retry_delay(failures, retry_after=retry_after, rng=self.rng)
         retry_at = at + timedelta(seconds=delay)

@@ -36,11 +36,12 @@ import httpx
 
 from daemon.config import FetchSettings
 from daemon.errors import FeedError
+from daemon.headers import parse_retry_after
 from daemon.models import Document, FeedConfig
 from daemon.sources.feeds.items import entry_url, lead_text, to_document
 from daemon.sources.feeds.parse import parse_feed
 from daemon.sources.feeds.results import FeedState, FetchResult
-from daemon.sources.feeds.schedule import parse_max_age, parse_retry_after
+from daemon.sources.feeds.schedule import parse_max_age
 from daemon.text.dates import VN_TZ
 from daemon.text.html import strip_outlet_prefix
 from daemon.text.normalize import normalize_body

@@ -9,8 +9,6 @@ poll *more* often than configured, nor to silence a feed for longer than ``max_b
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 from daemon.sources.feeds.results import FetchResult
 
@@ -36,22 +34,6 @@ def next_fetch_delay(interval: float, result: FetchResult, consecutive_errors: i
     if result.retry_after is not None:
         delay = max(delay, result.retry_after)
     return min(delay, ceiling)
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """``Retry-After``: delta-seconds or an HTTP date; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def parse_max_age(cache_control: str | None) -> float | None:
