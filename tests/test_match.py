@@ -221,3 +221,18 @@ def test_a_reference_far_into_a_long_article_and_a_long_list_are_found() -> None
             + filler + "Thực hiện Chỉ thị số 34-CT/TU, " + "năm 2024 có 34 điểm cầu.")
     found = {(x.rule, x.text) for x in m.match("Tin", body, "seeds")}
     assert found == {("nq57", "57"), ("ct34", "Chỉ thị số 34-CT/TU")}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+                        "AĂÂĐÊÔƠƯÀÁẠẰẮẶỀẾỆỒỐỘỜỚỢỪỨỰ 0123456789,.–“”-\n", min_size=1, max_size=80),
+       st.integers(0, 79), st.integers(1, 20))
+def test_the_ascii_sketch_never_hides_a_folded_match(text: str, start: int, length: int) -> None:
+    from daemon.match.textforms import ascii_sketch, fold_view
+    from daemon.text.normalize import normalize_body
+
+    body = normalize_body(text)
+    folded = fold_view(body)
+    piece = folded[start : start + length]
+    if piece and piece.isascii():
+        assert piece in ascii_sketch(body)

@@ -16,7 +16,7 @@ import ahocorasick
 
 from daemon.match.compile import CompiledRule, Kind, Term, compile_rules
 from daemon.match.snippet import snippet
-from daemon.match.textforms import fold_view, lower_view, whole_word
+from daemon.match.textforms import ascii_sketch, fold_view, lower_view, whole_word
 from daemon.models import Match, Rule
 from daemon.text.docrefs import agrees, find_docrefs
 from daemon.text.normalize import normalize, normalize_body
@@ -129,6 +129,8 @@ class Matcher:
             for automaton, view in ((self._exact, lower_view), (self._folded, fold_view)):
                 if automaton is None:
                     continue
+                if view is fold_view and next(automaton.iter(ascii_sketch(text)), None) is None:
+                    continue  # no ASCII keyword can occur: skip the exact (costlier) folded view
                 viewed = view(text)
                 for last, (tid, length) in automaton.iter(viewed):
                     start = last + 1 - length
