@@ -25,6 +25,13 @@ MAX_MATCHES_PER_RULE = 20  # enough to show why an article fired, small enough f
 FIELDS = ("title", "body")
 
 _DIGITS = re.compile(r"\d+")
+def _number(digits: str) -> str:
+    """A document number as the reference parser writes it (no leading zeros, ASCII); "" past six digits."""
+    if len(digits) > 6:
+        return ""  # document numbers have at most six digits (and int() refuses huge runs)
+    return digits if digits.isascii() and digits[0] != "0" else str(int(digits))
+
+
 _WINDOW_BEFORE = 400  # characters searched before a followed number for its type word
 _WINDOW_AFTER = 100  # and after it for its code
 Hit = tuple[int, int, int]  # (field index, start, end) in the normalized field text
@@ -106,10 +113,12 @@ class Matcher:
         và 68") and forward for the code ("-NQ/TW ngày 22/12/2024"); it starts and ends on white space so
         no word or code is cut. A pure filter: it never changes a result.
         """
+        numbers = self._docref_numbers
+        if numbers.isdisjoint(_number(n) for n in _DIGITS.findall(text)):
+            return []  # the common case: none of the followed numbers appears at all
         windows: list[tuple[int, int]] = []
         for m in _DIGITS.finditer(text):
-            digits = m.group()
-            if len(digits) > 6 or str(int(digits)) not in self._docref_numbers:
+            if _number(m.group()) not in numbers:
                 continue  # document numbers have at most six digits (and int() refuses huge runs)
             start = text.rfind(" ", 0, max(0, m.start() - _WINDOW_BEFORE)) + 1
             end = text.find(" ", m.end() + _WINDOW_AFTER)

@@ -98,7 +98,9 @@ def parse_seed(raw: bytes, *, relpath: str, mtime: datetime, tz: ZoneInfo = VN_T
                 category = _category(preamble[-2])
 
     # The same piece arrives through a feed with the prefix stripped; both copies must hash alike.
-    body = strip_outlet_prefix(_tidy_body(text)).strip()
+    # Normalized once more on purpose: cheap on canonical text, and the later stages (dedupe, matching)
+    # then recognise this very string as canonical instead of normalizing it again.
+    body = normalize_body(strip_outlet_prefix(_tidy_body(text)))
     if not body:
         raise SeedFileError(relpath, "no article text (only a header or a date)")
 
