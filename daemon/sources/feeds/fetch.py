@@ -324,34 +324,25 @@ class FeedFetcher:
     def _exchange(self, url: str, headers: Mapping[str, str],
                   deadline: _Deadline) -> tuple[int, Mapping[str, str], bytes, str | None]:
         """One request/response. Returns (status, headers, body, redirect location or None)."""
-        try:
+        with _http_errors(deadline, url):
             request = self._client.build_request("GET", url, headers=headers, timeout=deadline.left())
             response = self._client.send(request, stream=True)
-        except httpx.TimeoutException:
-            raise _Failed(deadline.message() if deadline.expired else f"timed out after {deadline.seconds:g} s",
-                          url=url) from None
-        except httpx.HTTPError as exc:
-            raise _Failed(_describe(exc, deadline), url=url) from None
         try:
-            deadline.attach(response)
-            status = response.status_code
-            resp_headers = {k.lower(): v for k, v in response.headers.items()}
-            location = response.headers.get("location")
-            if status in _REDIRECTS and location:
-                return status, resp_headers, b"", location.strip()
-            if status == 304:
-                return status, resp_headers, b"", None
-            if status >= 400 or status < 200:
-                raise _Failed(f"HTTP {status} {response.reason_phrase}".strip(), status, url, resp_headers)
-            if status in _REDIRECTS:
-                raise _Failed(f"HTTP {status} redirect without a Location header", status, url, resp_headers)
-            body = self._read_body(response, deadline, status, url, resp_headers)
-            return status, resp_headers, body, None
-        except httpx.TimeoutException:
-            raise _Failed(deadline.message() if deadline.expired else f"timed out after {deadline.seconds:g} s",
-                          url=url) from None
-        except httpx.HTTPError as exc:
-            raise _Failed(_describe(exc, deadline), url=url) from None
+            with _http_errors(deadline, url):
+                deadline.attach(response)
+                status = response.status_code
+                resp_headers = {k.lower(): v for k, v in response.headers.items()}
+                location = response.headers.get("location")
+                if status in _REDIRECTS and location:
+                    return status, resp_headers, b"", location.strip()
+                if status == 304:
+                    return status, resp_headers, b"", None
+                if status >= 400 or status < 200:
+                    raise _Failed(f"HTTP {status} {response.reason_phrase}".strip(), status, url, resp_headers)
+                if status in _REDIRECTS:
+                    raise _Failed(f"HTTP {status} redirect without a Location header", status, url, resp_headers)
+                body = self._read_body(response, deadline, status, url, resp_headers)
+                return status, resp_headers, body, None
         finally:
             deadline.detach()
             response.close()
@@ -418,6 +409,18 @@ def _extract(html: bytes, url: str) -> str | None:
     if not isinstance(text, str) or not text.strip():
         return None
     return strip_outlet_prefix(normalize_body(text))
+
+
+@contextmanager
+def _http_errors(deadline: _Deadline, url: str) -> Iterator[None]:
+    """httpx's exceptions as one-line reasons, telling the total deadline apart from a phase timeout."""
+    try:
+        yield
+    except httpx.TimeoutException:
+        message = deadline.message() if deadline.expired else f"timed out after {deadline.seconds:g} s"
+        raise _Failed(message, url=url) from None
+    except httpx.HTTPError as exc:
+        raise _Failed(_describe(exc, deadline), url=url) from None
 
 
 def _describe(exc: httpx.HTTPError, deadline: _Deadline) -> str:
