@@ -84,7 +84,7 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
         "database": str(config.db_path),
         "database_bytes": store.database_size(),
         "schema_version": store.schema_version(),
-        **store.counts(),
+        **{("feed_count" if k == "feeds" else k): v for k, v in store.counts().items()},
         "jobs": store.jobs(),
         "feeds": store.feed_health(now, config.fetch.stale_after),
         "disabled_webhooks": store.disabled_webhooks(),

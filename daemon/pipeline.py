@@ -199,7 +199,7 @@ class Pipeline:
         errors_before = self.store.consecutive_errors(feed.name)
         errors_now = errors_before + 1 if result.error else 0
         delay = next_fetch_delay(feed.interval, result, errors_now, self.config.fetch.max_backoff)
-        self.store.record_fetch(feed, result, new_items=report.new, now=now,
+        self.store.record_fetch(feed, result, new_items=len(docs), now=now,
                                 next_fetch_at=now + timedelta(seconds=delay))
         if result.error:
             report.errors.append(result.error)

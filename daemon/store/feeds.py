@@ -59,6 +59,9 @@ class FeedTables(Database):
                      next_fetch_at: datetime) -> None:
         """Write the outcome of one poll into the feed's row (and nothing else).
 
+        ``new_items`` counts items this feed had not delivered before; ``items_seen`` sums them, so it is
+        the number of distinct items the feed has ever carried.
+
         A redirect target is only adopted from a poll that worked: a 301 to a dead page must not
         replace a good address for good.
         """
@@ -89,7 +92,7 @@ class FeedTables(Database):
                 " last_new_at = CASE WHEN ? > 0 THEN ? ELSE last_new_at END,"
                 f" items_seen = items_seen + ?, next_fetch_at = ?{url_sql} WHERE name = ?",
                 (result.status, result.warning, result.etag, result.last_modified, at, at, new_items, at,
-                 len(result.documents), nxt, *url_arg, feed.name),
+                 new_items, nxt, *url_arg, feed.name),
             )
 
     def consecutive_errors(self, name: str) -> int:
