@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -52,7 +53,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 def cmd_search(args: argparse.Namespace, config: Config) -> int:
     hits = _store(config).search(args.query, limit=args.limit)
     if args.json:
-        _print_json([h.__dict__ if hasattr(h, "__dict__") else _slots(h) for h in hits])
+        _print_json([asdict(h) for h in hits])
         return 0
     if not hits:
         print(f"no article matches {args.query!r}")
@@ -71,10 +72,6 @@ def _named(kind: str, name: str, items: Sequence[T], config: Config) -> T:
             return item
     known = ", ".join(str(getattr(i, "name", "")) for i in items) or "none"
     raise ConfigError(f"{config.path}: no {kind} named {name!r} (configured: {known})")
-
-
-def _slots(obj: Any) -> dict[str, Any]:
-    return {k: getattr(obj, k) for k in obj.__slots__}
 
 
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
@@ -187,7 +184,7 @@ def cmd_match(args: argparse.Namespace, config: Config) -> int:
         matches = matcher.match(row["title"], row["body"], row["source"])
         if matches:
             found.append({"id": row["id"], "title": row["title"], "published_at": row["published_at"],
-                          "url": row["url"], "matches": [_slots(m) for m in matches]})
+                          "url": row["url"], "matches": [asdict(m) for m in matches]})
     if args.json:
         _print_json(found)
         return 0

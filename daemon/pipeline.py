@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 from daemon.config import Config
 from daemon.deliver import DeliveryReport, deliver_due
@@ -26,8 +26,13 @@ from daemon.sources.folder import SETTLE_SECONDS, scan
 from daemon.store import Store
 from daemon.store.articles import IngestReport, LedgerEntry, NewItem
 
-if TYPE_CHECKING:
-    from daemon.service.http import Metrics
+
+class Metrics(Protocol):
+    """What the pipeline reports; the service passes its Prometheus metrics (daemon.service.http)."""
+
+    def record_ingest(self, source: str, *, new: int = 0, duplicates: int = 0) -> None: ...
+    def record_fetch(self, feed: str, *, ok: bool, not_modified: bool = False) -> None: ...
+    def record_delivery(self, webhook: str, *, ok: bool, latency: float | None = None) -> None: ...
 
 log = logging.getLogger(__name__)
 

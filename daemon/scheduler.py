@@ -26,7 +26,6 @@ from functools import partial
 from types import FrameType
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -174,7 +173,6 @@ class Service:
                 executors={"default": ThreadPoolExecutor(max_workers=8)},
                 job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             )
-            self._scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
             self._schedule_all()
             self._scheduler.start()
             if self.config.seeds_watch:
@@ -245,9 +243,6 @@ class Service:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGHUP, hup)
-
-    def _on_missed(self, event: JobExecutionEvent) -> None:
-        log.warning("job %s missed its run at %s; it runs now instead", event.job_id, event.scheduled_run_time)
 
     def wake_seeds(self) -> None:
         """Called by the folder watcher: run the seed scan now, or right after the one in progress."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -79,12 +78,6 @@ class Database:
         """Reads share the connection's lock so they never interleave with a write in progress."""
         with self._lock:
             yield self.conn
-
-    def with_retry(self, attempts: int = 5, delay: float = 0.5) -> Iterator[int]:
-        """Yield attempt numbers; callers retry a whole batch when SQLite stays busy (a long reader)."""
-        for i in range(attempts):
-            yield i
-            time.sleep(delay * (i + 1))
 
     # -- schema ----------------------------------------------------------------------------------
     def _migrate(self) -> None:
