@@ -236,3 +236,79 @@ def test_the_ascii_sketch_never_hides_a_folded_match(text: str, start: int, leng
     piece = folded[start : start + length]
     if piece and piece.isascii():
         assert piece in ascii_sketch(body)
+
+
+# -- the two ways plain ASCII keywords are found, against the folded view they stand for ------------------
+
+_MIXED = ("aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+          "AĂÂĐÊÔƠƯÀÁẠẰẮẶỀẾỆỒỐỘỜỚỢỪỨỰ İKÅ≠=<≮ 0123456789,.–“”-_\n")
+
+
+def _folded_oracle(keyword: str, text: str) -> list[tuple[int, int]]:
+    """Where the folded view of ``text`` holds the folded keyword as a whole word: the definition."""
+    from daemon.match.textforms import fold_view, whole_word
+
+    pattern, viewed = fold_view(normalize(keyword)), fold_view(text)
+    starts = [i for i in range(len(viewed)) if viewed.startswith(pattern, i)]
+    return [(i, i + len(pattern)) for i in starts if whole_word(viewed, i, i + len(pattern))]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=_MIXED, min_size=1, max_size=60), st.integers(0, 59), st.integers(1, 8))
+def test_a_folded_regex_finds_exactly_what_the_folded_view_holds(text: str, start: int, length: int) -> None:
+    from daemon.match.matcher import _folded_spans
+    from daemon.match.textforms import fold_view, folded_regex
+
+    body = normalize_body(text)
+    keyword = fold_view(body)[start : start + length].strip()  # a piece of the text itself, so it often hits
+    if not keyword or fold_view(keyword) != keyword or any(ch.isalpha() and not ch.isascii() for ch in keyword):
+        return
+    assert _folded_spans(folded_regex(keyword), body) == _folded_oracle(keyword, body)
+
+
+def test_folded_regex_knows_every_spelling_of_a_letter() -> None:
+    from daemon.match.textforms import folded_regex
+
+    regex = folded_regex("dang bo")
+    assert [m.group() for m in regex.finditer("Đảng bộ, ĐẢNG BỘ, dang bo, đang bò, dang  bo, dangbo")] == [
+        "Đảng bộ", "ĐẢNG BỘ", "dang bo", "đang bò"]
+    assert folded_regex("kelvin").fullmatch("\u212aelvin")  # KELVIN SIGN decomposes to K
+
+
+def test_few_and_many_ascii_keywords_find_the_same() -> None:
+    """Up to FOLDED_DIRECT_MAX ASCII keywords take one regex each; more take the folded view: same answers."""
+    from daemon.match.matcher import FOLDED_DIRECT_MAX
+
+    own = [Rule("vp", ("van phong cap uy", "dang bo", "nghi quyet", "tham muu")), Rule("x", ("thanh uy",))]
+    noise = [Rule(f"n{i}", (f"tu khoa {i}",)) for i in range(FOLDED_DIRECT_MAX)]
+    few, many = Matcher(own), Matcher(own + noise)
+    assert few._folded is None and many._folded is not None
+    found = 0
+    for prefix in ("000", "001", "002", "003", "004"):
+        title, body = seed(prefix)
+        got = few.match(title, body, "seeds")
+        assert got == many.match(title, body, "seeds")
+        found += len(got)
+    assert found > 5
+
+
+_PIECES = ["57", "057", "0057", "570", "5", "05", "0", "00", "123456", "0123456", "2", " ", ", ", "-NQ/TW", "/",
+           "٣", "５", "\n", "số"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join),
+       st.sampled_from(["57", "5", "0", "570", "123456"]))
+def test_followed_numbers_are_found_wherever_a_digit_run_is_that_number(text: str, number: str) -> None:
+    import re
+
+    from daemon.match.matcher import _numbers_in, _occurrences
+
+    def value(run: str) -> str:
+        return run.lstrip("0") or "0"
+
+    runs = [(m.start(), m.end()) for m in re.finditer(r"[0-9]+", text) if m.end() - m.start() <= 6]
+    expected = [(s, e) for s, e in runs if value(text[s:e]) == number]
+    assert (number in _numbers_in(text)) == bool(expected)
+    if number != "0":  # (the matcher never follows number 0: no document has it)
+        assert [span for span in _occurrences(text, number) if span[1] - span[0] <= 6] == expected

@@ -1,8 +1,9 @@
 """Run every rule against one article in a bounded number of passes over its text.
 
-Per field the cost is: normalize, two translated views, one Aho-Corasick pass per view, one scan for
-document references, plus each ``regex:`` keyword. None of that grows with the number of plain or
-docref keywords except through the hits actually found, so 10,000 keywords cost about what 10 do.
+Per field the cost is: normalize, a lower-cased view with one Aho-Corasick pass, the plain ASCII
+keywords (one regex each while they are few, else a folded view with its own automaton), one scan for
+the followed document numbers, plus each ``regex:`` keyword. None of that grows with the number of
+keywords except through the hits actually found, so 10,000 keywords cost about what 10 do.
 Only rules that have a keyword hit (or a regex keyword) are then evaluated against ``all``, ``exclude``
 and ``sources``.
 """
@@ -16,7 +17,7 @@ import ahocorasick
 
 from daemon.match.compile import CompiledRule, Kind, Term, compile_rules
 from daemon.match.snippet import snippet
-from daemon.match.textforms import ascii_sketch, fold_view, lower_view, whole_word
+from daemon.match.textforms import ascii_sketch, fold_view, folded_regex, lower_view, whole_word
 from daemon.models import Match, Rule
 from daemon.text.docrefs import agrees, find_docrefs
 from daemon.text.normalize import normalize, normalize_body
@@ -24,12 +25,33 @@ from daemon.text.normalize import normalize, normalize_body
 MAX_MATCHES_PER_RULE = 20  # enough to show why an article fired, small enough for one alert
 FIELDS = ("title", "body")
 
-_DIGITS = re.compile(r"\d+")
-def _number(digits: str) -> str:
-    """A document number as the reference parser writes it (no leading zeros, ASCII); "" past six digits."""
-    if len(digits) > 6:
-        return ""  # document numbers have at most six digits (and int() refuses huge runs)
-    return digits if digits.isascii() and digits[0] != "0" else str(int(digits))
+FOLDED_DIRECT_MAX = 8  # up to this many plain ASCII keywords, a regex each beats building a folded view
+_ONLY_DIGITS = bytes.maketrans(bytes(range(256)), bytes(b if 0x30 <= b <= 0x39 else 0x20 for b in range(256)))
+
+
+def _numbers_in(text: str) -> set[str]:
+    """Every run of ASCII digits in ``text`` as a document number (no leading zeros), in C-level passes.
+
+    UTF-8 keeps ASCII digits as single bytes and every other character out of that byte range, so a
+    byte translation leaves only the digit runs. (Document numbers are ASCII digits: ``docrefs._NUM``.)
+    """
+    runs = text.encode("utf-8", "surrogatepass").translate(_ONLY_DIGITS).split()
+    return {run.lstrip(b"0").decode() or "0" for run in runs if len(run) <= 6}
+
+
+def _occurrences(text: str, number: str) -> list[tuple[int, int]]:
+    """Spans of the digit runs in ``text`` that are ``number`` (leading zeros allowed), by ``str.find``."""
+    spans: list[tuple[int, int]] = []
+    at = text.find(number)
+    while at >= 0:
+        end = at + len(number)
+        start = at
+        while start > 0 and text[start - 1] == "0":
+            start -= 1
+        if (start == 0 or not "0" <= text[start - 1] <= "9") and (end == len(text) or not "0" <= text[end] <= "9"):
+            spans.append((start, end))
+        at = text.find(number, end)
+    return spans
 
 
 _WINDOW_BEFORE = 400  # characters searched before a followed number for its type word
@@ -56,7 +78,12 @@ class Matcher:
         self._terms = compiled.terms
         self._rules = compiled.rules
         self._exact = _automaton(self._terms, Kind.EXACT)
-        self._folded = _automaton(self._terms, Kind.FOLDED)
+        folded = [tid for tid, term in enumerate(self._terms) if term.kind is Kind.FOLDED]
+        # Few plain ASCII keywords (the usual config): one regex each over the text. Many: one folded view
+        # of the text and one automaton pass, after a cheap sketch has shown one of them may be there.
+        self._folded_regexes = [(tid, folded_regex(self._terms[tid].pattern))
+                                for tid in folded] if len(folded) <= FOLDED_DIRECT_MAX else []
+        self._folded = _automaton(self._terms, Kind.FOLDED) if len(folded) > FOLDED_DIRECT_MAX else None
         self._docrefs: dict[tuple[str, str], list[int]] = {}
         for tid, term in enumerate(self._terms):
             if term.docref is not None:
@@ -113,15 +140,13 @@ class Matcher:
         và 68") and forward for the code ("-NQ/TW ngày 22/12/2024"); it starts and ends on white space so
         no word or code is cut. A pure filter: it never changes a result.
         """
-        numbers = self._docref_numbers
-        if numbers.isdisjoint(_number(n) for n in _DIGITS.findall(text)):
+        present = self._docref_numbers.intersection(_numbers_in(text))
+        if not present:
             return []  # the common case: none of the followed numbers appears at all
         windows: list[tuple[int, int]] = []
-        for m in _DIGITS.finditer(text):
-            if _number(m.group()) not in numbers:
-                continue  # document numbers have at most six digits (and int() refuses huge runs)
-            start = text.rfind(" ", 0, max(0, m.start() - _WINDOW_BEFORE)) + 1
-            end = text.find(" ", m.end() + _WINDOW_AFTER)
+        for number_start, number_end in sorted(span for n in present for span in _occurrences(text, n)):
+            start = text.rfind(" ", 0, max(0, number_start - _WINDOW_BEFORE)) + 1
+            end = text.find(" ", number_end + _WINDOW_AFTER)
             end = len(text) if end < 0 else end
             if windows and start <= windows[-1][1]:
                 windows[-1] = (windows[-1][0], max(windows[-1][1], end))
@@ -130,21 +155,25 @@ class Matcher:
         return windows
 
     def _scan(self, texts: Sequence[str]) -> dict[int, list[Hit]]:
-        """Hits of every non-regex term in both fields, found in one pass per view."""
+        """Hits of every non-regex term in both fields."""
         hits: dict[int, list[Hit]] = {}
         for fi, text in enumerate(texts):
             if not text:
                 continue
-            for automaton, view in ((self._exact, lower_view), (self._folded, fold_view)):
-                if automaton is None:
-                    continue
-                if view is fold_view and next(automaton.iter(ascii_sketch(text)), None) is None:
-                    continue  # no ASCII keyword can occur: skip the exact (costlier) folded view
-                viewed = view(text)
-                for last, (tid, length) in automaton.iter(viewed):
-                    start = last + 1 - length
-                    if whole_word(viewed, start, last + 1):
-                        hits.setdefault(tid, []).append((fi, start, last + 1))
+            if self._exact is not None:
+                viewed = lower_view(text)
+                for last, (tid, length) in self._exact.iter(viewed):
+                    if whole_word(viewed, last + 1 - length, last + 1):
+                        hits.setdefault(tid, []).append((fi, last + 1 - length, last + 1))
+            for tid, regex in self._folded_regexes:
+                for start, end in _folded_spans(regex, text):
+                    hits.setdefault(tid, []).append((fi, start, end))
+            # The sketch is a cheap C-level test that no ASCII keyword can occur: then no folded view is built.
+            if self._folded is not None and next(self._folded.iter(ascii_sketch(text)), None) is not None:
+                viewed = fold_view(text)
+                for last, (tid, length) in self._folded.iter(viewed):
+                    if whole_word(viewed, last + 1 - length, last + 1):
+                        hits.setdefault(tid, []).append((fi, last + 1 - length, last + 1))
             for w_start, w_end in self._citing_windows(text) if self._docrefs else ():
                 for ref, start, end in find_docrefs(text[w_start:w_end]):
                     for tid in self._docrefs.get((ref.type, ref.number), ()):
@@ -167,3 +196,16 @@ class Matcher:
             if len(out) >= MAX_MATCHES_PER_RULE:
                 break
         return out
+
+
+def _folded_spans(regex: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """Every whole-word match of a ``folded_regex`` (overlapping ones too, as an automaton reports them)."""
+    spans: list[tuple[int, int]] = []
+    m = regex.search(text)
+    while m is not None:
+        start, end = m.span()
+        lo = max(0, start - 1)
+        if whole_word(fold_view(text[lo : end + 1]), start - lo, end - lo):  # boundaries as in the folded view
+            spans.append((start, end))
+        m = regex.search(text, start + 1)
+    return spans

@@ -8,7 +8,9 @@ cached translation tables: a character that would change length is kept as it is
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from functools import cache
 
 from daemon.text.normalize import fold_with_map
 
@@ -47,6 +49,44 @@ def lower_view(text: str) -> str:
 def fold_view(text: str) -> str:
     """Case- and diacritic-free: where plain ASCII keywords are looked for ("dang bo" finds "Đảng bộ")."""
     return text.translate(_FOLD)
+
+
+@cache
+def _folding_into() -> dict[str, str]:
+    """For each character, every other character whose ``fold_view`` is that character ("a" ← "Ắ", "ạ", …).
+
+    Only characters with a canonical decomposition or a lower case, and đ/Đ, can fold to anything but
+    themselves, so one pass over the BMP's decomposition data finds them all (about 30 ms, once per
+    process). Outside the BMP only historic scripts and musical symbols decompose; they are left out.
+    """
+    groups: dict[str, list[str]] = {}
+    for code in range(0x10000):
+        ch = chr(code)
+        decomposition = unicodedata.decomposition(ch)
+        if ch in "đĐ" or ch.lower() != ch or (decomposition and not decomposition.startswith("<")):
+            folded = fold_view(ch)
+            if folded != ch:
+                groups.setdefault(folded, []).append(ch)
+    return {folded: "".join(chars) for folded, chars in groups.items()}
+
+
+def folded_regex(pattern: str) -> re.Pattern[str]:
+    """A regex that finds, in the text itself, exactly the stretches whose ``fold_view`` is ``pattern``.
+
+    "dang bo" becomes ``[dDđĐ…][aAàáảãạăắ…]ng…``: a few plain ASCII keywords are then found in one C-level
+    regex pass each, with no folded copy of the article built at all. Spans are the text's own.
+    """
+    into = _folding_into()
+    parts = []
+    for ch in pattern:
+        chars = (ch if fold_view(ch) == ch else "") + into.get(ch, "")
+        if not chars:
+            parts.append("(?!)")  # nothing folds to it: the pattern can never match
+        elif len(chars) == 1:
+            parts.append(re.escape(chars))
+        else:
+            parts.append("[" + "".join(map(re.escape, chars)) + "]")
+    return re.compile("".join(parts))
 
 
 def ascii_sketch(text: str) -> str:

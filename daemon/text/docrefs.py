@@ -127,8 +127,10 @@ def _forms(*, names: bool, codes: bool) -> set[str]:
 
 
 _SP = r"[^\S\n]*"  # a reference never spans a paragraph break
-_NUM = r"(?P<num>\d{1,6})"
-_YEAR = r"(?P<year>(?:19|20)\d\d)"
+# Document numbers and years are ASCII digits (as every outlet writes them); the matcher relies on it to
+# find the followed numbers with byte-level string operations before parsing anything.
+_NUM = r"(?P<num>[0-9]{1,6})"
+_YEAR = r"(?P<year>(?:19|20)[0-9][0-9])"
 _TYPE_CODE = rf"(?P<code>{_alternation(_forms(names=False, codes=True))})"
 _ISSUER = r"(?P<issuer>[^\W\d_][^\W_]*(?:-[^\W\d_][^\W_]*)*)"
 _END = r"(?!\w)"
@@ -143,7 +145,7 @@ _BARE = re.compile(rf"{_NUM}{_END}(?!{_SP}[-/]{_SP}\w)")
 
 _TYPE_WORD = _alternation(_forms(names=True, codes=True))
 # Where a reference can start: a type word or abbreviation, or a number that begins a code.
-_ANCHOR = re.compile(rf"(?<!\w)(?:(?P<word>{_TYPE_WORD}){_END}|(?=\d+{_SP}[-/]{_SP}\w))")
+_ANCHOR = re.compile(rf"(?<!\w)(?:(?P<word>{_TYPE_WORD}){_END}|(?=[0-9]+{_SP}[-/]{_SP}\w))")
 _AFTER_WORD = re.compile(rf"{_SP}(?:(?:số|so|no\.?){_SP}:?{_SP})?")
 _LIST_SEP = re.compile(rf"{_SP}(?:[,;]|,?{_SP}(?:và|va|hoặc|hoac)(?!\w)){_SP}")
 
