@@ -9,6 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from daemon.errors import SeedFileError, SourceError
 from daemon.models import Document
@@ -291,3 +293,23 @@ def test_outlet_prefix_does_not_change_the_content_hash() -> None:
     assert prefixed.title == plain.title == "Sáng 1-5, đoàn công tác làm việc tại Hà Nội"
     assert content_hash(prefixed.body) == content_hash(plain.body)
     assert parse("Hà Nội - Sáng 1-5, đoàn công tác.").body.startswith("Hà Nội - ")  # a place dateline stays
+
+
+# -- the body is canonical without a second pass (parse_seed relies on it: normalize.canonical_part) -------
+_SEED_PIECES = [
+    "title: Tin\n", "date: 2026-01-10\n", "\n", "\n\n\n", " ", "\u00a0", "\t", "\r\n", "date 2026-01-10 ",
+    "Chính trị\n", "19:14, 18/10/2024 (GMT+7)\n", "(Chinhphu.vn) - ", "TTO - ", "ĐNO – ", "Hoà bình", "uỷ ban",
+    "tho\u0301a", "Đảng bộ", "quý", ".", "…", "“Trích”", "- ", "a\u0301", "\u0301", "Chiều 25-12", "57-NQ/TW",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_SEED_PIECES), min_size=1, max_size=25).map("".join))
+def test_a_parsed_body_is_already_canonical(text: str) -> None:
+    from daemon.text.normalize import _normalize_body
+
+    try:
+        doc = parse(text)
+    except SeedFileError:
+        return
+    assert _normalize_body(doc.body) == doc.body  # the pure pass, not the memo that parse_seed filled

@@ -38,7 +38,7 @@ from daemon.models import SEEDS_SOURCE, Document
 from daemon.text.dates import VN_TZ, find_dateline, infer_partial_date, is_plausible, parse_datetime
 from daemon.text.decode import DecodeError, decode_bytes
 from daemon.text.html import strip_outlet_prefix
-from daemon.text.normalize import normalize, normalize_body
+from daemon.text.normalize import canonical_part, normalize, normalize_body
 
 MAX_SEED_BYTES = 5 * 1024 * 1024
 TITLE_MAX = 200
@@ -98,9 +98,9 @@ def parse_seed(raw: bytes, *, relpath: str, mtime: datetime, tz: ZoneInfo = VN_T
                 category = _category(preamble[-2])
 
     # The same piece arrives through a feed with the prefix stripped; both copies must hash alike.
-    # Normalized once more on purpose: cheap on canonical text, and the later stages (dedupe, matching)
-    # then recognise this very string as canonical instead of normalizing it again.
-    body = normalize_body(strip_outlet_prefix(_tidy_body(text)))
+    # Lines cut from the normalized text are canonical already: the later stages (dedupe, matching)
+    # are told so instead of normalizing the body again.
+    body = canonical_part(strip_outlet_prefix(_tidy_body(text)))
     if not body:
         raise SeedFileError(relpath, "no article text (only a header or a date)")
 
