@@ -69,6 +69,7 @@ class SearchHit:
 
 
 _TOKEN = re.compile(r"\w+")
+_ROWS_PER_STATEMENT = 250  # articles per INSERT statement (see ``_insert_articles``)
 
 
 class ArticleTables(Database):
@@ -108,65 +109,82 @@ class ArticleTables(Database):
         stamp = self.iso(now or self.now())
         report = IngestReport()
         with self.tx() as conn:
-            ids: dict[str, int] = {}
+            created = self._insert_articles(conn, items, stamp)
+            ids = dict(created)
+            missing = {i.prepared.content_hash for i in items} - ids.keys()
+            missing |= {e.content_hash for e in ledger if e.content_hash and e.content_hash not in ids}
+            ids.update(self._ids_of(conn, missing))
+            matches: list[tuple[object, ...]] = []
+            alerts: list[tuple[object, ...]] = []
+            sightings: list[tuple[object, ...]] = []
             for item in items:
-                self._ingest_one(conn, item, stamp, report, ids)
-            for entry in ledger:
-                article = ids.get(entry.content_hash) if entry.content_hash else None
-                if entry.content_hash and article is None:
-                    sql = "SELECT id FROM articles WHERE content_hash = ?"
-                    row = conn.execute(sql, (entry.content_hash,)).fetchone()
-                    article = row[0] if row else None
-                conn.execute(
-                    "INSERT OR REPLACE INTO seed_files (path, size, mtime_ns, sha256, status, reason, article_id,"
-                    " seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (entry.path, entry.size, entry.mtime_ns, entry.sha256, entry.status, entry.reason, article,
-                     stamp),
-                )
-                report.skipped += entry.status == "skipped"
+                p, doc = item.prepared, item.prepared.doc
+                article_id = ids[p.content_hash]
+                is_first = created.pop(p.content_hash, None) is not None  # the first item of a hash made it
+                sightings.append((article_id, doc.source, doc.locator, stamp, int(is_first)))
+                if not is_first:
+                    report.duplicates.append((article_id, p))
+                    continue
+                report.new.append((article_id, p))
+                matches += [(article_id, m.rule, m.keyword, m.text, m.field, m.snippet, stamp) for m in item.matches]
+                if doc.alert:
+                    alerts += [(alert_id(p.content_hash, rule, webhook), article_id, rule, webhook, stamp, stamp)
+                               for rule, webhook in item.alerts]
+            conn.executemany(
+                "INSERT INTO matches (article_id, rule, keyword, matched_text, field, snippet, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)", matches)
+            report.matches = len(matches)
+            cur = conn.executemany(
+                "INSERT OR IGNORE INTO alerts (id, article_id, rule, webhook, status, created_at, next_attempt_at)"
+                " VALUES (?, ?, ?, ?, 'pending', ?, ?)", alerts)
+            report.alerts = max(cur.rowcount, 0)
+            conn.executemany(
+                "INSERT OR IGNORE INTO sightings (article_id, source, locator, seen_at, is_first)"
+                " VALUES (?, ?, ?, ?, ?)", sightings)
+            conn.executemany(
+                "INSERT OR REPLACE INTO seed_files (path, size, mtime_ns, sha256, status, reason, article_id,"
+                " seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(e.path, e.size, e.mtime_ns, e.sha256, e.status, e.reason,
+                  ids.get(e.content_hash) if e.content_hash else None, stamp) for e in ledger])
+            report.skipped = sum(e.status == "skipped" for e in ledger)
         return report
 
-    def _ingest_one(self, conn: sqlite3.Connection, item: NewItem, stamp: str, report: IngestReport,
-                    ids: dict[str, int]) -> None:
-        p, doc = item.prepared, item.prepared.doc
-        cur = conn.execute(
-            "INSERT INTO articles (content_hash, title, body, url, source, category, published_at, published_raw,"
-            " date_inferred, ingested_at, folded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (content_hash) DO NOTHING",
+    def _insert_articles(self, conn: sqlite3.Connection, items: Sequence[NewItem], stamp: str) -> dict[str, int]:
+        """Insert the batch's articles, many rows per statement; content_hash -> id of the rows created.
+
+        Rows per statement matter: FTS5 writes its pending index data to disk at the start of every
+        statement that changes it (a statement savepoint), so one trigger-fed insert per article would
+        make a tiny index segment per article. Known hashes (and repeats within the batch) are skipped by
+        ``ON CONFLICT``, so a duplicate costs no index work.
+        """
+        rows = [
             (p.content_hash, doc.title, doc.body, doc.url, doc.source, doc.category,
-             self.iso(doc.published_at) if doc.published_at else None, doc.published_raw,
-             int(doc.date_inferred), stamp, p.folded),
-        )
-        if cur.rowcount == 1:
-            article_id = int(cur.lastrowid or 0)
-            is_first = 1
-            report.new.append((article_id, p))
-            for m in item.matches:
-                conn.execute(
-                    "INSERT INTO matches (article_id, rule, keyword, matched_text, field, snippet, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (article_id, m.rule, m.keyword, m.text, m.field, m.snippet, stamp),
-                )
-            report.matches += len(item.matches)
-            if doc.alert:
-                for rule, webhook in item.alerts:
-                    cur = conn.execute(
-                        "INSERT OR IGNORE INTO alerts (id, article_id, rule, webhook, status, created_at,"
-                        " next_attempt_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
-                        (alert_id(p.content_hash, rule, webhook), article_id, rule, webhook, stamp, stamp),
-                    )
-                    report.alerts += cur.rowcount
-        else:
-            article_id = ids.get(p.content_hash) or int(
-                conn.execute("SELECT id FROM articles WHERE content_hash = ?", (p.content_hash,)).fetchone()[0]
+             self.iso(doc.published_at) if doc.published_at else None, doc.published_raw, int(doc.date_inferred),
+             stamp, p.folded)
+            for p, doc in ((item.prepared, item.prepared.doc) for item in items)
+        ]
+        per_statement = max(1, min(_ROWS_PER_STATEMENT, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 11))
+        created: dict[str, int] = {}
+        for i in range(0, len(rows), per_statement):
+            part = rows[i : i + per_statement]
+            sql = (
+                "INSERT INTO articles (content_hash, title, body, url, source, category, published_at,"
+                " published_raw, date_inferred, ingested_at, folded) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(part))
+                + " ON CONFLICT (content_hash) DO NOTHING RETURNING content_hash, id"
             )
-            is_first = 0
-            report.duplicates.append((article_id, p))
-        ids[p.content_hash] = article_id
-        conn.execute(
-            "INSERT OR IGNORE INTO sightings (article_id, source, locator, seen_at, is_first) VALUES (?, ?, ?, ?, ?)",
-            (article_id, doc.source, doc.locator, stamp, is_first),
-        )
+            created.update(conn.execute(sql, [value for row in part for value in row]).fetchall())
+        return created
+
+    @staticmethod
+    def _ids_of(conn: sqlite3.Connection, hashes: Iterable[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        batch = list(hashes)
+        for i in range(0, len(batch), 500):
+            part = batch[i : i + 500]
+            sql = f"SELECT content_hash, id FROM articles WHERE content_hash IN ({','.join('?' * len(part))})"
+            found.update(conn.execute(sql, part).fetchall())
+        return found
 
     # -- reading -------------------------------------------------------------------------------
     def article_count(self) -> int:
