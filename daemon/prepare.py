@@ -17,6 +17,8 @@ import time
 from collections.abc import Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from daemon.errors import SeedFileError
@@ -48,7 +50,9 @@ def prepare(doc: Document) -> Prepared:
     """Normalize a document and compute its identity (the content hash of the body)."""
     title = normalize(doc.title)
     body = normalize_body(doc.body) or title  # a title-only feed item is still an article
-    doc = replace(doc, title=title or body[:200], body=body)
+    title = title or body[:200]
+    if title is not doc.title or body is not doc.body:  # (a seed file's are canonical already)
+        doc = replace(doc, title=title, body=body)
     return Prepared(doc, content_hash(body), d_words(f"{doc.title}\n{body}"))
 
 
@@ -97,7 +101,8 @@ def _exit_with_parent(parent: int) -> None:
 
 # What a worker sends back per file: plain tuples. Unpickling frozen slotted dataclasses goes through a
 # Python-level __setstate__ per object, which cost the main process (the single writer) ~35 µs a file.
-_Packed = tuple[tuple[object, ...], str, str, list[tuple[object, ...]], str | None] | str
+# (Document's fields, content hash, folded words, each Match's fields, sha256), or the error for a skipped file.
+_Packed = tuple[tuple[Any, ...], str, str, list[tuple[Any, ...]], str | None] | str
 _DOCUMENT_FIELDS = operator.attrgetter(*Document.__slots__)
 _MATCH_FIELDS = operator.attrgetter(*Match.__slots__)
 
@@ -118,10 +123,11 @@ def _unpack(seed: SeedFile, packed: _Packed) -> SeedOutcome:
                        sha256)
 
 
-def _process_chunk(seeds: Sequence[SeedFile]) -> list[_Packed]:
+def _process_chunk(seeds: Sequence[tuple[str, str, int, int]]) -> list[_Packed]:
     assert _worker is not None
     tz, matcher = _worker
-    return [_pack(process_seed(s, tz, matcher)) for s in seeds]
+    return [_pack(process_seed(SeedFile(Path(path), relpath, size, mtime_ns), tz, matcher))
+            for path, relpath, size, mtime_ns in seeds]
 
 
 def process_seeds(seeds: Sequence[SeedFile], tz: ZoneInfo, matcher: Matcher, rules: Sequence[Rule],
@@ -135,10 +141,12 @@ def process_seeds(seeds: Sequence[SeedFile], tz: ZoneInfo, matcher: Matcher, rul
     # "spawn": the service has threads (scheduler, watcher), and forking a threaded process is unsafe.
     context = multiprocessing.get_context("spawn")
     chunks = [seeds[i : i + CHUNK] for i in range(0, len(seeds), CHUNK)]
+    # Sent as plain tuples too: a pickled Path is re-parsed on arrival, a slotted dataclass set up in Python.
+    tasks = [[(str(s.path), s.relpath, s.size, s.mtime_ns) for s in chunk] for chunk in chunks]
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(tz.key, tuple(rules), os.getpid())) as pool:
         try:
-            for chunk, packed in zip(chunks, pool.map(_process_chunk, chunks), strict=True):
+            for chunk, packed in zip(chunks, pool.map(_process_chunk, tasks), strict=True):
                 yield [_unpack(seed, p) for seed, p in zip(chunk, packed, strict=True)]
         except GeneratorExit:
             pool.shutdown(wait=False, cancel_futures=True)  # the caller stopped early (shutting down)

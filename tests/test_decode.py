@@ -178,3 +178,35 @@ def test_any_vietnamese_sentence_round_trips(text: str, codec: str) -> None:
 @given(sentences)
 def test_any_vietnamese_sentence_round_trips_through_cp1258(text: str) -> None:
     assert normalize_body(decode_bytes(to_cp1258(text))[0]) == normalize_body(text)
+
+
+def test_c1_control_characters_in_utf8_count_as_binary() -> None:
+    text = "Văn bản" + "\u0085\u0090\u009f" * 20  # valid UTF-8, but mostly C1 controls
+    with pytest.raises(DecodeError, match="control characters"):
+        decode_bytes(text.encode("utf-8"))
+    assert decode_bytes(("Văn bản " * 20 + "\u0085").encode("utf-8"))[1] == "utf-8"  # one is not binary
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aăđ ợ\n\t\x0c\x1a\x01\x07\x1b\x7f\u0085\u0090\u009f\u00a0«"), max_size=80),
+       st.integers(0, 70000))
+def test_utf8_control_check_counts_as_the_text_check_does(text: str, pad: int) -> None:
+    """The byte-level count for UTF-8 refuses exactly what the character-level check refuses."""
+    from daemon.text.decode import _checked
+
+    raw = (text + "a" * (pad if pad > 60000 else 0)).encode("utf-8")
+    if not raw or raw[:1] in (b"\x1f", b"\x7f"):
+        return  # (empty, or a magic number's first byte: other checks come first)
+    try:
+        expected: object = _checked(raw.decode("utf-8"), "utf-8")
+    except DecodeError as exc:
+        expected = str(exc)
+    try:
+        got: object = decode_bytes(raw)
+    except DecodeError as exc:
+        got = str(exc)
+    if isinstance(got, str) and "control characters" in got and isinstance(expected, tuple):
+        # decode_bytes also refuses a file whose C0 bytes pass 5 % before decoding anything.
+        assert sum(ch in "\x01\x07\x1b\x7f" for ch in text) > 0.05 * len(raw)
+        return
+    assert got == expected

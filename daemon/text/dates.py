@@ -88,6 +88,9 @@ _DATE_IN_TEXT = re.compile(
     r"(?![\w/])",
     re.IGNORECASE,
 )
+# Every form _DATE_IN_TEXT knows has a four-digit year: a line without one is skipped (the big pattern
+# costs ~100 ns a character, this one a tenth of that).
+_FOUR_DIGITS = re.compile(r"\d{4}")
 _PARTIAL = re.compile(
     r"(?<!\w)((?:rạng\s+)?sáng|trưa|chiều|tối|đêm|ngày)(?:\s+(?:hôm\s+)?(?:nay|qua))?"
     r"\s*\(?\s*(\d{1,2})\s*[-/]\s*(\d{1,2})\s*\)?(?!\s*[-/.]\s*\d)(?![\w/])",
@@ -127,6 +130,8 @@ def find_dateline(text: str, tz: ZoneInfo = VN_TZ) -> tuple[datetime, str] | Non
         whole = parse_datetime(candidate, tz) if len(candidate) <= _DATELINE_MAX else None
         if whole is not None:
             return whole, candidate
+        if _FOUR_DIGITS.search(candidate) is None:
+            continue
         for m in _DATE_IN_TEXT.finditer(candidate):
             found = parse_datetime(m.group(0), tz)
             if found is not None:

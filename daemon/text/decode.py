@@ -45,6 +45,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 # form feed and \x1a, the DOS end-of-file mark some old tools append.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x19\x1b-\x1f\x7f-\x9f]")
 _NOT_CONTROL_BYTES = bytes(b for b in range(256) if not _CONTROL_CHARS.match(chr(b)) or b >= 0x80)
+_C1_IN_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 _SAMPLE = 64 * 1024  # bytes/characters examined by the statistical checks
 _MAX_CONTROL_SHARE = 0.05
 _MIN_UTF16_NUL_SHARE = 0.2  # share of NUL high bytes: ASCII/Latin-1 letters, spaces, digits, punctuation
@@ -68,15 +69,18 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
             raise DecodeError(f"binary content ({name})")
     if b"\x00" in raw:
         return _checked(*_decode_utf16_without_bom(raw))
-    if _control_bytes(raw) > _MAX_CONTROL_SHARE * min(len(raw), _SAMPLE):
+    c0_controls = _control_bytes(raw)
+    if c0_controls > _MAX_CONTROL_SHARE * min(len(raw), _SAMPLE):
         # Before any 8-bit guess: the same C0 bytes are controls in UTF-8, cp1258 and cp1252 alike.
         raise DecodeError("binary content (control characters)")
     try:
-        return _checked(raw.decode("utf-8"), "utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         mostly = _mostly_utf8(raw, exc)
         if mostly is not None:
             return _checked(*mostly)
+    else:
+        return _checked_utf8(raw, text, c0_controls)
     for codec in ("cp1258", "cp1252"):
         try:
             return _checked(raw.decode(codec), codec)
@@ -149,9 +153,25 @@ def _control_bytes(raw: bytes) -> int:
     return len(raw[:_SAMPLE].translate(None, delete=_NOT_CONTROL_BYTES))
 
 
+def _checked_utf8(raw: bytes, text: str, c0_controls: int) -> tuple[str, str]:
+    """``_checked`` for UTF-8, counted in the bytes (the common case, and a pass over the text saved).
+
+    When the whole file was sampled, its C0 and DEL bytes are its C0 and DEL characters, and a C1
+    character is one of the byte pairs C2 80..C2 9F: the same count ``_checked`` would make.
+    """
+    if len(raw) > _SAMPLE:
+        return _checked(text, "utf-8")
+    controls = c0_controls + (len(_C1_IN_UTF8.findall(raw)) if b"\xc2" in raw else 0)
+    if controls >= 2 and controls > len(text) * _MAX_CONTROL_SHARE:
+        raise DecodeError("binary content (control characters)")
+    return text, "utf-8"
+
+
 def _checked(text: str, codec: str) -> tuple[str, str]:
     """Reject a decoding that produced mostly control characters: that is binary data, not text."""
     sample = text[:_SAMPLE]
+    if all(line.isprintable() for line in sample.split("\n")):
+        return text, codec  # control characters are unprintable: none here (one C-level pass per line)
     controls = len(_CONTROL_CHARS.findall(sample))
     if controls >= 2 and controls > len(sample) * _MAX_CONTROL_SHARE:
         raise DecodeError("binary content (control characters)")
