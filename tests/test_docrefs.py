@@ -119,3 +119,16 @@ def test_every_type_word_round_trips(name: str, number: int) -> None:
     assert ref is not None and ref.number == str(number)
     found = find_docrefs(f"Theo {name} số {number} của Ban.")
     assert [r for r, _, _ in found] == [ref]
+
+
+def test_the_type_alternation_prefers_the_longest_form_like_a_flat_list_would() -> None:
+    import re
+
+    from daemon.text.docrefs import _alternation
+
+    forms = {"quy", "quy định", "quyết định", "ct", "ctr", "tt", "ttlt", "ttr", "nq", "nqlt"}
+    trie = re.compile(_alternation(forms))
+    flat = re.compile("|".join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f))))
+    for text in ("quy định", "quyết định", "quy chế", "ctr", "ct 5", "ttlt", "ttr", "ttx", "nqlt", "nq", "n"):
+        got, want = trie.match(text), flat.match(text)
+        assert (got and got.group()) == (want and want.group()), text
