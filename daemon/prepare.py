@@ -17,7 +17,6 @@ import time
 from collections.abc import Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -126,7 +125,7 @@ def _unpack(seed: SeedFile, packed: _Packed) -> SeedOutcome:
 def _process_chunk(seeds: Sequence[tuple[str, str, int, int]]) -> list[_Packed]:
     assert _worker is not None
     tz, matcher = _worker
-    return [_pack(process_seed(SeedFile(Path(path), relpath, size, mtime_ns), tz, matcher))
+    return [_pack(process_seed(SeedFile(path, relpath, size, mtime_ns), tz, matcher))
             for path, relpath, size, mtime_ns in seeds]
 
 
@@ -141,8 +140,8 @@ def process_seeds(seeds: Sequence[SeedFile], tz: ZoneInfo, matcher: Matcher, rul
     # "spawn": the service has threads (scheduler, watcher), and forking a threaded process is unsafe.
     context = multiprocessing.get_context("spawn")
     chunks = [seeds[i : i + CHUNK] for i in range(0, len(seeds), CHUNK)]
-    # Sent as plain tuples too: a pickled Path is re-parsed on arrival, a slotted dataclass set up in Python.
-    tasks = [[(str(s.path), s.relpath, s.size, s.mtime_ns) for s in chunk] for chunk in chunks]
+    # Sent as plain tuples too: a slotted dataclass is unpickled by a Python-level __setstate__.
+    tasks = [[(s.path, s.relpath, s.size, s.mtime_ns) for s in chunk] for chunk in chunks]
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(tz.key, tuple(rules), os.getpid())) as pool:
         try:

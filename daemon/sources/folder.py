@@ -25,7 +25,7 @@ SETTLE_SECONDS = 1.0
 
 @dataclass(frozen=True, slots=True)
 class SeedFile:
-    path: Path
+    path: str  # as the OS gives it (a str, not a Path: a scan makes one per file, and workers get them)
     relpath: str  # POSIX-style, relative to the seeds folder: the ledger key and the sighting locator
     size: int
     mtime_ns: int
@@ -39,7 +39,7 @@ class ScanResult:
     missing: bool = False  # the folder itself does not exist
 
 
-def _walk(root: Path) -> Iterator[os.DirEntry[str]]:
+def _walk(root: str) -> Iterator[os.DirEntry[str]]:
     stack = [root]
     while stack:
         try:
@@ -48,7 +48,7 @@ def _walk(root: Path) -> Iterator[os.DirEntry[str]]:
                     if entry.name.startswith((".", "~")):
                         continue  # hidden files, editor swap files, partial downloads
                     if entry.is_dir(follow_symlinks=False):
-                        stack.append(Path(entry.path))
+                        stack.append(entry.path)
                     elif entry.name.lower().endswith(SUFFIXES) and entry.is_file():
                         yield entry
         except OSError:
@@ -62,16 +62,19 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
     if not root.is_dir():
         result.missing = True
         return result
-    for entry in _walk(root):
+    top = os.fspath(root)
+    prefix = len(os.path.join(top, ""))  # entry paths are the root joined with the relative path
+    for entry in _walk(top):
         try:
             st = entry.stat()
         except OSError:
             continue
-        rel = Path(entry.path).relative_to(root).as_posix()
-        seed = SeedFile(Path(entry.path), rel, st.st_size, st.st_mtime_ns)
+        rel = entry.path[prefix:].replace(os.sep, "/")
         if ledger.get(rel) == (st.st_size, st.st_mtime_ns):
             result.unchanged += 1
-        elif now - st.st_mtime_ns / 1e9 < settle:
+            continue
+        seed = SeedFile(entry.path, rel, st.st_size, st.st_mtime_ns)
+        if now - st.st_mtime_ns / 1e9 < settle:
             result.settling.append(seed)
         else:
             result.changed.append(seed)
@@ -87,7 +90,8 @@ def read_seed(seed: SeedFile, tz: ZoneInfo) -> tuple[Document, str]:
     if seed.size > MAX_SEED_BYTES:
         raise SeedFileError(seed.relpath, f"too large ({seed.size:,} bytes, limit {MAX_SEED_BYTES:,})")
     try:
-        raw = seed.path.read_bytes()
+        with open(seed.path, "rb") as file:
+            raw = file.read()
     except OSError as exc:
         raise SeedFileError(seed.relpath, f"unreadable: {exc.strerror or exc}") from None
     mtime = datetime.fromtimestamp(seed.mtime_ns / 1e9, tz)
