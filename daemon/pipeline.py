@@ -121,8 +121,8 @@ class Pipeline:
             matches = given if given is not None else self.matcher.match(p.doc.title, p.doc.body, p.doc.source)
             items.append(NewItem(p, matches, self._alert_targets(matches)))
         hashes = {p.doc.locator: p.content_hash for p, _ in entries}
-        ledger = [replace(e, content_hash=hashes.get(e.path), status="duplicate"
-                          if hashes.get(e.path) in known else e.status) for e in ledger]
+        ledger = [LedgerEntry(e.path, e.size, e.mtime_ns, e.sha256, "duplicate" if h in known else e.status,
+                              e.reason, h) for e in ledger for h in (hashes.get(e.path),)]
         return _retry_busy(lambda: self.store.ingest(items, ledger))
 
     # -- jobs ------------------------------------------------------------------------------------

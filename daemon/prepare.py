@@ -24,7 +24,7 @@ from daemon.errors import SeedFileError
 from daemon.match import Matcher
 from daemon.models import Document, Match, Prepared, Rule
 from daemon.sources.folder import SeedFile, read_seed
-from daemon.text import content_hash, fold_with_map, normalize, normalize_body
+from daemon.text import content_hash, fold_canonical, normalize, normalize_body
 
 PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
 CHUNK = 100  # files per task sent to a worker
@@ -41,7 +41,7 @@ def d_words(text: str) -> str:
     syllable, so each such word starts at its đ (a typo gluing two syllables keeps only the second).
     """
     # Whole words of canonical text are canonical: the fold table alone is enough (no second normalize).
-    folded, _ = fold_with_map(" ".join(dict.fromkeys(_FROM_D.findall(text))))
+    folded = fold_canonical(" ".join(dict.fromkeys(_FROM_D.findall(text))))
     return " ".join(dict.fromkeys(folded.split()))
 
 

@@ -313,3 +313,16 @@ def test_a_parsed_body_is_already_canonical(text: str) -> None:
     except SeedFileError:
         return
     assert _normalize_body(doc.body) == doc.body  # the pure pass, not the memo that parse_seed filled
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["", ".", " ", "…", "-", "Tin", "a b", "—"]), max_size=8).map("\n".join))
+def test_tidy_body_drops_exactly_the_wordless_end_lines(text: str) -> None:
+    import re
+
+    from daemon.sources.seedfile import _tidy_body
+
+    lines = text.split("\n")
+    wordy = [i for i, line in enumerate(lines) if re.search(r"\w", line)]
+    expected = "\n".join(lines[wordy[0] : wordy[-1] + 1]) if wordy else ""
+    assert _tidy_body(text) == expected

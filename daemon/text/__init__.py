@@ -3,6 +3,14 @@
 Pure functions only: nothing here touches files, the network or the database.
 """
 
-from daemon.text.normalize import content_hash, fold, fold_with_map, normalize, normalize_body, squash
+from daemon.text.normalize import (
+    content_hash,
+    fold,
+    fold_canonical,
+    fold_with_map,
+    normalize,
+    normalize_body,
+    squash,
+)
 
-__all__ = ["content_hash", "fold", "fold_with_map", "normalize", "normalize_body", "squash"]
+__all__ = ["content_hash", "fold", "fold_canonical", "fold_with_map", "normalize", "normalize_body", "squash"]

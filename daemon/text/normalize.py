@@ -199,6 +199,11 @@ def fold_with_map(text: str) -> tuple[str, list[int]]:
     return folded, index
 
 
+def fold_canonical(text: str) -> str:
+    """``fold`` for text that is canonical already: the table alone, no normalization pass."""
+    return text.translate(_FOLD)
+
+
 def fold(text: str) -> str:
     """Diacritic- and case-free form for search: "Đảng bộ" → "dang bo"."""
     return normalize(text).translate(_FOLD)
