@@ -25,6 +25,7 @@ from daemon.text.normalize import normalize, normalize_body
 MAX_MATCHES_PER_RULE = 20  # enough to show why an article fired, small enough for one alert
 FIELDS = ("title", "body")
 
+_FEW_NUMBERS = 4  # up to this many followed numbers, str.find beats collecting every number of the text
 FOLDED_DIRECT_MAX = 8  # up to this many plain ASCII keywords, a regex each beats building a folded view
 _ONLY_DIGITS = bytes.maketrans(bytes(range(256)), bytes(b if 0x30 <= b <= 0x39 else 0x20 for b in range(256)))
 
@@ -140,7 +141,11 @@ class Matcher:
         và 68") and forward for the code ("-NQ/TW ngày 22/12/2024"); it starts and ends on white space so
         no word or code is cut. A pure filter: it never changes a result.
         """
-        present = self._docref_numbers.intersection(_numbers_in(text))
+        numbers = self._docref_numbers
+        if len(numbers) <= _FEW_NUMBERS:  # a substring test each (a superset: _occurrences checks the edges)
+            present = [n for n in numbers if n in text]
+        else:
+            present = list(numbers.intersection(_numbers_in(text)))
         if not present:
             return []  # the common case: none of the followed numbers appears at all
         windows: list[tuple[int, int]] = []
