@@ -9,6 +9,8 @@ _SPACES = re.compile(r"\s+")
 
 
 def _squash(s: str) -> str:
+    if s.isprintable() and "  " not in s:
+        return s  # only single plain spaces (every other white-space character is unprintable): nothing to do
     return _SPACES.sub(" ", s)
 
 
