@@ -17,7 +17,7 @@ import ahocorasick
 
 from daemon.match.compile import CompiledRule, Kind, Term, compile_rules
 from daemon.match.snippet import snippet
-from daemon.match.textforms import ascii_sketch, fold_view, folded_regex, lower_view, whole_word
+from daemon.match.textforms import fold_view, folded_regex, lower_view, whole_word
 from daemon.models import Match, Rule
 from daemon.text.docrefs import agrees, find_docrefs
 from daemon.text.normalize import normalize, normalize_body
@@ -81,7 +81,7 @@ class Matcher:
         self._exact = _automaton(self._terms, Kind.EXACT)
         folded = [tid for tid, term in enumerate(self._terms) if term.kind is Kind.FOLDED]
         # Few plain ASCII keywords (the usual config): one regex each over the text. Many: one folded view
-        # of the text and one automaton pass, after a cheap sketch has shown one of them may be there.
+        # of the text and one automaton pass (with thousands, some of them are in every article).
         self._folded_regexes = [(tid, folded_regex(self._terms[tid].pattern))
                                 for tid in folded] if len(folded) <= FOLDED_DIRECT_MAX else []
         self._folded = _automaton(self._terms, Kind.FOLDED) if len(folded) > FOLDED_DIRECT_MAX else None
@@ -173,8 +173,7 @@ class Matcher:
             for tid, regex in self._folded_regexes:
                 for start, end in _folded_spans(regex, text):
                     hits.setdefault(tid, []).append((fi, start, end))
-            # The sketch is a cheap C-level test that no ASCII keyword can occur: then no folded view is built.
-            if self._folded is not None and next(self._folded.iter(ascii_sketch(text)), None) is not None:
+            if self._folded is not None:
                 viewed = fold_view(text)
                 for last, (tid, length) in self._folded.iter(viewed):
                     if whole_word(viewed, last + 1 - length, last + 1):

@@ -89,16 +89,6 @@ def folded_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(parts))
 
 
-def ascii_sketch(text: str) -> str:
-    """A cheap, approximate fold done entirely in C: lower case, đ→d, marks and every other non-ASCII
-    character dropped. Positions do not line up with ``text``, so it only answers "could an ASCII
-    keyword occur here?": every character of a true match in ``fold_view`` survives in the sketch, in
-    order and side by side, so a keyword absent from the sketch is absent from the text.
-    """
-    low = text.lower().replace("đ", "d")
-    return unicodedata.normalize("NFD", low).encode("ascii", "ignore").decode("ascii")
-
-
 def is_word_char(ch: str) -> bool:
     """Letters and digits make words ("57" is not in "570" or "57a"); a combining mark belongs to its letter."""
     return ch.isalnum() or ch == "_" or unicodedata.combining(ch) != 0
