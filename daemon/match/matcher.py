@@ -165,19 +165,15 @@ class Matcher:
         for fi, text in enumerate(texts):
             if not text:
                 continue
-            if self._exact is not None:
-                viewed = lower_view(text)
-                for last, (tid, length) in self._exact.iter(viewed):
-                    if whole_word(viewed, last + 1 - length, last + 1):
-                        hits.setdefault(tid, []).append((fi, last + 1 - length, last + 1))
+            for automaton, view in ((self._exact, lower_view), (self._folded, fold_view)):
+                if automaton is not None:
+                    viewed = view(text)
+                    for last, (tid, length) in automaton.iter(viewed):
+                        if whole_word(viewed, last + 1 - length, last + 1):
+                            hits.setdefault(tid, []).append((fi, last + 1 - length, last + 1))
             for tid, regex in self._folded_regexes:
                 for start, end in _folded_spans(regex, text):
                     hits.setdefault(tid, []).append((fi, start, end))
-            if self._folded is not None:
-                viewed = fold_view(text)
-                for last, (tid, length) in self._folded.iter(viewed):
-                    if whole_word(viewed, last + 1 - length, last + 1):
-                        hits.setdefault(tid, []).append((fi, last + 1 - length, last + 1))
             for w_start, w_end in self._citing_windows(text) if self._docrefs else ():
                 for ref, start, end in find_docrefs(text[w_start:w_end]):
                     for tid in self._docrefs.get((ref.type, ref.number), ()):
