@@ -1,14 +1,20 @@
-"""Shared fixtures: a throw-away project folder (config + seeds + state) and a way to run the real CLI."""
+"""Shared fixtures: a throw-away project folder (config + seeds + state), ways to run the real CLI (to the
+end, or in the background while a test watches its output), and a webhook receiver on 127.0.0.1."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,9 +90,6 @@ def run_cli(project: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
 # -- a webhook receiver on 127.0.0.1 that records what it gets -----------------------------------------
 
 import json  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
 
@@ -161,3 +164,70 @@ def receiver() -> Iterator[Receiver]:
     yield state
     server.shutdown()
     server.server_close()
+
+
+# -- real processes in the background -----------------------------------------------------------------
+
+
+class Background:
+    """A CLI command running as a real process, its stdout and stderr lines collected as they arrive."""
+
+    def __init__(self, project: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "daemon", "--config", str(project / "config.toml"), *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+            env=env or cli_env(), cwd=project,
+        )
+        self._readers = [threading.Thread(target=self._read, args=(s, d), daemon=True)
+                         for s, d in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))]
+        for t in self._readers:
+            t.start()
+
+    @staticmethod
+    def _read(stream: Any, lines: list[str]) -> None:
+        for line in stream:
+            lines.append(line.rstrip("\n"))
+
+    def wait_for(self, predicate: Callable[[list[str]], bool], *, stream: str = "out", timeout: float = 15) -> None:
+        lines = self.out if stream == "out" else self.err
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate(list(lines)):
+                return
+            if self.proc.poll() is not None and predicate(list(lines)) is False:
+                time.sleep(0.1)  # let the readers drain, then give up
+                if predicate(list(lines)):
+                    return
+                break
+            time.sleep(0.02)
+        raise AssertionError(f"condition not met in {timeout}s (exit {self.proc.poll()});\nstdout:\n"
+                             + "\n".join(self.out) + "\nstderr:\n" + "\n".join(self.err))
+
+    def wait_line(self, text: str, *, stream: str = "out", timeout: float = 15) -> None:
+        self.wait_for(lambda lines: any(text in line for line in lines), stream=stream, timeout=timeout)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        code = self.proc.wait(timeout)
+        for t in self._readers:
+            t.join(5)
+        return code
+
+
+@pytest.fixture
+def procs() -> Iterator[list[Background]]:
+    started: list[Background] = []
+    yield started
+    for p in started:
+        if p.proc.poll() is None:
+            p.proc.kill()
+            p.proc.wait(10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

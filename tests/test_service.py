@@ -8,14 +8,12 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Receiver, cli_env, write_config
+from tests.conftest import Background, Receiver, cli_env, write_config
 
 pytestmark = pytest.mark.service
 
@@ -27,49 +25,9 @@ def hook(receiver: Receiver) -> str:
     return f'[[webhooks]]\nname = "office"\nurl = "{receiver.url}"\ntimeout = "3s"\n'
 
 
-class Daemon:
-    """A running `python -m daemon run` with its stderr collected line by line."""
-
-    def __init__(self, project: Path, env: dict[str, str] | None = None) -> None:
-        self.lines: list[str] = []
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daemon", "--config", str(project / "config.toml"), "run"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env or cli_env(), cwd=project,
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_log(self, text: str, timeout: float = 15) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(text in line for line in self.lines):
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.02)
-        raise AssertionError(f"no log line with {text!r} in {timeout}s; log:\n" + "\n".join(self.lines))
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        code = self.proc.wait(timeout)
-        self._reader.join(5)
-        return code
-
-
-@pytest.fixture
-def daemons() -> Iterator[list[Daemon]]:
-    started: list[Daemon] = []
-    yield started
-    for d in started:
-        if d.proc.poll() is None:
-            d.proc.kill()
-            d.proc.wait(10)
+def daemon(project: Path, env: dict[str, str] | None = None) -> Background:
+    """`python -m daemon run` as systemd or a person starts it; its log is ``.err``."""
+    return Background(project, "run", env=env)
 
 
 def db_count(project: Path, sql: str) -> int:
@@ -85,14 +43,14 @@ def drop(folder: Path, name: str, text: str) -> None:
 
 
 def test_dropped_file_reaches_the_webhook_within_two_seconds(project: Path, receiver: Receiver,
-                                                              daemons: list[Daemon]) -> None:
+                                                              procs: list[Background]) -> None:
     write_config(project, RULE + hook(receiver))
     cfg = project / "config.toml"
     cfg.write_text(cfg.read_text().replace('interval = "1s"', 'interval = "1h"'))  # only the watcher can help
-    d = Daemon(project)
-    daemons.append(d)
+    d = daemon(project)
+    procs.append(d)
     receiver.wait_for(lambda r: len(r) == 1, timeout=20)  # sample 000 cites Nghị quyết số 57-NQ/TW
-    d.wait_log("newswatch running")
+    d.wait_line("newswatch running", stream="err")
     time.sleep(0.5)
     start = time.monotonic()
     drop(project / "seeds", "moi.txt", "title: Tin mới nhất\n\nSáng nay, Thành ủy quán triệt Nghị quyết 57 về"
@@ -104,10 +62,10 @@ def test_dropped_file_reaches_the_webhook_within_two_seconds(project: Path, rece
     assert d.stop() == 0
 
 
-def test_second_instance_is_refused_and_lock_survives_kill_9(project: Path, daemons: list[Daemon]) -> None:
-    first = Daemon(project)
-    daemons.append(first)
-    first.wait_log("newswatch running")
+def test_second_instance_is_refused_and_lock_survives_kill_9(project: Path, procs: list[Background]) -> None:
+    first = daemon(project)
+    procs.append(first)
+    first.wait_line("newswatch running", stream="err")
     second = subprocess.run([sys.executable, "-m", "daemon", "--config", str(project / "config.toml"), "run"],
                             capture_output=True, text=True, timeout=30, env=cli_env(), cwd=project)
     assert second.returncode == 4
@@ -115,22 +73,22 @@ def test_second_instance_is_refused_and_lock_survives_kill_9(project: Path, daem
     assert "Traceback" not in second.stderr
     first.proc.kill()
     first.proc.wait(10)
-    third = Daemon(project)
-    daemons.append(third)
-    third.wait_log("newswatch running")
+    third = daemon(project)
+    procs.append(third)
+    third.wait_line("newswatch running", stream="err")
     assert third.stop() == 0
 
 
 def test_sigterm_stops_cleanly_with_systemd_notifications(project: Path, receiver: Receiver, tmp_path: Path,
-                                                          daemons: list[Daemon]) -> None:
+                                                          procs: list[Background]) -> None:
     write_config(project, RULE + hook(receiver))
     sock_path = tmp_path / "notify.sock"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(str(sock_path))
     sock.settimeout(15)
     env = cli_env() | {"NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "1000000"}
-    d = Daemon(project, env)
-    daemons.append(d)
+    d = daemon(project, env)
+    procs.append(d)
     messages: list[str] = []
     while not any("READY=1" in m for m in messages):
         messages.append(sock.recv(4096).decode())
@@ -154,7 +112,7 @@ def test_sigterm_stops_cleanly_with_systemd_notifications(project: Path, receive
 
 
 def test_kill_9_mid_pass_loses_nothing_and_duplicates_nothing(project: Path, receiver: Receiver,
-                                                              daemons: list[Daemon]) -> None:
+                                                              procs: list[Background]) -> None:
     write_config(project, RULE + hook(receiver))
     seeds = project / "seeds"
     total, every = 2000, 10
@@ -165,8 +123,8 @@ def test_kill_9_mid_pass_loses_nothing_and_duplicates_nothing(project: Path, rec
         p.write_text(f"title: Bài {i}\n\nBài viết số {i} về công tác văn phòng cấp ủy.{extra}\n", encoding="utf-8")
         os.utime(p, (old, old))
     expected_alerts = total // every + 1  # + sample 000
-    d = Daemon(project)
-    daemons.append(d)
+    d = daemon(project)
+    procs.append(d)
     deadline = time.monotonic() + 60
     count = 0
     while time.monotonic() < deadline:
@@ -180,8 +138,8 @@ def test_kill_9_mid_pass_loses_nothing_and_duplicates_nothing(project: Path, rec
     d.proc.kill()
     d.proc.wait(10)
     assert 0 < count < total + 5, f"kill came too late to be mid-pass ({count} articles)"
-    again = Daemon(project)
-    daemons.append(again)
+    again = daemon(project)
+    procs.append(again)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if db_count(project, "SELECT count(*) FROM alerts WHERE status = 'delivered'") == expected_alerts:
@@ -198,20 +156,20 @@ def test_kill_9_mid_pass_loses_nothing_and_duplicates_nothing(project: Path, rec
         assert set(ids) == {r[0] for r in conn.execute("SELECT id FROM alerts")}
 
 
-def test_sighup_adds_a_rule_that_then_fires(project: Path, receiver: Receiver, daemons: list[Daemon]) -> None:
+def test_sighup_adds_a_rule_that_then_fires(project: Path, receiver: Receiver, procs: list[Background]) -> None:
     write_config(project, hook(receiver))
-    d = Daemon(project)
-    daemons.append(d)
-    d.wait_log("newswatch running")
+    d = daemon(project)
+    procs.append(d)
+    d.wait_line("newswatch running", stream="err")
     time.sleep(1.5)
     assert receiver.requests == []
     cfg = project / "config.toml"
     cfg.write_text(cfg.read_text() + "[[rules]\nbroken")  # invalid: refused, old config keeps running
     d.proc.send_signal(signal.SIGHUP)
-    d.wait_log("reload refused")
+    d.wait_line("reload refused", stream="err")
     write_config(project, hook(receiver) + RULE)
     d.proc.send_signal(signal.SIGHUP)
-    d.wait_log("config reloaded")
+    d.wait_line("config reloaded", stream="err")
     drop(project / "seeds", "hup.txt", f"title: Sau khi nạp lại\n\nBài mới nhắc tới {NQ57}.\n")
     got = receiver.wait_for(lambda r: len(r) == 1, timeout=10)
     assert got[0].json["data"]["rule"] == "nq57"
@@ -219,10 +177,10 @@ def test_sighup_adds_a_rule_that_then_fires(project: Path, receiver: Receiver, d
     assert d.stop() == 0
 
 
-def test_a_long_reader_does_not_make_a_pass_fail(project: Path, daemons: list[Daemon]) -> None:
-    d = Daemon(project)
-    daemons.append(d)
-    d.wait_log("newswatch running")
+def test_a_long_reader_does_not_make_a_pass_fail(project: Path, procs: list[Background]) -> None:
+    d = daemon(project)
+    procs.append(d)
+    d.wait_line("newswatch running", stream="err")
     deadline = time.monotonic() + 15
     while db_count(project, "SELECT count(*) FROM articles") < 5 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -245,18 +203,18 @@ def test_a_long_reader_does_not_make_a_pass_fail(project: Path, daemons: list[Da
     reader.close()
     assert d.stop() == 0
     assert db_count(project, "SELECT coalesce(sum(errors), 0) FROM jobs") == 0
-    assert not any("Traceback" in line for line in d.lines), "\n".join(d.lines)
+    assert not any("Traceback" in line for line in d.err), "\n".join(d.err)
 
 
-def test_no_worker_process_outlives_a_killed_service(project: Path, daemons: list[Daemon]) -> None:
+def test_no_worker_process_outlives_a_killed_service(project: Path, procs: list[Background]) -> None:
     """A bulk import runs in worker processes; kill -9 of the service must not leave them behind."""
     seeds, old = project / "seeds", time.time() - 5
     for i in range(1500):
         p = seeds / f"bulk_{i:05d}.txt"
         p.write_text(f"title: Bài {i}\n\nBài viết số {i} về công tác văn phòng cấp ủy.\n", encoding="utf-8")
         os.utime(p, (old, old))
-    d = Daemon(project)
-    daemons.append(d)
+    d = daemon(project)
+    procs.append(d)
     children: set[int] = set()
     deadline = time.monotonic() + 30
     while not children and time.monotonic() < deadline:

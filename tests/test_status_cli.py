@@ -20,8 +20,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import Receiver, cli_env, write_config
-from tests.test_alerts_cli import RULES, Background, drop, free_port, hook
+from tests.conftest import Background, Receiver, cli_env, free_port, write_config
+from tests.test_alerts_cli import RULES, drop, hook
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -63,16 +63,6 @@ def feed_server() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def daemons() -> Iterator[list[Background]]:
-    started: list[Background] = []
-    yield started
-    for d in started:
-        if d.proc.poll() is None:
-            d.proc.kill()
-            d.proc.wait(10)
 
 
 def feeds(base: str) -> str:
@@ -160,14 +150,14 @@ def metric_samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], f
 
 @pytest.mark.service
 def test_running_daemon_serves_healthz_and_metrics_and_logs_json(
-        project: Path, receiver: Receiver, daemons: list[Background]) -> None:
+        project: Path, receiver: Receiver, procs: list[Background]) -> None:
     port, closed = free_port(), free_port()
     write_config(project, f'[http]\nlisten = "127.0.0.1:{port}"\n'
                           + '[[rules]]\nname = "nq57"\nkeywords = ["Nghị quyết 57"]\n'
                           + hook(receiver.url) + hook(f"http://127.0.0.1:{closed}/", name="down"))
     drop(project / "seeds", "empty.txt", "")
     daemon = Background(project, "--log-format", "json", "run")
-    daemons.append(daemon)
+    procs.append(daemon)
     base = f"http://127.0.0.1:{port}"
     want = {
         ("newswatch_articles_ingested_total", (("source", "seeds"),)): 5.0,
