@@ -194,3 +194,32 @@ def test_normalize_is_safe_from_many_threads() -> None:
     finally:
         sys.setswitchinterval(old)
     assert errors == []
+
+
+def _reference_body(text: str) -> str:
+    """The canonical body by its plain definition: the rules one by one, whole text at a time.
+
+    Stored content hashes depend on this form (HASH_VERSION), so the faster line-wise implementation
+    must agree with it exactly.
+    """
+    from daemon.text.normalize import _canonical
+
+    text = _canonical(text.replace("\r\n", "\n").replace("\r", "\n"))
+    for ch in (c for c in map(chr, range(0x3001)) if c.isspace() and c not in " \n"):
+        text = text.replace(ch, " ")
+    while "  " in text:
+        text = text.replace("  ", " ")
+    text = "\n".join(line.strip(" ") for line in text.split("\n"))
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.strip()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["Hoà", "bình", " ", "  ", "\n", "\n\n\n", "\r\n", "\r", "\t", "\u00a0", "\u202f",
+                                 "\u2028", "\x85", "\x0c", "\x1c", "\u3000", "\u200b", "\u00ad", "\u200e", "\x07",
+                                 "a\u0301", "uỷ", "quý", ".", "Đảng"]), max_size=30).map("".join))
+def test_body_normalization_is_its_definition(text: str) -> None:
+    from daemon.text.normalize import _normalize_body
+
+    assert _normalize_body(text) == _reference_body(text)
