@@ -223,3 +223,14 @@ def test_body_normalization_is_its_definition(text: str) -> None:
     from daemon.text.normalize import _normalize_body
 
     assert _normalize_body(text) == _reference_body(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["Hoà", "bình", " ", "\n", "\n\n", "\n\n\n", "\r\n", "đ", "ợ", "."]), max_size=20)
+       .map("".join))
+def test_content_hash_is_the_sha256_of_the_squashed_body(text: str) -> None:
+    import hashlib
+
+    from daemon.text.normalize import squash
+
+    assert content_hash(text) == "v1:" + hashlib.sha256(squash(text).encode("utf-8")).hexdigest()
