@@ -170,8 +170,6 @@ def _checked_utf8(raw: bytes, text: str, c0_controls: int) -> tuple[str, str]:
 def _checked(text: str, codec: str) -> tuple[str, str]:
     """Reject a decoding that produced mostly control characters: that is binary data, not text."""
     sample = text[:_SAMPLE]
-    if all(line.isprintable() for line in sample.split("\n")):
-        return text, codec  # control characters are unprintable: none here (one C-level pass per line)
     controls = len(_CONTROL_CHARS.findall(sample))
     if controls >= 2 and controls > len(sample) * _MAX_CONTROL_SHARE:
         raise DecodeError("binary content (control characters)")
