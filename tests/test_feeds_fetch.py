@@ -192,11 +192,15 @@ def never_answers(h: BaseHTTPRequestHandler) -> None:
     h.server_stop.wait(10)  # type: ignore[attr-defined]
 
 
-def drip(seconds_between: float, stall_after: float | None = None) -> Handler:
+def drip(seconds_between: float, stall_after: float | None = None, length: int | None = None) -> Handler:
+    """A 200 whose body trickles in; with ``length``, a Content-Length the drip never reaches."""
+
     def handler(h: BaseHTTPRequestHandler) -> None:
         stop: threading.Event = h.server_stop  # type: ignore[attr-defined]
         h.send_response(200)
         h.send_header("Content-Type", "application/rss+xml")
+        if length is not None:
+            h.send_header("Content-Length", str(length))
         h.send_header("Connection", "close")
         h.end_headers()
         h.wfile.write(b'<?xml version="1.0"?><rss version="2.0"><channel>')
@@ -322,6 +326,7 @@ def test_good_and_broken_feeds_in_one_pass(server: FeedServer) -> None:
     assert res["refused"].error is not None and res["refused"].error.startswith("connection failed")
     assert res["refused"].status is None and res["timeout"].status is None
     assert res["404"].status == 404 and res["500"].status == 500
+    assert res["drip"].status == 200  # the server did answer; only the body never finished
 
     # everything ran concurrently: about one deadline, not the sum of them
     assert elapsed < TIMEOUT + 2.5, elapsed
@@ -401,6 +406,18 @@ def test_deadline_holds_when_a_drip_stalls_just_before_it(server: FeedServer) ->
         r = fetcher.fetch(*job("stall", server.url("/stall.rss")))
     assert r.error == f"timed out after {TIMEOUT:g} s (total deadline)"
     assert r.elapsed < TIMEOUT + 0.6, r.elapsed  # without the watchdog: about TIMEOUT + 1.1
+    assert r.status == 200  # what the server answered before it stalled, for the feed's last_status
+
+
+@pytest.mark.parametrize("stall_after", [None, 0.3], ids=["drip", "stall"])
+def test_deadline_with_a_content_length_keeps_the_status(server: FeedServer, stall_after: float | None) -> None:
+    # With a Content-Length, the socket shut down at the deadline is a protocol error inside httpx (a body
+    # cut short), not the end of the body: the 200 must survive that path too.
+    server.routes["/cl.rss"] = with_stop(server, drip(0.1, stall_after=stall_after, length=100_000))
+    with FeedFetcher(settings()) as fetcher:
+        r = fetcher.fetch(*job("cl", server.url("/cl.rss")))
+    assert r.error == f"timed out after {TIMEOUT:g} s (total deadline)"
+    assert r.status == 200
 
 
 def test_gzip_bomb_costs_little_memory(server: FeedServer) -> None:

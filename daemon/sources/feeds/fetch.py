@@ -328,21 +328,22 @@ class FeedFetcher:
             request = self._client.build_request("GET", url, headers=headers, timeout=deadline.left())
             response = self._client.send(request, stream=True)
         try:
-            with _http_errors(deadline, url):
-                deadline.attach(response)
-                status = response.status_code
-                resp_headers = {k.lower(): v for k, v in response.headers.items()}
-                location = response.headers.get("location")
-                if status in _REDIRECTS and location:
-                    return status, resp_headers, b"", location.strip()
-                if status == 304:
-                    return status, resp_headers, b"", None
-                if status >= 400 or status < 200:
-                    raise _Failed(f"HTTP {status} {response.reason_phrase}".strip(), status, url, resp_headers)
-                if status in _REDIRECTS:
-                    raise _Failed(f"HTTP {status} redirect without a Location header", status, url, resp_headers)
+            deadline.attach(response)
+            status = response.status_code
+            resp_headers = {k.lower(): v for k, v in response.headers.items()}
+            location = response.headers.get("location")
+            if status in _REDIRECTS and location:
+                return status, resp_headers, b"", location.strip()
+            if status == 304:
+                return status, resp_headers, b"", None
+            if status >= 400 or status < 200:
+                raise _Failed(f"HTTP {status} {response.reason_phrase}".strip(), status, url, resp_headers)
+            if status in _REDIRECTS:
+                raise _Failed(f"HTTP {status} redirect without a Location header", status, url, resp_headers)
+            # The server has answered: a body cut off from here on (deadline, reset) keeps that status.
+            with _http_errors(deadline, url, status, resp_headers):
                 body = self._read_body(response, deadline, status, url, resp_headers)
-                return status, resp_headers, body, None
+            return status, resp_headers, body, None
         finally:
             deadline.detach()
             response.close()
@@ -412,15 +413,19 @@ def _extract(html: bytes, url: str) -> str | None:
 
 
 @contextmanager
-def _http_errors(deadline: _Deadline, url: str) -> Iterator[None]:
-    """httpx's exceptions as one-line reasons, telling the total deadline apart from a phase timeout."""
+def _http_errors(deadline: _Deadline, url: str, status: int | None = None,
+                 headers: Mapping[str, str] | None = None) -> Iterator[None]:
+    """httpx's exceptions as one-line reasons, telling the total deadline apart from a phase timeout.
+
+    ``status``/``headers``: what the server already answered, when the failure comes while reading the body.
+    """
     try:
         yield
     except httpx.TimeoutException:
         message = deadline.message() if deadline.expired else f"timed out after {deadline.seconds:g} s"
-        raise _Failed(message, url=url) from None
+        raise _Failed(message, status, url, headers) from None
     except httpx.HTTPError as exc:
-        raise _Failed(_describe(exc, deadline), url=url) from None
+        raise _Failed(_describe(exc, deadline), status, url, headers) from None
 
 
 def _describe(exc: httpx.HTTPError, deadline: _Deadline) -> str:
