@@ -99,6 +99,24 @@ def test_document_text_from_cdata_html() -> None:
     assert d.source == "vptu"
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("VOV.VN - Thành ủy Đà Nẵng triển khai nhiệm vụ năm 2026", "Thành ủy Đà Nẵng triển khai nhiệm vụ năm 2026"),
+        ("(Chinhphu.vn) - Thủ tướng chủ trì phiên họp", "Thủ tướng chủ trì phiên họp"),
+        ("(PLO) Tòa án tuyên án", "Tòa án tuyên án"),
+        # a title is short and every word counts: only what is surely an outlet goes
+        ("TP.HCM - Khai mạc hội nghị", "TP.HCM - Khai mạc hội nghị"),
+        ("ASEAN - Trung Quốc thúc đẩy hợp tác", "ASEAN - Trung Quốc thúc đẩy hợp tác"),
+        ("(Trực tiếp) Lễ khai mạc Đại hội", "(Trực tiếp) Lễ khai mạc Đại hội"),
+        ("VOV.VN - ", "VOV.VN -"),
+    ],
+)
+def test_title_loses_the_outlet_prefix_as_the_body_does(raw: str, expected: str) -> None:
+    d = doc_of(f"<title>{raw}</title><description>VOV.VN - {LEAD}</description>")
+    assert (d.title, d.body) == (expected, LEAD)
+
+
 def test_content_encoded_preferred_when_longer() -> None:
     full = f"<p>{LEAD}</p><p>Đoạn thứ hai của bài viết, dài hơn phần tóm tắt.</p>"
     d = doc_of(f"<title>x</title><description>Tóm tắt</description><content:encoded><![CDATA[{full}]]>"

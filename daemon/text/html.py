@@ -241,12 +241,16 @@ def _looks_like_outlet(name: str) -> bool:
     return all(w.replace(".", "").isupper() and w.replace(".", "").isalpha() for w in words)
 
 
-def strip_outlet_prefix(text: str) -> str:
+def strip_outlet_prefix(text: str, *, title: bool = False) -> str:
     """Remove the outlet's byline prefix at the start of a body ("(Chinhphu.vn) - ", "TTO - ").
 
     Different outlets republish the same piece with their own prefix; without this the copies
     would not hash equal. Parenthesized prefixes are taken when short (a name, not a sentence);
     bare ones only when they look like an acronym or a domain, so place datelines survive.
+
+    ``title``: a headline starts with its subject far more often than a body does ("ASEAN - Trung
+    Quốc …", "(Trực tiếp) Lễ khai mạc …"), so there a bare prefix must be a domain ("VOV.VN - ") and a
+    parenthesized one must be followed by a dash or look like an outlet ("(PLO) ").
     """
     head = text.lstrip()
     m = _PAREN_PREFIX.match(head)
@@ -254,13 +258,13 @@ def strip_outlet_prefix(text: str) -> str:
         name = m.group(1)
         followed_by_dash = m.group(0).rstrip().endswith(("-", "–", "—", ":", "|"))
         short = len(name.split()) <= 3 and not name.lower().startswith(("ảnh", "video", "tiếp theo"))
-        if short and (followed_by_dash or _looks_like_outlet(name) or name[:1].isupper()):
+        if short and (followed_by_dash or _looks_like_outlet(name) or (name[:1].isupper() and not title)):
             rest = head[m.end():]
             if rest.strip():
                 return rest.lstrip()
         return text
     m = _BARE_PREFIX.match(head)
-    if m and _looks_like_outlet(m.group(1)):
+    if m and (_DOMAIN.match(m.group(1)) if title else _looks_like_outlet(m.group(1))):
         rest = head[m.end():]
         if rest.strip():
             return rest.lstrip()

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from daemon.models import Document
 from daemon.text.dates import VN_TZ, is_plausible, parse_datetime
-from daemon.text.html import article_text, html_to_text
+from daemon.text.html import article_text, html_to_text, strip_outlet_prefix
 from daemon.text.normalize import normalize, normalize_body
 
 log = logging.getLogger(__name__)
@@ -91,8 +91,9 @@ def lead_text(entry: Mapping[str, Any]) -> str:
 
 
 def entry_title(entry: Mapping[str, Any]) -> str:
+    """The headline, without the outlet prefix its body also loses ("VOV.VN - …")."""
     raw = entry.get("title")
-    return normalize(html_to_text(raw)) if isinstance(raw, str) else ""
+    return strip_outlet_prefix(normalize(html_to_text(raw)), title=True) if isinstance(raw, str) else ""
 
 
 def _category(entry: Mapping[str, Any]) -> str | None:
