@@ -140,6 +140,31 @@ def test_headline_only_item_uses_title_as_body_and_empty_item_is_skipped() -> No
     assert doc_of("<guid>x</guid>") is None
 
 
+@pytest.mark.parametrize(
+    "item",
+    [
+        "<title/><description>No Description</description><guid>p1</guid>",
+        "<title></title><description><![CDATA[<p>No description available.</p>]]></description>",
+        "<title>(no title)</title><description>Không có mô tả</description>",
+        "<title>Untitled</title><description>&lt;p&gt;&amp;nbsp;&lt;/p&gt;</description>",
+    ],
+)
+def test_item_with_only_placeholders_is_skipped(item: str) -> None:
+    # What a CMS writes into an empty field is not an article: stored, it would hash and match as one.
+    assert doc_of(item) is None
+
+
+def test_placeholder_body_leaves_a_headline_only_item_and_prose_is_not_a_placeholder() -> None:
+    headline = doc_of("<title>Chỉ có tiêu đề</title><description>No Description</description>")
+    assert (headline.title, headline.body) == ("Chỉ có tiêu đề", "Chỉ có tiêu đề")
+    untitled = doc_of(f"<title>Untitled</title><description>{LEAD}</description>")
+    assert (untitled.title, untitled.body) == (LEAD, LEAD)
+    short = doc_of("<title>x</title><description>No Description</description><content:encoded>Ngắn</content:encoded>")
+    assert short.body == "Ngắn"  # a placeholder summary does not win over a shorter real text
+    prose = doc_of("<title>x</title><description>No description of the plan was given.</description>")
+    assert prose.body == "No description of the plan was given."
+
+
 def test_title_derived_from_body_when_missing() -> None:
     assert doc_of(f"<description>{LEAD}</description>").title == LEAD
 

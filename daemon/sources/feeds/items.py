@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import logging
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +31,13 @@ TRACKING_PARAMS = frozenset(
      "mc_cid", "mc_eid", "_ga", "_gl", "zarsrc", "gidzl", "ref_src", "spm"}
 )
 TITLE_FROM_BODY_CHARS = 120
+# What CMSes and feed plugins write into an empty title or description (compared without case and
+# punctuation, whole field only). Kept, it would be stored, hashed and matched as if it were text.
+PLACEHOLDERS = frozenset(
+    {"no description", "no description available", "no title", "untitled", "no content", "no summary",
+     "null", "undefined", "none", "n a", "không có mô tả", "chưa có mô tả", "không có tiêu đề", "không có nội dung"}
+)
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 def _is_tracking(key: str) -> bool:
@@ -80,11 +88,15 @@ def _candidate_html(entry: Mapping[str, Any]) -> list[str]:
     return values
 
 
+def _unless_placeholder(text: str) -> str:
+    return "" if len(text) <= 40 and _NOT_WORD.sub(" ", text.lower()).strip() in PLACEHOLDERS else text
+
+
 def lead_text(entry: Mapping[str, Any]) -> str:
     """The best body the feed itself offers (longest of content and summary, cleaned)."""
     best = ""
     for html in _candidate_html(entry):
-        text = article_text(html)
+        text = _unless_placeholder(article_text(html))
         if len(text) > len(best):
             best = text
     return best
@@ -93,7 +105,9 @@ def lead_text(entry: Mapping[str, Any]) -> str:
 def entry_title(entry: Mapping[str, Any]) -> str:
     """The headline, without the outlet prefix its body also loses ("VOV.VN - …")."""
     raw = entry.get("title")
-    return strip_outlet_prefix(normalize(html_to_text(raw)), title=True) if isinstance(raw, str) else ""
+    if not isinstance(raw, str):
+        return ""
+    return _unless_placeholder(strip_outlet_prefix(normalize(html_to_text(raw)), title=True))
 
 
 def _category(entry: Mapping[str, Any]) -> str | None:
