@@ -50,6 +50,8 @@ ENCODED = {
     "utf-16-be": ARTICLE.encode("utf-16-be"),
     "utf-16-nfd": unicodedata.normalize("NFD", ARTICLE).encode("utf-16-le"),
     "utf-32+bom": ARTICLE.encode("utf-32"),
+    "utf-32-le": ARTICLE.encode("utf-32-le"),
+    "utf-32-be": ARTICLE.encode("utf-32-be"),
     "cp1258": to_cp1258(ARTICLE),
     "crlf": ARTICLE.replace("\n", "\r\n").encode("utf-8"),
 }
@@ -72,6 +74,8 @@ def test_same_article_in_every_encoding_gives_the_same_text(variant: str) -> Non
         ("utf-16-le", "utf-16-le"),
         ("utf-16-be", "utf-16-be"),
         ("utf-32+bom", "utf-32-le"),
+        ("utf-32-le", "utf-32-le"),
+        ("utf-32-be", "utf-32-be"),
         ("cp1258", "cp1258"),
     ],
 )
@@ -169,7 +173,7 @@ sentences = st.lists(st.sampled_from(_WORDS), min_size=2, max_size=40).map(" ".j
 
 
 @settings(max_examples=80, deadline=None)
-@given(sentences, st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"]))
+@given(sentences, st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"]))
 def test_any_vietnamese_sentence_round_trips(text: str, codec: str) -> None:
     assert decode_bytes(text.encode(codec))[0] == text
 

@@ -31,10 +31,17 @@ def test_utf8() -> None:
     assert titles(rss(item()).encode()) == [TITLE]
 
 
-@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"])
-def test_utf16_with_and_without_bom(codec: str) -> None:
-    doc = rss(item(), decl='<?xml version="1.0" encoding="UTF-16"?>' if "16" in codec else "")
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig", "utf-32", "utf-32-le", "utf-32-be"])
+def test_utf16_and_utf32_with_and_without_bom(codec: str) -> None:
+    wide = codec[:6] if codec[4:6] in ("16", "32") else ""
+    doc = rss(item(), decl=f'<?xml version="1.0" encoding="{wide.upper()}"?>' if wide else "")
     assert titles(doc.encode(codec)) == [TITLE]
+    assert decode_feed(doc.encode(codec))[1].startswith(wide or "utf-8")
+
+
+def test_utf32_without_bom_or_declaration() -> None:
+    doc = "\n " + rss(item()).split("?>", 1)[1].lstrip()  # white space first: no "<" to anchor on
+    assert titles(doc.encode("utf-32-le")) == titles(doc.encode("utf-32-be")) == [TITLE]
 
 
 def test_declaration_lies_about_encoding() -> None:

@@ -5,8 +5,9 @@ Notepad; sometimes without a BOM), and as Windows-1258, the legacy Vietnamese co
 tones as separate combining marks. The order of guesses matters:
 
 1. A byte-order mark is an explicit statement: use that codec.
-2. NUL bytes in text only come from UTF-16: if they sit on one parity (every high byte of mostly Latin
-   text), decode as UTF-16 of that endianness. NUL bytes anywhere else mean a binary file.
+2. NUL bytes in text only come from UTF-16 or UTF-32: if they sit on one parity (every high byte of
+   mostly Latin text), decode as UTF-16 of that endianness; if two of every four bytes are NUL, as
+   UTF-32 (each code point below U+10000 has a zero top half). NUL bytes anywhere else mean a binary file.
 3. Strict UTF-8. Legacy 8-bit Vietnamese practically never forms valid UTF-8 sequences, so success is
    reliable. A file that is UTF-8 except for a cut-off last character (a truncated download) or a rare
    stray byte is still UTF-8; re-reading it as cp1258 would garble every other letter.
@@ -50,6 +51,7 @@ _SAMPLE = 64 * 1024  # bytes/characters examined by the statistical checks
 _MAX_CONTROL_SHARE = 0.05
 _MIN_UTF16_NUL_SHARE = 0.2  # share of NUL high bytes: ASCII/Latin-1 letters, spaces, digits, punctuation
 _MAX_UTF16_OTHER_NUL_SHARE = 0.05
+_MIN_UTF32_NUL_SHARE = 0.9  # the two top bytes of UTF-32: NUL below U+10000 (emoji and rare Han are above)
 _MAX_UTF8_ERROR_SHARE = 0.01  # invalid sequences per non-ASCII character still read as UTF-8
 
 
@@ -68,7 +70,7 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
         if raw.startswith(magic) and (len(magic) > 2 or _control_bytes(raw) > 0):
             raise DecodeError(f"binary content ({name})")
     if b"\x00" in raw:
-        return _checked(*_decode_utf16_without_bom(raw))
+        return _checked(*(_decode_utf32_without_bom(raw) or _decode_utf16_without_bom(raw)))
     c0_controls = _control_bytes(raw)
     if c0_controls > _MAX_CONTROL_SHARE * min(len(raw), _SAMPLE):
         # Before any 8-bit guess: the same C0 bytes are controls in UTF-8, cp1258 and cp1252 alike.
@@ -115,6 +117,22 @@ def _decode_with_bom(raw: bytes) -> tuple[str, str] | None:
             raise DecodeError(f"invalid {codec.upper()} despite its byte-order mark") from None
         return _checked(text, codec)
     return None
+
+
+def _decode_utf32_without_bom(raw: bytes) -> tuple[str, str] | None:
+    sample = raw[: _SAMPLE - _SAMPLE % 4]
+    units = max(len(sample) // 4, 1)
+    nuls = [sample[i::4].count(0) / units for i in range(4)]
+    if nuls[2] >= _MIN_UTF32_NUL_SHARE and nuls[3] >= _MIN_UTF32_NUL_SHARE and nuls[0] <= _MAX_UTF16_OTHER_NUL_SHARE:
+        codec = "utf-32-le"
+    elif nuls[1] >= _MIN_UTF32_NUL_SHARE and nuls[0] >= _MIN_UTF32_NUL_SHARE and nuls[3] <= _MAX_UTF16_OTHER_NUL_SHARE:
+        codec = "utf-32-be"
+    else:
+        return None
+    try:
+        return raw[: len(raw) - len(raw) % 4].decode(codec), codec
+    except UnicodeDecodeError:
+        return None  # not UTF-32 after all: the UTF-16 check (or the binary verdict) decides
 
 
 def _decode_utf16_without_bom(raw: bytes) -> tuple[str, str]:

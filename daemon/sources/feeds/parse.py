@@ -52,7 +52,8 @@ def _codec(name: str | None) -> str | None:
 def decode_feed(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Decode feed bytes to text; return (text, encoding actually used).
 
-    Order: a byte-order mark; UTF-16 without BOM (recognized by ``<`` and NUL bytes); strict UTF-8,
+    Order: a byte-order mark; UTF-32 or UTF-16 without BOM (recognized by NUL bytes around the first
+    character); strict UTF-8,
     whatever the declaration claims (UTF-8 bytes almost never decode as anything else by accident);
     then the declared or HTTP charset; then the shared fallback decoder.
     """
@@ -60,6 +61,13 @@ def decode_feed(body: bytes, content_type: str | None = None) -> tuple[str, str]
                      (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if body.startswith(bom):
             return body.decode(enc, errors="replace"), enc.removesuffix("-sig")
+    # An XML document starts with "<" or white space, so BOM-less UTF-32 begins with one ASCII byte and
+    # three NULs (checked before UTF-16, whose "<\0" it also starts with).
+    head = body[:4]
+    if len(head) == 4 and head[0] and head[1:] == b"\x00\x00\x00":
+        return body.decode("utf-32-le", errors="replace"), "utf-32-le"
+    if len(head) == 4 and head[3] and head[:3] == b"\x00\x00\x00":
+        return body.decode("utf-32-be", errors="replace"), "utf-32-be"
     stripped = body.lstrip(b" \t\r\n")
     if stripped[:2] == b"<\x00" or body[:2] == b"<\x00":
         return body.decode("utf-16-le", errors="replace"), "utf-16-le"
