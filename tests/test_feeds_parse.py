@@ -75,16 +75,43 @@ def test_well_formed_feed_has_no_warning() -> None:
     assert parse_feed(rss(item()).encode(), url=URL).warning is None
 
 
+ATOM = (
+    '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>'
+    f'<entry><id>tag:e.vn,2026:1</id><title type="html">{TITLE}</title>'
+    '<content type="html">&lt;p&gt;Nội dung&lt;/p&gt;</content><updated>2026-08-21T10:00:00+07:00</updated>'
+    "</entry></feed>"
+)
+
+
 def test_atom() -> None:
-    atom = (
-        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>'
-        f'<entry><id>tag:e.vn,2026:1</id><title type="html">{TITLE}</title>'
-        '<content type="html">&lt;p&gt;Nội dung&lt;/p&gt;</content><updated>2026-08-21T10:00:00+07:00</updated>'
-        "</entry></feed>"
-    )
-    parsed = parse_feed(atom.encode(), url=URL)
+    parsed = parse_feed(('<?xml version="1.0" encoding="utf-8"?>' + ATOM).encode(), url=URL)
     assert parsed.version == "atom10"
     assert parsed.entries[0]["id"] == "tag:e.vn,2026:1"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        '<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Tin</title>'
+        "</head><body>{feed}</body></html>",
+        "<!DOCTYPE html><html><head><meta charset=utf-8><title>Tin&nbsp;mới</title></head>"
+        "<body><div>{feed}</div></body></html>",
+    ],
+    ids=["xhtml", "html5"],
+)
+def test_atom_feed_wrapped_in_an_html_page_is_read(page: str) -> None:
+    parsed = parse_feed(page.format(feed=ATOM).encode(), url=URL)
+    assert [(e["id"], e["title"]) for e in parsed.entries] == [("tag:e.vn,2026:1", TITLE)]
+    assert parsed.warning is not None and "wrapped in an HTML page" in parsed.warning
+
+
+def test_html_page_that_only_links_to_a_feed_is_still_refused() -> None:
+    page = (
+        '<html><head><link rel="alternate" type="application/atom+xml" href="/feed.atom"/></head>'
+        "<body><p>Đăng ký &lt;feed&gt; RSS của chúng tôi</p><code>&lt;rss version=\"2.0\"&gt;</code></body></html>"
+    )
+    with pytest.raises(FeedError, match="not a feed: got an HTML page"):
+        parse_feed(page.encode(), url=URL)
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,14 @@ _ROOT = re.compile(r"\s*<([A-Za-z_][\w:.-]*)")
 _ENTITY_DECL = re.compile(r"<!ENTITY", re.IGNORECASE)
 _DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
 _FEED_ROOTS = {"rss", "feed", "rdf:rdf", "rdf", "channel"}
+# A feed element inside an (X)HTML page (some CMSes serve the feed through their page template). Only
+# unmistakable start tags count: Atom's namespace on <feed>, a version on <rss>, <rdf:RDF>; a page
+# that merely links to its feed or shows feed markup (escaped) has none of them.
+_EMBEDDED_FEED = re.compile(
+    r"<((?:[\w.-]+:)?feed)\b[^>]*\bxmlns(?::[\w.-]+)?\s*=\s*[\"']http://www\.w3\.org/2005/Atom[\"']"
+    r"|<(rss)\b[^>]*\bversion\s*=|<(rdf:RDF)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,24 +111,47 @@ def root_element(text: str) -> str | None:
     return m.group(1).lower() if m else None
 
 
-def check_feed_text(text: str) -> str:
-    """Refuse what must not reach the XML parser; return the root element name."""
+@dataclass(frozen=True, slots=True)
+class FeedText:
+    """The part of a document feedparser should see, and what was odd about getting it."""
+
+    text: str
+    root: str  # the feed element's name, lower-case
+    notes: tuple[str, ...] = ()  # benign oddities, reported with the items
+
+
+def check_feed_text(text: str) -> FeedText:
+    """Refuse what must not reach the XML parser; find the feed element (also inside an HTML page)."""
     if not text.strip(" \t\r\n\ufeff\x00"):
         raise FeedError("", "empty response body")
     if _DOCTYPE.search(text) and _ENTITY_DECL.search(text):
         raise FeedError("", "refused: the document declares XML entities (possible entity-expansion bomb)")
     root = root_element(text)
+    notes: tuple[str, ...] = ()
     if root is None:
         lead = text.lstrip()[:40].replace("\n", " ")
         raise FeedError("", f"not a feed: no XML root element (starts with {lead!r})")
     if root in {"html", "body", "head"}:
-        raise FeedError("", "not a feed: got an HTML page")
+        text, root = _unwrap_from_html(text)
+        notes = ("the feed is wrapped in an HTML page",)
     if root not in _FEED_ROOTS and ":" not in root:
         raise FeedError("", f"not a feed: root element is <{root}>")
     closing = re.compile(rf"</\s*{re.escape(root)}\s*>", re.IGNORECASE)
     if not closing.search(text):
         raise FeedError("", f"truncated XML: the document ends before </{root}> ({len(text)} characters)")
-    return root
+    return FeedText(text, root, notes)
+
+
+def _unwrap_from_html(text: str) -> tuple[str, str]:
+    """The feed element inside an HTML page, through its last end tag; the page around it is dropped
+    (its own markup, ``<meta charset=utf-8>`` or ``&nbsp;``, is rarely well-formed XML)."""
+    m = _EMBEDDED_FEED.search(text)
+    if m is None:
+        raise FeedError("", "not a feed: got an HTML page")
+    name = next(g for g in m.groups() if g)
+    ends = list(re.finditer(rf"</\s*{re.escape(name)}\s*>", text[m.start():], re.IGNORECASE))
+    inner = text[m.start(): m.start() + ends[-1].end()] if ends else text[m.start():]
+    return inner, name.lower()
 
 
 def _as_utf8_xml(text: str) -> bytes:
@@ -138,18 +169,21 @@ def _one_line(exc: object) -> str:
 def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse a feed document; raise ``FeedError`` (source left blank for the caller) when unusable."""
     text, _encoding = decode_feed(body, content_type)
-    check_feed_text(text)
+    doc = check_feed_text(text)
     # No content-location: feedparser's lenient mode would "resolve" a non-URL guid against it, so the
     # same item would change key whenever the feed is slightly broken. Links are resolved in items.
     headers = {"content-type": "application/xml; charset=utf-8"}
-    parsed = feedparser.parse(io.BytesIO(_as_utf8_xml(text)), response_headers=headers)
+    parsed = feedparser.parse(io.BytesIO(_as_utf8_xml(doc.text)), response_headers=headers)
     entries: list[dict[str, Any]] = list(parsed.entries)
     problem = _one_line(parsed.get("bozo_exception")) if parsed.bozo else None
     if not entries:
         if problem:
             raise FeedError("", f"not a parseable feed: {problem}")
         raise FeedError("", "the feed has no entries")
-    warning = f"malformed XML, {len(entries)} items recovered: {problem}" if problem else None
+    notes = list(doc.notes)
+    if problem:
+        notes.append(f"malformed XML, {len(entries)} items recovered: {problem}")
+    warning = "; ".join(notes) or None
     return ParsedFeed(
         entries=entries,
         title=str(parsed.feed.get("title", "")),
