@@ -279,14 +279,15 @@ def test_good_and_broken_feeds_in_one_pass(server: FeedServer) -> None:
                                                             "Content-Encoding": "gzip"})
     s.static("/page.html", b"<!DOCTYPE html><html><head><title>Trang chu</title></head><body>Hi</body></html>",
              ctype="text/html")
-    s.static("/truncated.rss", GOOD_RSS.encode()[: len(GOOD_RSS.encode()) // 2])
+    s.static("/truncated.rss", GOOD_RSS.encode()[: len(GOOD_RSS.encode()) // 2])  # inside the first item
+    s.static("/cut.rss", GOOD_RSS.encode()[: GOOD_RSS.encode().index(b"Tin th\xe1\xbb\xa9 ba")])  # inside the third
     s.static("/lol.rss", BILLION_LAUGHS.encode())
     s.static("/empty.rss", b"")
     s.static("/noentries.rss", rss("").encode())
     s.routes["/to-file.rss"] = lambda h: send(h, 302, b"", {"Location": "file:///etc/passwd"})
     s.routes["/loop.rss"] = lambda h: send(h, 302, b"", {"Location": "/loop.rss"})
 
-    good = ["good", "atom", "utf16", "utf16le", "nfd", "lying", "bozo", "gz", "old"]
+    good = ["good", "atom", "utf16", "utf16le", "nfd", "lying", "bozo", "gz", "old", "cut"]
     broken = {
         "404": ("/missing.rss", "HTTP 404 Not Found"),
         "500": ("/500.rss", "HTTP 500 Internal Server Error"),
@@ -304,7 +305,8 @@ def test_good_and_broken_feeds_in_one_pass(server: FeedServer) -> None:
         "loop": ("/loop.rss", "too many redirects (more than 3)"),
     }
     paths = {"good": "/good.rss", "atom": "/atom.xml", "utf16": "/utf16.rss", "utf16le": "/utf16le.rss",
-             "nfd": "/nfd.rss", "lying": "/lying.rss", "bozo": "/bozo.rss", "gz": "/gz.rss", "old": "/old.rss"}
+             "nfd": "/nfd.rss", "lying": "/lying.rss", "bozo": "/bozo.rss", "gz": "/gz.rss", "old": "/old.rss",
+             "cut": "/cut.rss"}
     jobs = [job(n, s.url(paths[n])) for n in good] + [job(n, s.url(p)) for n, (p, _) in broken.items()]
     jobs.append(job("refused", f"http://127.0.0.1:{refused_port}/feed.rss"))
 
@@ -350,6 +352,8 @@ def test_good_and_broken_feeds_in_one_pass(server: FeedServer) -> None:
         assert (d.title, d.body) == (TITLE, LEAD), name
     assert res["bozo"].warning is not None and res["bozo"].documents[0].body == LEAD
     assert res["good"].warning is None
+    assert [d.locator for d in res["cut"].documents] == ["a1", "a2"]
+    assert res["cut"].warning == "truncated XML: the document ends before </rss>; 2 complete items kept"
     assert [d.body for d in res["gz"].documents] == [d.body for d in g]
     assert res["old"].moved_to == s.url("/good.rss") and res["old"].url == s.url("/good.rss")
     assert res["old"].status == 200

@@ -124,7 +124,8 @@ def test_html_page_that_only_links_to_a_feed_is_still_refused() -> None:
         (b"<html><body>404</body></html>", "not a feed: got an HTML page"),
         (b'{"items": []}', "not a feed: no XML root element"),
         (b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'></svg>", "not a feed: root element is <svg>"),
-        (rss(item() + item(guid="g2")).encode()[:-60], "truncated XML"),
+        (rss(item() + item(guid="g2")).encode().split(b"</item>")[0],  # not one item arrived whole
+         "truncated XML: the document ends before </rss>"),
         (rss("").encode(), "the feed has no entries"),
     ],
 )
@@ -132,6 +133,34 @@ def test_refused(body: bytes, message: str) -> None:
     with pytest.raises(FeedError) as info:
         parse_feed(body, url=URL)
     assert info.value.reason.startswith(message)
+
+
+THREE = rss(item(guid="g1") + item(guid="g2") + item("Tin thứ ba", guid="g3"))
+
+
+@pytest.mark.parametrize(
+    ("cut_at", "kept"),
+    [
+        (THREE.index("</channel>") + len("</channel></rss"), ["g1", "g2", "g3"]),  # only the last ">" missing
+        (THREE.index("</channel>"), ["g1", "g2", "g3"]),
+        (THREE.index("Tin thứ ba") + 3, ["g1", "g2"]),  # inside the third item's title
+        (THREE.index("<guid>g3") + 7, ["g1", "g2"]),
+        (THREE.index("<description>", THREE.index("g3")) + 16, ["g1", "g2"]),  # its text half there
+    ],
+)
+def test_truncated_feed_keeps_the_items_that_arrived_whole(cut_at: int, kept: list[str]) -> None:
+    # A half-arrived item is not kept: stored with a cut text, its key would make the whole one "seen".
+    parsed = parse_feed(THREE[:cut_at].encode(), url=URL)
+    assert [e["id"] for e in parsed.entries] == kept
+    assert parsed.warning == f"truncated XML: the document ends before </rss>; {len(kept)} complete items kept"
+
+
+def test_truncated_atom_feed_keeps_whole_entries() -> None:
+    two = ATOM.replace("</entry>", "</entry>" + ATOM[ATOM.index("<entry>"):ATOM.index("</entry>")].replace(
+        "2026:1", "2026:2") + "</entry>", 1)
+    parsed = parse_feed(two[: two.rindex("</entry>") - 5].encode(), url=URL)
+    assert [e["id"] for e in parsed.entries] == ["tag:e.vn,2026:1"]
+    assert parsed.warning is not None and parsed.warning.startswith("truncated XML: the document ends before </feed>")
 
 
 def test_billion_laughs_refused_fast() -> None:

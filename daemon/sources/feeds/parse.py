@@ -4,8 +4,9 @@ feedparser is forgiving (good: real Vietnamese feeds carry unescaped ``&`` and `
 forgiveness also turns an HTML error page or a cut-off download into a "feed" with odd entries. So the
 bytes are checked first: decoded by what they really are (a declaration saying ISO-8859-1 over UTF-8
 bytes is common), refused if they declare entities (entity-expansion bombs), refused if they are an
-HTML page or lack the closing root tag (truncated). Only then does feedparser see them, always as
-UTF-8 bytes in a BytesIO: a ``str`` could be taken for a file name or a URL.
+HTML page with no feed inside. Only then does feedparser see them, always as UTF-8 bytes in a BytesIO:
+a ``str`` could be taken for a file name or a URL. A document that lacks the closing root tag
+(truncated) keeps only the items whose end tag arrived.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ _ROOT = re.compile(r"\s*<([A-Za-z_][\w:.-]*)")
 _ENTITY_DECL = re.compile(r"<!ENTITY", re.IGNORECASE)
 _DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
 _FEED_ROOTS = {"rss", "feed", "rdf:rdf", "rdf", "channel"}
+_ENTRY_END = re.compile(r"</\s*(?:[\w.-]+:)?(?:item|entry)\s*>", re.IGNORECASE)
 # A feed element inside an (X)HTML page (some CMSes serve the feed through their page template). Only
 # unmistakable start tags count: Atom's namespace on <feed>, a version on <rss>, <rdf:RDF>; a page
 # that merely links to its feed or shows feed markup (escaped) has none of them.
@@ -118,6 +120,7 @@ class FeedText:
     text: str
     root: str  # the feed element's name, lower-case
     notes: tuple[str, ...] = ()  # benign oddities, reported with the items
+    truncated: bool = False  # the end tag of the feed element never arrived
 
 
 def check_feed_text(text: str) -> FeedText:
@@ -137,9 +140,7 @@ def check_feed_text(text: str) -> FeedText:
     if root not in _FEED_ROOTS and ":" not in root:
         raise FeedError("", f"not a feed: root element is <{root}>")
     closing = re.compile(rf"</\s*{re.escape(root)}\s*>", re.IGNORECASE)
-    if not closing.search(text):
-        raise FeedError("", f"truncated XML: the document ends before </{root}> ({len(text)} characters)")
-    return FeedText(text, root, notes)
+    return FeedText(text, root, notes, truncated=not closing.search(text))
 
 
 def _unwrap_from_html(text: str) -> tuple[str, str]:
@@ -176,11 +177,20 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
     parsed = feedparser.parse(io.BytesIO(_as_utf8_xml(doc.text)), response_headers=headers)
     entries: list[dict[str, Any]] = list(parsed.entries)
     problem = _one_line(parsed.get("bozo_exception")) if parsed.bozo else None
+    notes = list(doc.notes)
+    if doc.truncated:
+        # feedparser also yields the item the cut went through, with whatever part of it arrived; stored,
+        # its key would mark the whole item "seen" when it comes complete. Keep the ones whose end tag came.
+        entries = entries[: len(_ENTRY_END.findall(doc.text))]
+        cut = f"truncated XML: the document ends before </{doc.root}>"
+        if not entries:
+            raise FeedError("", f"{cut} ({len(doc.text)} characters, no complete item)")
+        notes.append(f"{cut}; {len(entries)} complete items kept")
+        problem = None  # the parser's complaint is the cut
     if not entries:
         if problem:
             raise FeedError("", f"not a parseable feed: {problem}")
         raise FeedError("", "the feed has no entries")
-    notes = list(doc.notes)
     if problem:
         notes.append(f"malformed XML, {len(entries)} items recovered: {problem}")
     warning = "; ".join(notes) or None
