@@ -117,6 +117,16 @@ def test_title_loses_the_outlet_prefix_as_the_body_does(raw: str, expected: str)
     assert (d.title, d.body) == (expected, LEAD)
 
 
+def test_show_notes_linking_elsewhere_are_kept_and_own_related_links_removed() -> None:
+    notes = ('<ul><li><a href="https://www.youtube.com/watch?v=abc">Video toàn văn buổi tọa đàm</a></li>'
+             '<li><a href="https://sach.vn/dac-nhan-tam">Sách Đắc nhân tâm</a></li></ul>')
+    related = ('<ul><li><a href="http://127.0.0.1:8000/b.html">Bài khác một</a></li>'
+               '<li><a href="https://podcast.e.vn/tap-11">Tập trước</a></li></ul>')
+    d = doc_of(f"<title>Tập 12</title><link>https://podcast.e.vn/tap-12</link>"
+               f"<description><![CDATA[<p>{LEAD}</p>{notes}{related}]]></description>")
+    assert d.body == f"{LEAD}\n\nVideo toàn văn buổi tọa đàm\n\nSách Đắc nhân tâm"
+
+
 def test_content_encoded_preferred_when_longer() -> None:
     full = f"<p>{LEAD}</p><p>Đoạn thứ hai của bài viết, dài hơn phần tóm tắt.</p>"
     d = doc_of(f"<title>x</title><description>Tóm tắt</description><content:encoded><![CDATA[{full}]]>"

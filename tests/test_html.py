@@ -60,6 +60,37 @@ def test_related_box_in_the_middle_removed_but_prose_with_links_kept() -> None:
     assert article_text(html) == f"{LEAD}\n\nTheo Nghị quyết 57-NQ/TW, chuyển đổi số được đẩy mạnh."
 
 
+SHOW_NOTES = (
+    "<p>Trong tập này, nhà báo Minh Anh trò chuyện với TS. Nguyễn Văn Bình về chuyển đổi số ở cấp xã.</p>"
+    "<p>Tài liệu nhắc đến trong tập:</p><ul>"
+    '<li><a href="https://vanban.chinhphu.vn/?docid=212345">Nghị quyết 57-NQ/TW về khoa học, công nghệ</a></li>'
+    '<li><a href="https://www.youtube.com/watch?v=abc">Video toàn văn buổi tọa đàm</a></li>'
+    '<li><a href="https://www.facebook.com/podcast.x">Fanpage của chương trình</a></li></ul>'
+)
+SHOW_NOTES_TEXT = (
+    "Trong tập này, nhà báo Minh Anh trò chuyện với TS. Nguyễn Văn Bình về chuyển đổi số ở cấp xã.\n\n"
+    "Tài liệu nhắc đến trong tập:\n\nNghị quyết 57-NQ/TW về khoa học, công nghệ\n\n"
+    "Video toàn văn buổi tọa đàm\n\nFanpage của chương trình"
+)
+
+
+def test_links_to_other_sites_are_content_not_related_articles() -> None:
+    # A podcast's show notes: a trailing list of links, but none to the outlet's own articles.
+    assert article_text(SHOW_NOTES, site=["https://podcast.e.vn/tap-12", "https://podcast.e.vn/feed.xml"]) == (
+        SHOW_NOTES_TEXT
+    )
+
+
+def test_links_to_the_outlets_own_pages_are_still_related_articles() -> None:
+    html = (
+        f"<p>{LEAD}</p><ul><li><a href=\"https://www.e.vn/b.html\">Bài khác một</a></li>"
+        '<li><a href="https://m.e.vn/c.html">Bài khác hai</a></li><li><a href="/d.html">Bài khác ba</a></li>'
+        '<li><a href="https://tinhuy.e.vn/d.html">Bài khác bốn</a></li></ul>'
+    )
+    assert article_text(html, site=["https://e.vn/a.html"]) == LEAD
+    assert article_text(SHOW_NOTES) != SHOW_NOTES_TEXT  # without a site, every link list looks related
+
+
 @pytest.mark.parametrize("marker", ["Xem thêm:", "Tin liên quan:", ">> Đọc thêm", "Bài liên quan"])
 def test_see_also_section_cut(marker: str) -> None:
     html = f'<p>{LEAD}</p><p>{marker}</p><p><a href="/x">Một bài khác</a></p><p>Câu chữ sau đó</p>'

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 from daemon.text.normalize import normalize_body
 
@@ -118,7 +120,35 @@ def _is_junk(node: _Node, article: bool) -> bool:
     return bool(_JUNK_CLASS.search(marks))
 
 
-def _render(node: _Node, out: list[str | int], article: bool, pre: bool = False) -> None:
+def _host(url: str) -> str | None:
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+    return host.removeprefix("www.").removeprefix("m.") if host else None
+
+
+def _same_site(host: str, own: frozenset[str]) -> bool:
+    """``host`` is one of ``own`` or a subdomain of one, or the other way round (vov.vn, vov2.vov.vn)."""
+    return any(host == h or host.endswith("." + h) or h.endswith("." + host) for h in own)
+
+
+def _may_be_related(href: str, own: frozenset[str] | None) -> bool:
+    """A link that can be one of the outlet's own articles: relative, or to the outlet's site.
+
+    With ``own`` unknown (None), every link can.
+    """
+    if own is None:
+        return True
+    href = href.strip()
+    if href.lower().startswith(("mailto:", "tel:")):
+        return False
+    host = _host(href)
+    return host is None or _same_site(host, own)
+
+
+def _render(node: _Node, out: list[str | int], article: bool, pre: bool = False,
+            own: frozenset[str] | None = None) -> None:
     """Flatten to text pieces and break markers (1: line, 2: paragraph); ``_join`` merges the markers."""
     for child in node.children:
         if isinstance(child, str):
@@ -133,12 +163,12 @@ def _render(node: _Node, out: list[str | int], article: bool, pre: bool = False)
         brk = 2 if tag in _PARAGRAPH else 1 if tag in _LINE else 0
         if brk:
             out.append(brk)
-        if tag == "a" and article:
+        if tag == "a" and article and _may_be_related(child.attrs.get("href", ""), own):
             out.append(_LINK_OPEN)
-            _render(child, out, article, pre)
+            _render(child, out, article, pre, own)
             out.append(_LINK_CLOSE)
         else:
-            _render(child, out, article, pre or tag == "pre")
+            _render(child, out, article, pre or tag == "pre", own)
         if brk:
             out.append(brk)
 
@@ -214,15 +244,20 @@ def html_to_text(html: str) -> str:
     return normalize_body(_join(out))
 
 
-def article_text(html: str) -> str:
+def article_text(html: str, site: Iterable[str | None] = ()) -> str:
     """The article's own text from a feed item's HTML (summary or content:encoded).
 
     Beyond ``html_to_text``: drops image links, captions, related-article boxes and link lists,
     "Xem thêm:" tails and the outlet prefix, so that the same article hashes the same wherever it
     is seen and however the outlet decorates its feed.
+
+    ``site``: URLs of the outlet (the item's link, the feed). Related articles are the outlet's own
+    pages, so when it is known, a list of links to other sites (a podcast's show notes, sources) is
+    the item's content and stays.
     """
+    hosts = frozenset(h for h in (_host(u) for u in site if u) if h)
     out: list[str | int] = []
-    _render(_parse(html), out, article=True)
+    _render(_parse(html), out, article=True, own=hosts or None)
     text = normalize_body(_join(out))
     lines = _strip_non_article(text.split("\n"))
     body = normalize_body("\n\n".join(ln.translate(_SENTINELS) for ln in lines))

@@ -374,7 +374,7 @@ class FeedFetcher:
     def _full_text(self, entry: Mapping[str, Any], base: str) -> str | None:
         """The article page's main text when the feed carries only a lead; None keeps the lead."""
         url = entry_url(entry, base)
-        lead = lead_text(entry)
+        lead = lead_text(entry, base)
         if not url or len(lead) >= FULL_TEXT_BELOW:
             return None
         with self._pages_lock:

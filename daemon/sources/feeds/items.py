@@ -92,11 +92,15 @@ def _unless_placeholder(text: str) -> str:
     return "" if len(text) <= 40 and _NOT_WORD.sub(" ", text.lower()).strip() in PLACEHOLDERS else text
 
 
-def lead_text(entry: Mapping[str, Any]) -> str:
-    """The best body the feed itself offers (longest of content and summary, cleaned)."""
+def lead_text(entry: Mapping[str, Any], base: str | None = None) -> str:
+    """The best body the feed itself offers (longest of content and summary, cleaned).
+
+    ``base`` is the feed's URL: with the item's link, it tells the outlet's own (related) links apart.
+    """
     best = ""
+    site = (entry_url(entry, base), base)
     for html in _candidate_html(entry):
-        text = _unless_placeholder(article_text(html))
+        text = _unless_placeholder(article_text(html, site))
         if len(text) > len(best):
             best = text
     return best
@@ -175,7 +179,7 @@ def to_document(
     Returns None for an entry with neither title nor text: there is nothing to store or match.
     """
     title = entry_title(entry)
-    lead = lead_text(entry)
+    lead = lead_text(entry, base)
     text = normalize_body(body) if body else lead
     if not title and not text:
         log.info("feed %s: skipping an item with neither title nor text", source)
