@@ -83,6 +83,29 @@ def test_reports_the_encoding_used(variant: str, expected: str) -> None:
     assert decode_bytes(ENCODED[variant])[1] == expected
 
 
+PORTUGUESE = ("As simulações mostram que a prisão preventiva não é a solução: o governo anunciou ações de "
+              "informação para a população, após a reunião do conselho com as mães e os irmãos.")
+ITALIAN = "Però la città è più bella così, perché il caffè è buono e ciò che può accadere lunedì."
+
+
+@pytest.mark.parametrize("text", [PORTUGUESE, ITALIAN, "prisão", "Ele não põe a mão."],
+                         ids=["pt", "it", "word", "short"])
+def test_western_text_is_not_read_as_vietnamese(text: str) -> None:
+    # Every byte of these decodes in cp1258 too, as "simulaçơes", "prisăo": only cp1252 reads as a language.
+    assert decode_bytes(text.encode("cp1252")) == (text, "cp1252")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Thành ủy Đà Nẵng họp", "Đắk Lắk", "Ư", "THÀNH ỦY TỔ CHỨC HỘI NGHỊ",
+     "Đoàn công tác của Thành ủy đã đến São Paulo và Curitiba để học hỏi kinh nghiệm quản lý đô thị."],
+    ids=["short", "place", "letter", "upper", "foreign-names"],
+)
+def test_vietnamese_cp1258_is_still_cp1258(text: str) -> None:
+    decoded, encoding = decode_bytes(to_cp1258(text))
+    assert (normalize_body(decoded), encoding) == (normalize_body(text), "cp1258")
+
+
 def test_cp1252_is_the_last_resort_for_bytes_cp1258_lacks() -> None:
     text, encoding = decode_bytes("Škoda – café".encode("cp1252"))
     assert (text, encoding) == ("Škoda – café", "cp1252")

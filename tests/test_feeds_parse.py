@@ -55,6 +55,23 @@ def test_legacy_windows_1258_feed_uses_declared_charset() -> None:
     assert [unicodedata.normalize("NFC", t) for t in titles(body)] == [TITLE]
 
 
+def test_undeclared_windows_1252_feed_is_not_read_as_vietnamese() -> None:
+    title = "Simulações mostram que a prisão preventiva não é a solução"
+    doc = rss(f"<item><title>{title}</title><guid>p1</guid><description>Informação</description></item>",
+              decl='<?xml version="1.0"?>')
+    body = doc.encode("cp1252")
+    assert decode_feed(body, "application/rss+xml")[1] == "cp1252"
+    parsed = parse_feed(body, url=URL, content_type="application/rss+xml")
+    assert [e["title"] for e in parsed.entries] == [title]
+    assert parsed.warning == "no usable charset declared: guessed cp1252 (does not read as Vietnamese)"
+
+
+def test_undeclared_windows_1258_feed_is_read_as_vietnamese_and_says_so() -> None:
+    parsed = parse_feed(to_cp1258(rss(item(), decl='<?xml version="1.0"?>')), url=URL)
+    assert [unicodedata.normalize("NFC", e["title"]) for e in parsed.entries] == [TITLE]
+    assert parsed.warning == "no usable charset declared: guessed cp1258 (reads as Vietnamese)"
+
+
 def test_nfd_stays_decodable() -> None:
     nfd = unicodedata.normalize("NFD", rss(item()))
     parsed = titles(nfd.encode())

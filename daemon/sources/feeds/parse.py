@@ -60,31 +60,38 @@ def _codec(name: str | None) -> str | None:
 
 
 def decode_feed(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """Decode feed bytes to text; return (text, encoding actually used).
+    """Decode feed bytes to text; return (text, encoding actually used)."""
+    text, encoding, _guessed = _decode_feed(body, content_type)
+    return text, encoding
+
+
+def _decode_feed(body: bytes, content_type: str | None) -> tuple[str, str, bool]:
+    """(text, encoding, guessed?): guessed when only the shared fallback decoder could tell.
 
     Order: a byte-order mark; UTF-32 or UTF-16 without BOM (recognized by NUL bytes around the first
-    character); strict UTF-8,
-    whatever the declaration claims (UTF-8 bytes almost never decode as anything else by accident);
-    then the declared or HTTP charset; then the shared fallback decoder.
+    character); strict UTF-8, whatever the declaration claims (UTF-8 bytes almost never decode as
+    anything else by accident); then the declared or HTTP charset; then the shared fallback decoder.
     """
     for bom, enc in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
                      (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if body.startswith(bom):
-            return body.decode(enc, errors="replace"), enc.removesuffix("-sig")
+            return body.decode(enc, errors="replace"), enc.removesuffix("-sig"), False
     # An XML document starts with "<" or white space, so BOM-less UTF-32 begins with one ASCII byte and
     # three NULs (checked before UTF-16, whose "<\0" it also starts with).
     head = body[:4]
+    wide = None
     if len(head) == 4 and head[0] and head[1:] == b"\x00\x00\x00":
-        return body.decode("utf-32-le", errors="replace"), "utf-32-le"
-    if len(head) == 4 and head[3] and head[:3] == b"\x00\x00\x00":
-        return body.decode("utf-32-be", errors="replace"), "utf-32-be"
-    stripped = body.lstrip(b" \t\r\n")
-    if stripped[:2] == b"<\x00" or body[:2] == b"<\x00":
-        return body.decode("utf-16-le", errors="replace"), "utf-16-le"
-    if stripped[:2] == b"\x00<" or body[:2] == b"\x00<":
-        return body.decode("utf-16-be", errors="replace"), "utf-16-be"
+        wide = "utf-32-le"
+    elif len(head) == 4 and head[3] and head[:3] == b"\x00\x00\x00":
+        wide = "utf-32-be"
+    elif b"<\x00" in (head[:2], body.lstrip(b" \t\r\n")[:2]):
+        wide = "utf-16-le"
+    elif b"\x00<" in (head[:2], body.lstrip(b" \t\r\n")[:2]):
+        wide = "utf-16-be"
+    if wide:
+        return body.decode(wide, errors="replace"), wide, False
     try:
-        return body.decode("utf-8"), "utf-8"
+        return body.decode("utf-8"), "utf-8", False
     except UnicodeDecodeError:
         pass
     declared = _DECL_ENCODING.match(body)
@@ -93,13 +100,18 @@ def decode_feed(body: bytes, content_type: str | None = None) -> tuple[str, str]
         codec = _codec(name)
         if codec and codec not in ("utf-8", "utf-16", "utf-32"):
             try:
-                return body.decode(codec), codec
+                return body.decode(codec), codec, False
             except UnicodeDecodeError:
                 continue
     try:
-        return decode_bytes(body)
+        return *decode_bytes(body), True
     except DecodeError:
-        return body.decode("utf-8", errors="replace"), "utf-8 (with replacements)"
+        return body.decode("utf-8", errors="replace"), "utf-8 (with replacements)", True
+
+
+def _guess_note(encoding: str) -> str:
+    why = {"cp1258": " (reads as Vietnamese)", "cp1252": " (does not read as Vietnamese)"}.get(encoding, "")
+    return f"no usable charset declared: guessed {encoding}{why}"
 
 
 def root_element(text: str) -> str | None:
@@ -169,7 +181,7 @@ def _one_line(exc: object) -> str:
 
 def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse a feed document; raise ``FeedError`` (source left blank for the caller) when unusable."""
-    text, _encoding = decode_feed(body, content_type)
+    text, encoding, guessed = _decode_feed(body, content_type)
     doc = check_feed_text(text)
     # No content-location: feedparser's lenient mode would "resolve" a non-URL guid against it, so the
     # same item would change key whenever the feed is slightly broken. Links are resolved in items.
@@ -177,7 +189,8 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
     parsed = feedparser.parse(io.BytesIO(_as_utf8_xml(doc.text)), response_headers=headers)
     entries: list[dict[str, Any]] = list(parsed.entries)
     problem = _one_line(parsed.get("bozo_exception")) if parsed.bozo else None
-    notes = list(doc.notes)
+    notes = [_guess_note(encoding)] if guessed else []
+    notes += doc.notes
     if doc.truncated:
         # feedparser also yields the item the cut went through, with whatever part of it arrived; stored,
         # its key would mark the whole item "seen" when it comes complete. Keep the ones whose end tag came.
