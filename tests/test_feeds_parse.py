@@ -39,9 +39,17 @@ def test_utf16_and_utf32_with_and_without_bom(codec: str) -> None:
     assert decode_feed(doc.encode(codec))[1].startswith(wide or "utf-8")
 
 
-def test_utf32_without_bom_or_declaration() -> None:
-    doc = "\n " + rss(item()).split("?>", 1)[1].lstrip()  # white space first: no "<" to anchor on
-    assert titles(doc.encode("utf-32-le")) == titles(doc.encode("utf-32-be")) == [TITLE]
+@pytest.mark.parametrize("title", [TITLE, "Plain ASCII title"])
+@pytest.mark.parametrize("lead", ["\n", "\n ", ""])
+@pytest.mark.parametrize("codec", ["utf-32-le", "utf-32-be", "utf-16-le", "utf-16-be"])
+def test_wide_encodings_without_bom_or_declaration(codec: str, lead: str, title: str) -> None:
+    # White space before the root (allowed without a declaration) must not hide the NUL pattern, and
+    # an all-ASCII document in UTF-16 is valid UTF-8 too (NUL is a character there).
+    doc = lead + rss(item(title)).split("?>", 1)[1].lstrip()
+    if title.isascii():
+        doc = doc.replace("Nội dung", "Noi dung")
+    assert decode_feed(doc.encode(codec))[1] == codec
+    assert titles(doc.encode(codec)) == [title]
 
 
 def test_declaration_lies_about_encoding() -> None:

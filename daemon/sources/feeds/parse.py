@@ -76,18 +76,7 @@ def _decode_feed(body: bytes, content_type: str | None) -> tuple[str, str, bool]
                      (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if body.startswith(bom):
             return body.decode(enc, errors="replace"), enc.removesuffix("-sig"), False
-    # An XML document starts with "<" or white space, so BOM-less UTF-32 begins with one ASCII byte and
-    # three NULs (checked before UTF-16, whose "<\0" it also starts with).
-    head = body[:4]
-    wide = None
-    if len(head) == 4 and head[0] and head[1:] == b"\x00\x00\x00":
-        wide = "utf-32-le"
-    elif len(head) == 4 and head[3] and head[:3] == b"\x00\x00\x00":
-        wide = "utf-32-be"
-    elif b"<\x00" in (head[:2], body.lstrip(b" \t\r\n")[:2]):
-        wide = "utf-16-le"
-    elif b"\x00<" in (head[:2], body.lstrip(b" \t\r\n")[:2]):
-        wide = "utf-16-be"
+    wide = _wide_encoding(body[:4])
     if wide:
         return body.decode(wide, errors="replace"), wide, False
     try:
@@ -107,6 +96,25 @@ def _decode_feed(body: bytes, content_type: str | None) -> tuple[str, str, bool]
         return *decode_bytes(body), True
     except DecodeError:
         return body.decode("utf-8", errors="replace"), "utf-8 (with replacements)", True
+
+
+def _wide_encoding(head: bytes) -> str | None:
+    """UTF-32/UTF-16 without BOM, from the NUL bytes around the first character (XML 1.0, appendix F).
+
+    An XML document starts with "<" or white space, both ASCII: one non-NUL byte and three NULs in
+    UTF-32, one and one in UTF-16. Checked before strict UTF-8, which would accept NUL bytes as text.
+    """
+    if len(head) < 4:
+        return None
+    if head[0] and head[1:] == b"\x00\x00\x00":
+        return "utf-32-le"
+    if head[3] and head[:3] == b"\x00\x00\x00":
+        return "utf-32-be"
+    if head[0] and not head[1] and head[2] and not head[3]:
+        return "utf-16-le"
+    if not head[0] and head[1] and not head[2] and head[3]:
+        return "utf-16-be"
+    return None
 
 
 def _guess_note(encoding: str) -> str:
