@@ -487,3 +487,25 @@ def test_many_feeds_polled_concurrently_all_ingest(
         sys.setswitchinterval(old)
     assert errors == []
     assert new == n * per * rounds
+
+
+# ---------------------------------------------------------------------------------------------
+# an undeclared legacy encoding: guessed, stored right, and said
+
+
+def test_an_undeclared_windows_1252_feed_is_stored_as_written_and_the_guess_is_logged(
+        tmp_path: Path, feeds: Feeds, open_pipeline: Callable[[Config], Pipeline],
+        caplog: pytest.LogCaptureFixture) -> None:
+    body = "As simulações mostram que a prisão preventiva não é a solução para a população."
+    doc = rss([Item("pt-1", "Simulações da prisão", body)], title="Notícias").decode().replace(' encoding="utf-8"', "")
+    url = feeds.set("/pt.rss", Route(doc.encode("cp1252"), content_type="application/rss+xml"))
+    config = configure(tmp_path, feed_toml("pt", url))
+    pipeline = open_pipeline(config)
+    with caplog.at_level(logging.INFO):
+        (report,) = pipeline.poll_feeds(force=True)
+    assert report.new == 1
+    with db(config.db_path) as conn:
+        assert tuple(conn.execute("SELECT title, body FROM articles").fetchone()) == ("Simulações da prisão", body)
+    guess = "no usable charset declared: guessed cp1252 (does not read as Vietnamese)"
+    assert feed_row(config.db_path, "pt")["last_warning"] == guess
+    assert any("feed pt:" in r.getMessage() and guess in r.getMessage() for r in caplog.records)
