@@ -1,0 +1,191 @@
+"""The commands that act: run, search, fetch, alerts, match, webhook, listen.
+
+Each takes the parsed arguments and the loaded config and returns the exit status; a problem the
+operator can fix is raised as a ``NewswatchError`` for ``main`` to print as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from daemon.config import Config, parse_duration
+from daemon.errors import ConfigError
+
+EXIT_ERROR, EXIT_USAGE, EXIT_CONFIG, EXIT_RUNNING = 1, 2, 3, 4
+T = TypeVar("T")
+
+
+def open_store(config: Config) -> Any:
+    from daemon.store import Store  # noqa: PLC0415  (keeps `--help` fast)
+
+    return Store(config.db_path, config.tz)
+
+
+def print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    from daemon.scheduler import Service  # noqa: PLC0415
+
+    service = Service(config)
+    if args.once:
+        return service.run_once()
+    return service.run_forever()
+
+
+def cmd_search(args: argparse.Namespace, config: Config) -> int:
+    hits = open_store(config).search(args.query, limit=args.limit)
+    if args.json:
+        print_json([asdict(h) for h in hits])
+        return 0
+    if not hits:
+        print(f"no article matches {args.query!r}")
+        return 0
+    for h in hits:
+        print(f"[{h.id}] {h.title}")
+        print(f"     {h.published_at or '-'} · {h.source}" + (f" · {h.url}" if h.url else ""))
+        print(f"     {h.snippet}")
+    return 0
+
+
+def _named(kind: str, name: str, items: Sequence[T], config: Config) -> T:
+    """The configured feed/rule/webhook called ``name``, or a ConfigError listing the ones there are."""
+    for item in items:
+        if getattr(item, "name", None) == name:
+            return item
+    known = ", ".join(str(getattr(i, "name", "")) for i in items) or "none"
+    raise ConfigError(f"{config.path}: no {kind} named {name!r} (configured: {known})")
+
+
+def cmd_fetch(args: argparse.Namespace, config: Config) -> int:
+    from daemon.pipeline import Pipeline  # noqa: PLC0415
+
+    _named("feed", args.name, config.feeds, config)
+    pipeline = Pipeline(config, open_store(config))
+    try:
+        (report,) = pipeline.poll_feeds([args.name], force=True)
+    finally:
+        pipeline.close()
+    if report.errors:
+        print(f"{report.source}: error: {'; '.join(report.errors)}")
+        return EXIT_ERROR
+    if report.not_modified:
+        print(f"{report.source}: not modified since the last fetch (304)")
+        return 0
+    print(f"{report.source}: {report.new} new, {report.duplicates} duplicate, {report.alerts} alerts queued"
+          + (f"  (warning: {report.warning})" if report.warning else ""))
+    for title in report.titles:
+        print(f"  + {title}")
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
+    store = open_store(config)
+    if args.retry:
+        ok = store.retry_alert(args.retry)
+        if ok:
+            print(f"alert {args.retry} re-queued")
+            return 0
+        print(f"no pending or failed alert {args.retry} (a delivered alert is not sent again)")
+        return EXIT_ERROR
+    if args.all_failed:
+        print(f"{store.retry_all_failed()} failed alerts re-queued")
+        return 0
+    rows = store.list_alerts(status=args.status, limit=args.limit)
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print("no alerts" + (f" with status {args.status}" if args.status else ""))
+    for r in rows:
+        err = f"  ({r['last_error']})" if r.get("last_error") else ""
+        print(f"{r['id']}  {r['status']:<9} {r['rule']:<12} → {r['webhook']:<10} attempts {r['attempts']}"
+              f"  {r.get('title', '')[:70]}{err}")
+    return 0
+
+
+def cmd_match(args: argparse.Namespace, config: Config) -> int:
+    from daemon.match import Matcher  # noqa: PLC0415
+
+    rule = _named("rule", args.rule, config.rules, config)
+    store = open_store(config)
+    since = store.iso(store.now() - timedelta(seconds=parse_duration(args.since, "--since"))) if args.since else None
+    matcher = Matcher([rule])
+    found = []
+    for row in store.articles_since(since):
+        matches = matcher.match(row["title"], row["body"], row["source"])
+        if matches:
+            found.append({"id": row["id"], "title": row["title"], "published_at": row["published_at"],
+                          "url": row["url"], "matches": [asdict(m) for m in matches]})
+    if args.json:
+        print_json(found)
+        return 0
+    print(f"rule {rule.name!r} would match {len(found)} stored article(s)"
+          + (f" since {args.since}" if args.since else "") + " (no alerts are sent by this command)")
+    for f in found:
+        print(f"[{f['id']}] {f['title']}  ({f['published_at'] or '-'})")
+        for m in f["matches"]:
+            print(f"     {m['keyword']!r} in {m['field']}: {m['snippet']}")
+    return 0
+
+
+def cmd_webhook_test(args: argparse.Namespace, config: Config) -> int:
+    from daemon.deliver import send_test  # noqa: PLC0415
+
+    hook = _named("webhook", args.name, config.webhooks, config)
+    status, text = send_test(hook)
+    print(f"{hook.name} ({hook.url}) answered: {status if status is not None else 'no answer'}")
+    if text:
+        print(text[:2000])
+    return 0 if status is not None and 200 <= status < 300 else EXIT_ERROR
+
+
+def cmd_webhook_enable(args: argparse.Namespace, config: Config) -> int:
+    _named("webhook", args.name, config.webhooks, config)
+    store = open_store(config)
+    if store.enable_webhook(args.name):
+        print(f"webhook {args.name} enabled again; its pending alerts go out on the next delivery run")
+    else:
+        print(f"webhook {args.name} was not disabled")
+    return 0
+
+
+def cmd_listen(args: argparse.Namespace, config: Config | None) -> int:
+    from daemon.deliver.receiver import make_receiver  # noqa: PLC0415
+
+    mine = [h for h in (config.webhooks if config else ()) if _points_at(h.url, args.host, args.port)]
+    secret = args.secret
+    if secret is None:  # default: the configured webhook's secret, so the demo just works
+        secret = next((h.secret for h in mine if h.secret), None)
+    receiver = make_receiver(args.host, args.port, secret, sys.stdout)
+    checks = "signatures checked" if secret else "signatures NOT checked (no --secret)"
+    print(f"listening on http://{args.host}:{receiver.port}/ ({checks}); Ctrl-C to stop", flush=True)
+    if config is not None and mine and config.db_path.exists():
+        # Alerts queued while nobody listened would otherwise wait for their next retry (up to minutes).
+        due = open_store(config).make_due([h.name for h in mine])
+        if due:
+            print(f"{due} queued alert(s) for {', '.join(h.name for h in mine)} are due now; a running"
+                  f" `newswatch run` sends them within {config.delivery_interval:.0f}s", flush=True)
+    try:
+        receiver.serve_forever(poll_interval=0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        receiver.server_close()
+    return 0
+
+
+def _points_at(url: str, host: str, port: int) -> bool:
+    parts = urlsplit(url)
+    local = {"127.0.0.1", "localhost", "::1"}
+    anywhere = "0.0.0.0"  # noqa: S104 - compared with, not bound to
+    return parts.port == port and (parts.hostname == host or (parts.hostname in local and host in {*local, anywhere}))

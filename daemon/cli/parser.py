@@ -1,0 +1,89 @@
+"""The argument parser: every command, option and help text (tests/test_cli_help.py checks they exist)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from daemon import __version__
+from daemon.cli.commands import (
+    EXIT_USAGE,
+    cmd_alerts,
+    cmd_fetch,
+    cmd_listen,
+    cmd_match,
+    cmd_run,
+    cmd_search,
+    cmd_webhook_enable,
+    cmd_webhook_test,
+)
+from daemon.cli.status import cmd_feeds, cmd_status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="newswatch",
+        description="Follow Vietnamese news: ingest seed files and RSS/Atom feeds into SQLite, "
+                    "match keyword rules, alert webhooks.",
+        epilog="Config: --config PATH, else $NEWSWATCH_CONFIG, else ./config.toml.",
+    )
+    p.add_argument("--version", action="version", version=f"newswatch {__version__}")
+    p.add_argument("--config", metavar="PATH", help="config file (default: $NEWSWATCH_CONFIG or ./config.toml)")
+    p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    p.add_argument("--log-format", choices=("human", "json"), default="human",
+                   help="log lines on stderr: human-readable (default) or one JSON object per line")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, fn: Callable[..., int], help_: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_, description=help_)
+        sp.set_defaults(func=fn)
+        return sp
+
+    sp = add("run", cmd_run, "Run the service: scan seeds, poll feeds, deliver alerts, until Ctrl-C/SIGTERM.")
+    sp.add_argument("--once", action="store_true", help="run one pass of every job, then exit")
+
+    sp = add("search", cmd_search, "Full-text search the stored articles (diacritics optional).")
+    sp.add_argument("query", help='words to find, e.g. "nghi quyet 57" or "Đảng bộ"')
+    sp.add_argument("--limit", type=int, default=20, help="at most this many results (default 20)")
+    sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    sp = add("status", cmd_status, "Show counts, job runs, feed health and database size.")
+    sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    sp = add("feeds", cmd_feeds, "List configured feeds with their health.")
+    sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    sp = add("fetch", cmd_fetch, "Poll one feed now and print what it found.")
+    sp.add_argument("name", help="the feed's name in config.toml")
+
+    sp = add("alerts", cmd_alerts, "List alerts, or re-queue failed ones.")
+    sp.add_argument("--status", choices=("pending", "delivered", "failed"), help="only alerts with this status")
+    sp.add_argument("--limit", type=int, default=50, help="at most this many rows (default 50)")
+    sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+    group = sp.add_mutually_exclusive_group()
+    group.add_argument("--retry", metavar="ID", help="re-queue one pending or failed alert for delivery now")
+    group.add_argument("--all-failed", action="store_true", help="re-queue every failed alert")
+
+    sp = add("match", cmd_match, "Show what a rule would match in the stored archive (sends nothing).")
+    sp.add_argument("rule", help="the rule's name in config.toml")
+    sp.add_argument("--since", metavar="AGE", help='only articles newer than this, e.g. "30d", "12h"')
+    sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    sp = add("webhook", lambda a, c: EXIT_USAGE, "Webhook tools.")
+    wsub = sp.add_subparsers(dest="webhook_command", metavar="ACTION", required=True)
+    wt = wsub.add_parser("test", help="Send a signed test event and print the receiver's answer.",
+                         description="Send a signed test event and print the receiver's answer.")
+    wt.add_argument("name", help="the webhook's name in config.toml")
+    wt.set_defaults(func=cmd_webhook_test)
+    we = wsub.add_parser("enable", help="Re-enable a webhook that was disabled after a 410 Gone.",
+                         description="Re-enable a webhook that was disabled after a 410 Gone.")
+    we.add_argument("name", help="the webhook's name in config.toml")
+    we.set_defaults(func=cmd_webhook_enable)
+
+    sp = add("listen", cmd_listen, "A small receiver that verifies signatures and prints alerts as they arrive.")
+    sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    sp.add_argument("--port", type=int, default=8787, help="port to listen on (default 8787)")
+    sp.add_argument("--secret", help="whsec_... signing secret (default: the configured webhook's for this port)")
+    return p
+
+
