@@ -7,12 +7,12 @@ reports a problem as one line on stderr with a distinct exit status, never a tra
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from collections.abc import Sequence
 
-from daemon.cli.commands import EXIT_CONFIG, EXIT_ERROR, EXIT_RUNNING, cmd_listen
+from daemon.cli.commands import cmd_listen
+from daemon.cli.common import EXIT_CONFIG, EXIT_ERROR, EXIT_RUNNING, EXIT_USAGE, UsageError
 from daemon.cli.parser import build_parser
 from daemon.config import load, resolve_path
 from daemon.errors import AlreadyRunning, ConfigError, NewswatchError
@@ -22,42 +22,67 @@ log = logging.getLogger(__name__)
 __all__ = ["build_parser", "main"]
 
 
-def _fail(args: argparse.Namespace, message: str) -> None:
+def _json_logs(argv: Sequence[str]) -> bool:
+    """Does the command line ask for JSON logs? Read from the raw words, so it holds when parsing fails."""
+    return any(arg == "--log-format=json" or (arg == "--log-format" and argv[i + 1 : i + 2] == ["json"])
+               for i, arg in enumerate(argv))
+
+
+def _fail(as_json: bool, message: str, command: str = "", *, logging_ready: bool = True) -> None:
     """The one-line reason for a non-zero exit; under ``--log-format json`` a log shipper must parse it too."""
-    if args.log_format == "json":
-        log.error(message)
+    if as_json:
+        from daemon.service.logs import setup_logging  # noqa: PLC0415
+
+        if not logging_ready:  # parsing failed before logging was set up
+            setup_logging("INFO", "json")
+        log.error(f"{command}: {message}" if command else message)
     else:
-        print(f"newswatch: {message}", file=sys.stderr)
+        print(f"newswatch{' ' + command if command else ''}: {message}", file=sys.stderr)
+
+
+def _oserror(exc: OSError) -> str:
+    """"Permission denied: state/news.db" rather than "[Errno 13] Permission denied: 'state/news.db'"."""
+    if exc.strerror and exc.filename:
+        return f"{exc.filename}: {exc.strerror.lower()}"
+    return exc.strerror or str(exc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    from daemon.service.logs import setup_logging  # noqa: PLC0415
+    words = list(sys.argv[1:] if argv is None else argv)
+    as_json = _json_logs(words)
+    logging_ready = False
+    try:
+        args = build_parser().parse_args(words)
+        from daemon.service.logs import setup_logging  # noqa: PLC0415
 
-    try:
-        setup_logging(args.log_level, args.log_format)
-    except ValueError as exc:
-        parser.error(str(exc))
-    path = resolve_path(args.config)
-    try:
+        try:
+            setup_logging(args.log_level, args.log_format)
+        except ValueError as exc:
+            raise UsageError(f"{exc} (see `newswatch --help`)") from None
+        logging_ready = True
+        path = resolve_path(args.config)
         if args.command == "listen":
-            config = load(path) if path.exists() else None
-            return cmd_listen(args, config)
+            return cmd_listen(args, load(path) if path.exists() else None)
         config = load(path)
         setup_logging(args.log_level, args.log_format, tz=config.tz)  # log times in the configured zone
         result: int = args.func(args, config)
         return result
+    except UsageError as exc:
+        _fail(as_json, str(exc), exc.command, logging_ready=logging_ready)
+        return EXIT_USAGE
     except ConfigError as exc:
-        _fail(args, f"config error: {exc}")
+        _fail(as_json, f"config error: {exc}")
         return EXIT_CONFIG
     except AlreadyRunning as exc:
-        _fail(args, str(exc))
+        _fail(as_json, str(exc))
         return EXIT_RUNNING
     except NewswatchError as exc:
-        _fail(args, str(exc))
+        _fail(as_json, str(exc))
+        return EXIT_ERROR
+    except OSError as exc:  # the environment (a path, a permission), not a bug: one line, not a traceback
+        if isinstance(exc, BrokenPipeError):  # `newswatch search x | head`
+            return 0
+        _fail(as_json, _oserror(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return 0

@@ -7,30 +7,15 @@ operator can fix is raised as a ``NewswatchError`` for ``main`` to print as one 
 from __future__ import annotations
 
 import argparse
-import json
+import errno
 import sys
-from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import timedelta
-from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from daemon.config import Config, parse_duration
-from daemon.errors import ConfigError
-
-EXIT_ERROR, EXIT_USAGE, EXIT_CONFIG, EXIT_RUNNING = 1, 2, 3, 4
-T = TypeVar("T")
-
-
-def open_store(config: Config) -> Any:
-    from daemon.store import Store  # noqa: PLC0415  (keeps `--help` fast)
-
-    return Store(config.db_path, config.tz)
-
-
-def print_json(obj: Any) -> None:
-    json.dump(obj, sys.stdout, ensure_ascii=False, indent=2, default=str)
-    sys.stdout.write("\n")
+from daemon.cli.common import EXIT_ERROR, UsageError, named, open_store, print_json
+from daemon.config import Config
+from daemon.errors import NewswatchError
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
@@ -43,6 +28,10 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_search(args: argparse.Namespace, config: Config) -> int:
+    from daemon.store.articles import query_tokens  # noqa: PLC0415
+
+    if not query_tokens(args.query):  # else "no article matches ''" reads as if the archive were empty
+        raise UsageError(f"nothing to search for in {args.query!r}: give at least one word or number", "search")
     hits = open_store(config).search(args.query, limit=args.limit)
     if args.json:
         print_json([asdict(h) for h in hits])
@@ -57,19 +46,10 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _named(kind: str, name: str, items: Sequence[T], config: Config) -> T:
-    """The configured feed/rule/webhook called ``name``, or a ConfigError listing the ones there are."""
-    for item in items:
-        if getattr(item, "name", None) == name:
-            return item
-    known = ", ".join(str(getattr(i, "name", "")) for i in items) or "none"
-    raise ConfigError(f"{config.path}: no {kind} named {name!r} (configured: {known})")
-
-
 def cmd_fetch(args: argparse.Namespace, config: Config) -> int:
     from daemon.pipeline import Pipeline  # noqa: PLC0415
 
-    _named("feed", args.name, config.feeds, config)
+    named("feed", args.name, config.feeds, config, "fetch")
     pipeline = Pipeline(config, open_store(config))
     try:
         (report,) = pipeline.poll_feeds([args.name], force=True)
@@ -116,9 +96,9 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
 def cmd_match(args: argparse.Namespace, config: Config) -> int:
     from daemon.match import Matcher  # noqa: PLC0415
 
-    rule = _named("rule", args.rule, config.rules, config)
+    rule = named("rule", args.rule, config.rules, config, "match")
     store = open_store(config)
-    since = store.iso(store.now() - timedelta(seconds=parse_duration(args.since, "--since"))) if args.since else None
+    since = store.iso(store.now() - timedelta(seconds=args.since)) if args.since else None
     matcher = Matcher([rule])
     found = []
     for row in store.articles_since(since):
@@ -130,7 +110,7 @@ def cmd_match(args: argparse.Namespace, config: Config) -> int:
         print_json(found)
         return 0
     print(f"rule {rule.name!r} would match {len(found)} stored article(s)"
-          + (f" since {args.since}" if args.since else "") + " (no alerts are sent by this command)")
+          + (f" since {since}" if since else " (whole archive)") + " (no alerts are sent by this command)")
     for f in found:
         print(f"[{f['id']}] {f['title']}  ({f['published_at'] or '-'})")
         for m in f["matches"]:
@@ -141,7 +121,7 @@ def cmd_match(args: argparse.Namespace, config: Config) -> int:
 def cmd_webhook_test(args: argparse.Namespace, config: Config) -> int:
     from daemon.deliver import send_test  # noqa: PLC0415
 
-    hook = _named("webhook", args.name, config.webhooks, config)
+    hook = named("webhook", args.name, config.webhooks, config, "webhook test")
     status, text = send_test(hook)
     print(f"{hook.name} ({hook.url}) answered: {status if status is not None else 'no answer'}")
     if text:
@@ -150,7 +130,7 @@ def cmd_webhook_test(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_webhook_enable(args: argparse.Namespace, config: Config) -> int:
-    _named("webhook", args.name, config.webhooks, config)
+    named("webhook", args.name, config.webhooks, config, "webhook enable")
     store = open_store(config)
     if store.enable_webhook(args.name):
         print(f"webhook {args.name} enabled again; its pending alerts go out on the next delivery run")
@@ -166,7 +146,12 @@ def cmd_listen(args: argparse.Namespace, config: Config | None) -> int:
     secret = args.secret
     if secret is None:  # default: the configured webhook's secret, so the demo just works
         secret = next((h.secret for h in mine if h.secret), None)
-    receiver = make_receiver(args.host, args.port, secret, sys.stdout)
+    try:
+        receiver = make_receiver(args.host, args.port, secret, sys.stdout)
+    except (OSError, OverflowError) as exc:  # a busy port, a name that does not resolve, a privileged port
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        hint = " (another `newswatch listen`? try --port)" if getattr(exc, "errno", None) == errno.EADDRINUSE else ""
+        raise NewswatchError(f"cannot listen on {args.host}:{args.port}: {reason.lower()}{hint}") from None
     checks = "signatures checked" if secret else "signatures NOT checked (no --secret)"
     print(f"listening on http://{args.host}:{receiver.port}/ ({checks}); Ctrl-C to stop", flush=True)
     if config is not None and mine and config.db_path.exists():

@@ -1,13 +1,17 @@
-"""The argument parser: every command, option and help text (tests/test_cli_help.py checks they exist)."""
+"""The argument parser: every command, option and help text (tests/test_cli_help.py checks they exist).
+
+Values are checked here, where argparse can name the option, so a command never starts with a
+``--limit 0`` or a ``--since 10y`` it would only trip over later.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import NoReturn
 
 from daemon import __version__
 from daemon.cli.commands import (
-    EXIT_USAGE,
     cmd_alerts,
     cmd_fetch,
     cmd_listen,
@@ -17,11 +21,53 @@ from daemon.cli.commands import (
     cmd_webhook_enable,
     cmd_webhook_test,
 )
+from daemon.cli.common import EXIT_USAGE, UsageError
 from daemon.cli.status import cmd_feeds, cmd_status
+from daemon.config import parse_duration
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line (the usage block it prints otherwise hides the reason)."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("newswatch").strip()
+        hint = f"newswatch {command} --help" if command else "newswatch --help"
+        raise UsageError(f"{message} (see `{hint}`)", command)
+
+
+def _count(value: str) -> int:
+    """``--limit``: a whole number of at least 1 (0 would answer "no article matches" for any query)."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def _port(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {value!r}") from None
+    if not 0 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, got {n}")
+    return n
+
+
+def _age(value: str) -> float:
+    """``--since``: "90m", "12h", "30d" or seconds, as the config writes durations."""
+    try:
+        return parse_duration(value, "--since")
+    except Exception:  # the config's own complaint names a config key; say it for the command line
+        raise argparse.ArgumentTypeError(
+            f'expected a duration like "12h" or "30d", got {value!r}; leave --since out for the whole archive'
+        ) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="newswatch",
         description="Follow Vietnamese news: ingest seed files and RSS/Atom feeds into SQLite, "
                     "match keyword rules, alert webhooks.",
@@ -44,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("search", cmd_search, "Full-text search the stored articles (diacritics optional).")
     sp.add_argument("query", help='words to find, e.g. "nghi quyet 57" or "Đảng bộ"')
-    sp.add_argument("--limit", type=int, default=20, help="at most this many results (default 20)")
+    sp.add_argument("--limit", type=_count, default=20, help="at most this many results (default 20)")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     sp = add("status", cmd_status, "Show counts, job runs, feed health and database size.")
@@ -58,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("alerts", cmd_alerts, "List alerts, or re-queue failed ones.")
     sp.add_argument("--status", choices=("pending", "delivered", "failed"), help="only alerts with this status")
-    sp.add_argument("--limit", type=int, default=50, help="at most this many rows (default 50)")
+    sp.add_argument("--limit", type=_count, default=50, help="at most this many rows (default 50)")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
     group = sp.add_mutually_exclusive_group()
     group.add_argument("--retry", metavar="ID", help="re-queue one pending or failed alert for delivery now")
@@ -66,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("match", cmd_match, "Show what a rule would match in the stored archive (sends nothing).")
     sp.add_argument("rule", help="the rule's name in config.toml")
-    sp.add_argument("--since", metavar="AGE", help='only articles newer than this, e.g. "30d", "12h"')
+    sp.add_argument("--since", metavar="AGE", type=_age,
+                    help='only articles newer than this, e.g. "30d", "12h" (default: the whole archive)')
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     sp = add("webhook", lambda a, c: EXIT_USAGE, "Webhook tools.")
@@ -82,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("listen", cmd_listen, "A small receiver that verifies signatures and prints alerts as they arrive.")
     sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    sp.add_argument("--port", type=int, default=8787, help="port to listen on (default 8787)")
+    sp.add_argument("--port", type=_port, default=8787, help="port to listen on (default 8787)")
     sp.add_argument("--secret", help="whsec_... signing secret (default: the configured webhook's for this port)")
     return p
 

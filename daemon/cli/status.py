@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from daemon.cli.commands import open_store, print_json
+from daemon.cli.common import open_store, print_json
 from daemon.config import Config
 
 

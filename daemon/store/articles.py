@@ -202,7 +202,7 @@ class ArticleTables(Database):
 
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Diacritic-insensitive full-text search; any user input is safe (it is tokenized, then quoted)."""
-        tokens = _TOKEN.findall(fold(query))
+        tokens = query_tokens(query)
         if not tokens:
             return []
         # Each folded token becomes a quoted FTS5 string: no operator in the input survives. Title and body
@@ -220,6 +220,11 @@ class ArticleTables(Database):
                       highlight(r["title"] + "\n" + r["body"], tokens), float(r["rank"]))
             for r in rows
         ]
+
+
+def query_tokens(query: str) -> list[str]:
+    """The folded words and numbers a search looks for; none means there is nothing to search for."""
+    return _TOKEN.findall(fold(query))
 
 
 def highlight(text: str, tokens: Sequence[str], width: int = 90) -> str:
