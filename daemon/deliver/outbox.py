@@ -207,6 +207,7 @@ def deliver_due(
         return report
     own_client = client is None
     http = client if client is not None else new_client()
+    started = time.monotonic()
     try:
         workers = [_Worker(store, hook, http, clock=clock, rng=rng, budget=budget) for hook, _ in work]
         with ThreadPoolExecutor(max_workers=len(work), thread_name_prefix="deliver") as pool:
@@ -216,7 +217,25 @@ def deliver_due(
     finally:
         if own_client:
             http.close()
+    log.info("delivery run: %s in %.1f s", _summary(report), time.monotonic() - started)
     return report
+
+
+def _summary(report: DeliveryReport) -> str:
+    """The run in one line: totals, then each webhook's non-zero counts (a quiet success is still visible)."""
+    def counts(r: WebhookReport, *, all_: bool) -> str:
+        parts = [(r.delivered, "delivered"), (r.retried, "to retry"), (r.failed, "given up"), (r.deferred, "deferred")]
+        text = ", ".join(f"{n} {what}" for n, what in parts if all_ or n)
+        if r.digests:
+            text += f", {r.digests} digest{'s' if r.digests > 1 else ''}"
+        return text + (", DISABLED (410 Gone)" if r.disabled else "")
+
+    total = WebhookReport(
+        delivered=report.delivered, retried=report.retried, failed=report.failed,
+        deferred=sum(r.deferred for r in report.webhooks.values()),
+        digests=sum(r.digests for r in report.webhooks.values()))
+    each = "; ".join(f"{name}: {counts(r, all_=False) or 'nothing sent'}" for name, r in report.webhooks.items())
+    return f"{counts(total, all_=True)} ({each})"
 
 
 def send_test(webhook: WebhookConfig, client: httpx.Client | None = None) -> tuple[int | None, str]:
