@@ -10,7 +10,7 @@ import argparse
 import errno
 import sys
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from daemon.cli.common import EXIT_ERROR, UsageError, named, open_store, print_json
@@ -28,9 +28,10 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_search(args: argparse.Namespace, config: Config) -> int:
-    from daemon.store.articles import query_tokens  # noqa: PLC0415
+    from daemon.store.articles import highlight, query_tokens  # noqa: PLC0415
 
-    if not query_tokens(args.query):  # else "no article matches ''" reads as if the archive were empty
+    tokens = query_tokens(args.query)
+    if not tokens:  # else "no article matches ''" reads as if the archive were empty
         raise UsageError(f"nothing to search for in {args.query!r}: give at least one word or number", "search")
     hits = open_store(config).search(args.query, limit=args.limit)
     if args.json:
@@ -40,7 +41,7 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
         print(f"no article matches {args.query!r}")
         return 0
     for h in hits:
-        print(f"[{h.id}] {h.title}")
+        print(f"[{h.id}] {highlight(h.title, tokens, width=len(h.title))}")  # marked whole: the snippet skips it
         print(f"     {h.published_at or '-'} · {h.source}" + (f" · {h.url}" if h.url else ""))
         print(f"     {h.snippet}")
     return 0
@@ -95,6 +96,7 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_match(args: argparse.Namespace, config: Config) -> int:
     from daemon.match import Matcher  # noqa: PLC0415
+    from daemon.match.snippet import mark  # noqa: PLC0415
 
     rule = named("rule", args.rule, config.rules, config, "match")
     store = open_store(config)
@@ -110,11 +112,14 @@ def cmd_match(args: argparse.Namespace, config: Config) -> int:
         print_json(found)
         return 0
     print(f"rule {rule.name!r} would match {len(found)} stored article(s)"
-          + (f" since {since}" if since else " (whole archive)") + " (no alerts are sent by this command)")
+          + (f" since {since}" if since else " in the whole archive") + "; no alerts are sent by this command")
     for f in found:
-        print(f"[{f['id']}] {f['title']}  ({f['published_at'] or '-'})")
+        # Title hits are marked in the title itself; their snippet would only repeat it.
+        title = mark(f["title"], [m["text"] for m in f["matches"] if m["field"] == "title"])
+        print(f"[{f['id']}] {title}  ({f['published_at'] or '-'})")
         for m in f["matches"]:
-            print(f"     {m['keyword']!r} in {m['field']}: {m['snippet']}")
+            if m["field"] != "title":
+                print(f"     {m['keyword']!r}: {m['snippet']}")
     return 0
 
 
@@ -122,7 +127,7 @@ def cmd_webhook_test(args: argparse.Namespace, config: Config) -> int:
     from daemon.deliver import send_test  # noqa: PLC0415
 
     hook = named("webhook", args.name, config.webhooks, config, "webhook test")
-    status, text = send_test(hook)
+    status, text = send_test(hook, now=datetime.now(config.tz))
     print(f"{hook.name} ({hook.url}) answered: {status if status is not None else 'no answer'}")
     if text:
         print(text[:2000])
@@ -147,7 +152,7 @@ def cmd_listen(args: argparse.Namespace, config: Config | None) -> int:
     if secret is None:  # default: the configured webhook's secret, so the demo just works
         secret = next((h.secret for h in mine if h.secret), None)
     try:
-        receiver = make_receiver(args.host, args.port, secret, sys.stdout)
+        receiver = make_receiver(args.host, args.port, secret, sys.stdout, tz=config.tz if config else None)
     except (OSError, OverflowError) as exc:  # a busy port, a name that does not resolve, a privileged port
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         hint = " (another `newswatch listen`? try --port)" if getattr(exc, "errno", None) == errno.EADDRINUSE else ""

@@ -238,10 +238,14 @@ def _summary(report: DeliveryReport) -> str:
     return f"{counts(total, all_=True)} ({each})"
 
 
-def send_test(webhook: WebhookConfig, client: httpx.Client | None = None) -> tuple[int | None, str]:
-    """``newswatch webhook test NAME``: one signed probe; the receiver's status and answer, or the error."""
+def send_test(webhook: WebhookConfig, client: httpx.Client | None = None, *,
+              now: datetime | None = None) -> tuple[int | None, str]:
+    """``newswatch webhook test NAME``: one signed probe; the receiver's status and answer, or the error.
+
+    ``now`` stamps the event; pass it in the configured zone so it reads like the alerts' timestamps.
+    """
     msg_id = f"test_{secrets.token_hex(8)}"
-    body = formats.render_probe(webhook, datetime.now(UTC).astimezone())
+    body = formats.render_probe(webhook, now if now is not None else datetime.now(UTC).astimezone())
     headers = request_headers(webhook, msg_id, body, int(time.time()), USER_AGENT)
     http = client if client is not None else new_client()
     try:

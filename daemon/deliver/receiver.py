@@ -13,11 +13,14 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
+from daemon.config import DEFAULT_TIMEZONE
 from daemon.deliver.signing import verify
+from daemon.match.snippet import mark
 
 MAX_BODY = 10 * 1024 * 1024
 
@@ -32,10 +35,11 @@ class Received:
 class Receiver(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, host: str, port: int, secret: str | None, out: TextIO) -> None:
+    def __init__(self, host: str, port: int, secret: str | None, out: TextIO, tz: tzinfo) -> None:
         super().__init__((host, port), _Handler)
         self.secret = secret
         self.out = out
+        self.tz = tz  # for the times it prints itself, in the zone the alerts' own times are in
         self.received: list[Received] = []
         self._seen: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -54,21 +58,37 @@ class Receiver(ThreadingHTTPServer):
         with self._lock:
             first = self._seen.get(msg_id)
             if first is None:
-                self._seen[msg_id] = datetime.now().astimezone().isoformat(timespec="seconds")
+                self._seen[msg_id] = datetime.now(self.tz).isoformat(timespec="seconds")
             self.received.append(Received(msg_id, event, first is not None))
             return first
 
 
 def _alert_lines(data: Any) -> list[str]:
+    """One alert: the title with its own hits marked, where it is from, then the body's snippets.
+
+    A title hit's snippet is the title again, so it is shown as marks in the title line instead; a
+    seed has no URL, so there is no "url: None" line but the source and date it does have.
+    """
     if not isinstance(data, dict):
         return [f"  {data!r}"]
-    article = data.get("article") or {}
+    found = data.get("article")
+    article: dict[str, Any] = found if isinstance(found, dict) else {}
+    matches = [m for m in data.get("matches") or [] if isinstance(m, dict)]
+    title = str(article.get("title") or "")
+    in_title = [str(m.get("text")) for m in matches if m.get("field") == "title" and str(m.get("text")) in title]
     lines = [
         f"  rule:    {data.get('rule')}   (alert {data.get('alert_id')})",
-        f"  title:   {article.get('title')}",
-        f"  url:     {article.get('url')}",
+        f"  title:   {mark(title, in_title)}",
     ]
-    lines.extend(f"  snippet: {m.get('snippet')}" for m in data.get("matches") or [] if isinstance(m, dict))
+    origin = [str(article["source"])] if article.get("source") else []
+    if article.get("published_at"):
+        origin.append(f"published {article['published_at']}")
+    if origin:
+        lines.append(f"  source:  {', '.join(origin)}")
+    if article.get("url"):
+        lines.append(f"  url:     {article['url']}")
+    lines.extend(f"  snippet: {m.get('snippet')}" for m in matches
+                 if not (m.get("field") == "title" and str(m.get("text")) in in_title))
     return lines
 
 
@@ -142,8 +162,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def make_receiver(host: str = "127.0.0.1", port: int = 8787, secret: str | None = None,
-                  out: TextIO | None = None) -> Receiver:
-    return Receiver(host, port, secret, out if out is not None else sys.stdout)
+                  out: TextIO | None = None, tz: tzinfo | None = None) -> Receiver:
+    """``tz``: the configured zone (default: the config's default, Asia/Ho_Chi_Minh), not the machine's."""
+    return Receiver(host, port, secret, out if out is not None else sys.stdout,
+                    tz if tz is not None else ZoneInfo(DEFAULT_TIMEZONE))
 
 
 def serve(host: str, port: int, secret: str | None, out: TextIO, stop: threading.Event | None = None) -> None:

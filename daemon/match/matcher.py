@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 import ahocorasick
 
 from daemon.match.compile import CompiledRule, Kind, Term, compile_rules
-from daemon.match.snippet import snippet
+from daemon.match.snippet import lead_overlap, snippet
 from daemon.match.textforms import fold_view, folded_regex, lower_view, whole_word
 from daemon.models import Match, Rule
 from daemon.text.docrefs import agrees, find_docrefs
@@ -184,15 +184,24 @@ class Matcher:
 
     @staticmethod
     def _report(rule: CompiledRule, keyword_hits: Iterable[tuple[Hit, str]], texts: Sequence[str]) -> list[Match]:
-        """One Match per (keyword, field, matched text), first occurrence wins, at most MAX_MATCHES_PER_RULE."""
+        """One Match per (keyword, field, matched text), first occurrence wins, at most MAX_MATCHES_PER_RULE.
+
+        Where the body starts by repeating the title, a hit there is the title's and is reported once.
+        """
+        hits = sorted(keyword_hits, key=lambda h: h[0])
+        repeat = lead_overlap(texts[0], texts[1])  # the body's start that is the title again
+        in_title = {(start, end, kw) for (fi, start, end), kw in hits if fi == 0} if repeat else set()
         seen: set[tuple[str, int, str]] = set()
         out: list[Match] = []
-        for (fi, start, end), keyword in sorted(keyword_hits, key=lambda h: h[0]):
+        for (fi, start, end), keyword in hits:
+            if fi == 1 and end <= repeat and (start, end, keyword) in in_title:
+                continue  # the title's own hit, met again where the lead repeats it
             text = texts[fi][start:end]
             if (keyword, fi, text) in seen:
                 continue
             seen.add((keyword, fi, text))
-            out.append(Match(rule.rule.name, keyword, text, FIELDS[fi], snippet(texts[fi], start, end)))
+            floor = repeat if fi == 1 else 0
+            out.append(Match(rule.rule.name, keyword, text, FIELDS[fi], snippet(texts[fi], start, end, floor=floor)))
             if len(out) >= MAX_MATCHES_PER_RULE:
                 break
         return out

@@ -1,11 +1,21 @@
-"""The few words around a match that an alert shows, with the match marked «like this»."""
+"""The few words around a match that an alert shows, with the match marked «like this».
+
+A seed file without a title line gives its lead's first sentence as the title, so its body starts with
+the title again (a feed whose description opens with the headline does the same). Every display shows
+the title on its own line, so a snippet that reaches back into that repeated title, or a second report
+of a keyword found "in the body" there, only says the same sentence twice: ``lead_overlap`` finds that
+stretch so the matcher and the search can leave it out.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 CONTEXT = 80  # characters of context wanted on each side
 _SPACES = re.compile(r"\s+")
+_AFTER_TITLE = ".:;,!?…-–—"  # what may separate a title from the rest of its lead sentence
+MARK_OPEN, MARK_CLOSE = "«", "»"
 
 
 def _squash(s: str) -> str:
@@ -14,12 +24,29 @@ def _squash(s: str) -> str:
     return _SPACES.sub(" ", s)
 
 
-def snippet(text: str, start: int, end: int, context: int = CONTEXT) -> str:
+def lead_overlap(title: str, body: str) -> int:
+    """Where the body's own text begins after repeating the title (0 when it does not start with it).
+
+    A title cut to length ends in "…": what precedes it must still be the body's start. The
+    punctuation and space that followed the title in the lead are counted as part of the repeat.
+    """
+    head = title[:-1].rstrip() if title.endswith("…") else title
+    if not head or not body.startswith(head):
+        return 0
+    end = len(head)
+    while end < len(body) and (body[end].isspace() or body[end] in _AFTER_TITLE):
+        end += 1
+    return end
+
+
+def snippet(text: str, start: int, end: int, context: int = CONTEXT, floor: int = 0) -> str:
     """About ``context`` characters either side of ``text[start:end]``, cut only between words.
 
-    A cut side gets "…"; line breaks become spaces so the snippet fits one chat line.
+    A cut side gets "…"; line breaks become spaces so the snippet fits one chat line. The left context
+    never reaches before ``floor`` (the end of a repeated title) when the match itself lies after it.
     """
-    left_from = max(0, start - context)
+    lowest = floor if start >= floor else 0
+    left_from = max(lowest, start - context)
     if left_from > 0 and not text[left_from - 1].isspace():
         # Drop the partial word at the cut; if the context is one long word, keep nothing of it.
         space = text.find(" ", left_from, start)
@@ -34,4 +61,26 @@ def snippet(text: str, start: int, end: int, context: int = CONTEXT) -> str:
     right = _squash(text[end:right_to]).rstrip()
     prefix = "…" if left_from > 0 else ""
     suffix = "…" if right_to < len(text) else ""
-    return f"{prefix}{left}«{_squash(text[start:end])}»{right}{suffix}"
+    return f"{prefix}{left}{MARK_OPEN}{_squash(text[start:end])}{MARK_CLOSE}{right}{suffix}"
+
+
+def mark(text: str, phrases: Iterable[str]) -> str:
+    """``text`` whole, every occurrence of each phrase marked «like this» (overlaps: the earlier wins).
+
+    For a title: it is shown in full anyway, so marking it says why it matched without a snippet
+    that would repeat it.
+    """
+    spans: list[tuple[int, int]] = []
+    for phrase in {p for p in phrases if p}:
+        at = text.find(phrase)
+        while at >= 0:
+            spans.append((at, at + len(phrase)))
+            at = text.find(phrase, at + len(phrase))
+    out, pos = [], 0
+    for s, e in sorted(spans):
+        if s < pos:
+            continue
+        out += [text[pos:s], MARK_OPEN, text[s:e], MARK_CLOSE]
+        pos = e
+    out.append(text[pos:])
+    return "".join(out)

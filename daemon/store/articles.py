@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from daemon.match.snippet import lead_overlap
 from daemon.models import Match, Prepared
 from daemon.store.db import Database
 from daemon.text import fold, fold_with_map
@@ -215,9 +216,10 @@ class ArticleTables(Database):
         )
         with self.read() as conn:
             rows = list(conn.execute(sql, (fts_query, limit)))
+        # The snippet comes from the body, after any repeat of the title: the title is shown beside it.
         return [
             SearchHit(r["id"], r["title"], r["url"], r["source"], r["published_at"],
-                      highlight(r["title"] + "\n" + r["body"], tokens), float(r["rank"]))
+                      highlight(r["body"], tokens, floor=lead_overlap(r["title"], r["body"])), float(r["rank"]))
             for r in rows
         ]
 
@@ -227,17 +229,23 @@ def query_tokens(query: str) -> list[str]:
     return _TOKEN.findall(fold(query))
 
 
-def highlight(text: str, tokens: Sequence[str], width: int = 90) -> str:
-    """A one-line snippet of ``text`` around the first folded token hit, every hit marked «like this»."""
+def highlight(text: str, tokens: Sequence[str], width: int = 90, floor: int = 0) -> str:
+    """A one-line snippet of ``text[floor:]`` around the first folded token hit, every hit marked «like this».
+
+    Without a hit there (the words are only in the title, or only in a ``folded`` đ-word form the text
+    spells otherwise) it is the start of that stretch.
+    """
     folded, index = fold_with_map(text)
     spans: list[tuple[int, int]] = []
     for tok in set(tokens):
         for m in re.finditer(rf"(?<!\w){re.escape(tok)}(?!\w)", folded):
-            spans.append((index[m.start()], index[m.end() - 1] + 1))
+            if index[m.start()] >= floor:
+                spans.append((index[m.start()], index[m.end() - 1] + 1))
     if not spans:
-        return " ".join(text[: 2 * width].split())
+        head = " ".join(text[floor : floor + 2 * width].split())
+        return ("…" if floor else "") + head + ("…" if floor + 2 * width < len(text) else "")
     spans.sort()
-    start = max(0, spans[0][0] - width)
+    start = max(floor, spans[0][0] - width)
     end = min(len(text), spans[0][1] + width)
     while 0 < start < spans[0][0] and not text[start - 1].isspace():
         start += 1
