@@ -36,6 +36,7 @@ def busy_port() -> Iterator[int]:
 
 
 def cases(busy: int, folder: Path) -> list[Case]:
+    (folder / "taken.db").write_bytes(b"")
     return [
         (("nonsense",), USAGE, "invalid choice: 'nonsense'"),
         ((), USAGE, "the following arguments are required: COMMAND"),
@@ -62,6 +63,10 @@ def cases(busy: int, folder: Path) -> list[Case]:
         (("listen", "--port", "99999"), USAGE, "--port: must be between 0 and 65535, got 99999"),
         (("listen", "--port", str(busy)), RUNTIME, f"cannot listen on 127.0.0.1:{busy}: address already in use"),
         (("listen", "--host", "no.such.host.invalid"), RUNTIME, "cannot listen on no.such.host.invalid:8787"),
+        (("backup",), USAGE, "the following arguments are required: PATH"),
+        (("backup", str(folder / "taken.db")), USAGE, "already exists; add --force to replace it"),
+        (("backup", str(folder / "no" / "such" / "dir" / "b.db")), RUNTIME, "no such folder"),
+        (("backup", str(folder)), USAGE, "is a folder; give the backup a file name"),
     ]
 
 

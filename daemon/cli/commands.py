@@ -179,3 +179,18 @@ def _points_at(url: str, host: str, port: int) -> bool:
     local = {"127.0.0.1", "localhost", "::1"}
     anywhere = "0.0.0.0"  # noqa: S104 - compared with, not bound to
     return parts.port == port and (parts.hostname == host or (parts.hostname in local and host in {*local, anywhere}))
+
+
+def cmd_backup(args: argparse.Namespace, config: Config) -> int:
+    from daemon.store.backup import BadTarget, backup  # noqa: PLC0415
+
+    try:
+        done = backup(config.db_path, args.path, force=args.force)
+    except BadTarget as exc:
+        raise UsageError(str(exc), "backup") from None
+    c = done.counts
+    print(f"backup of {done.source} written to {done.target}: {done.size / 1e6:.1f} MB, integrity ok,"
+          f" schema v{done.schema_version}, {done.seconds:.1f} s")
+    print(f"  {c['articles']} articles, {c['sightings']} sightings, {c['matches']} matches, {c['feeds']} feeds;"
+          f" alerts {c['alerts_pending']} pending, {c['alerts_delivered']} delivered, {c['alerts_failed']} failed")
+    return 0

@@ -13,6 +13,7 @@ from typing import NoReturn
 from daemon import __version__
 from daemon.cli.commands import (
     cmd_alerts,
+    cmd_backup,
     cmd_fetch,
     cmd_listen,
     cmd_match,
@@ -131,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sp.add_argument("--port", type=_port, default=8787, help="port to listen on (default 8787)")
     sp.add_argument("--secret", help="whsec_... signing secret (default: the configured webhook's for this port)")
+    sp = add("backup", cmd_backup, "Write a checked, consistent copy of the database (safe while the service runs).")
+    sp.add_argument("path", metavar="PATH", help="the backup file to write, e.g. /var/backups/newswatch/news.db")
+    sp.add_argument("--force", action="store_true", help="replace PATH if it exists (atomically)")
     return p
 
 
