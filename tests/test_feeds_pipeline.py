@@ -228,7 +228,7 @@ def test_run_once_ingests_good_feeds_and_seeds_beside_a_broken_feed(
     assert broken["last_error"] and error_text in broken["last_error"]
     assert broken["consecutive_errors"] == 1
     assert broken["last_success_at"] is None and broken["items_seen"] == 0
-    assert broken["stale"] is True and "never fetched successfully" in broken["stale_reason"]
+    assert broken["stale"] is False and broken["failing_since"]  # failing, but only since this pass
     logged = lines_naming(proc.stderr, "gamma")
     assert len(logged) == 1, proc.stderr
     assert any("daemon.pipeline" in ln and "(attempt 1, next try in 60s)" in ln for ln in logged), proc.stderr

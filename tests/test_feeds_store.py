@@ -136,7 +136,11 @@ def test_health_flags_stale_feeds(store: S) -> None:
     store.record_fetch(OTHER, fail, new_items=0, now=T0, next_fetch_at=T0)
     health = {r["name"]: r for r in store.feed_health(T0 + timedelta(hours=1), 2 * day)}
     assert not health["vptu"]["stale"]
-    assert health["dn"]["stale"] and "never fetched successfully" in health["dn"]["stale_reason"]
+    assert not health["dn"]["stale"] and health["dn"]["failing_since"] == store.iso(T0)  # failing for an hour only
+    store.record_fetch(OTHER, fail, new_items=0, now=T0 + timedelta(days=1), next_fetch_at=T0)
+    health = {r["name"]: r for r in store.feed_health(T0 + timedelta(days=2, hours=1), 2 * day)}
+    assert health["dn"]["failing_since"] == store.iso(T0)  # where the run of failures began
+    assert health["dn"]["stale"] and "never fetched successfully, failing since" in health["dn"]["stale_reason"]
     # vptu succeeds but brings nothing new for three days: silent
     store.record_fetch(FEED, ok(), new_items=0, now=T0 + timedelta(days=3), next_fetch_at=T0)
     health = {r["name"]: r for r in store.feed_health(T0 + timedelta(days=3), 2 * day)}

@@ -7,6 +7,7 @@ servers on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -70,6 +71,29 @@ def feeds(base: str) -> str:
             f'[[feeds]]\nname = "broken"\nurl = "{base}/gone.rss"\ninterval = "1h"\n')
 
 
+JOB_COLUMNS = ("NAME", "RUNS", "ERRORS", "LAST RUN", "LAST OK", "NOTE")
+FEED_COLUMNS = ("NAME", "HEALTH", "LAST", "LAST SUCCESS", "NEXT POLL", "ITEMS", "NOTE")
+
+
+def table_under(lines: list[str], label: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """The rows of the table `status` prints beside ``label``, cut at the header's column offsets.
+
+    Cutting by offsets is the point: a row whose cells drift (a flag pushing the name along) reads wrong.
+    """
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{label} ") and "NAME" in line)
+    header = lines[start]
+    offsets = [header.index(f"  {c}") + 2 if i else header.index(c) for i, c in enumerate(columns)]
+    rows = []
+    for line in lines[start + 1 :]:
+        if not line.startswith(" " * offsets[0]):
+            break
+        for at in offsets[1:]:
+            assert line[at - 1 : at] in (" ", ""), f"column out of line at {at}: {line!r}"
+        cells = [line[a:b].strip() for a, b in zip(offsets, [*offsets[1:], None], strict=True)]
+        rows.append(dict(zip(columns, cells, strict=True)))
+    return rows
+
+
 def json_lines(text: str) -> list[dict[str, Any]]:
     """Every non-empty line must be one JSON object (what a log shipper assumes)."""
     records = []
@@ -104,27 +128,43 @@ def test_status_counts_jobs_feeds_and_size(project: Path, run_cli: Run, receiver
     jobs = {j["name"]: j for j in info["jobs"]}
     assert set(jobs) == JOBS
     for job in jobs.values():
-        assert job["runs"] == 1 and job["errors"] == 0, job  # a failing feed is not a failing job
+        assert job["runs"] == 1 and job["errors"] == 0, job  # a failing feed is not a crashed job...
         assert job["last_run_at"].endswith("+07:00")
+    # ... but its job row carries the feed's failure, from the feeds table
+    assert (jobs["feed:broken"]["feed_health"], jobs["feed:broken"]["feed_consecutive_errors"]) == ("failing", 1)
+    assert "404" in jobs["feed:broken"]["feed_last_error"]
+    assert (jobs["feed:local"]["feed_health"], jobs["feed:local"]["feed_consecutive_errors"]) == ("ok", 0)
     by_name = {f["name"]: f for f in info["feeds"]}
     assert set(by_name) == {"local", "broken"}
     local, broken = by_name["local"], by_name["broken"]
     assert (local["last_status"], local["items_seen"], local["last_error"], local["stale"]) == (200, 2, None, False)
     assert broken["last_status"] == 404 and "404" in broken["last_error"] and broken["consecutive_errors"] == 1
-    assert broken["stale"] and "never fetched successfully" in broken["stale_reason"]
+    # Added a moment ago and failing: failing, not stale (stale is failing for longer than stale_after).
+    assert (broken["health"], broken["stale"], broken["stale_reason"]) == ("failing", False, None)
+    assert broken["failing_since"].endswith("+07:00")
     assert info["disabled_webhooks"] == {}
+    assert info["service"] == {"running": False, "pid": None, "lock": str(db) + ".lock"}
 
     text = run_cli("status").stdout
     lines = text.splitlines()
-    assert lines[0].startswith(f"database   {db} (") and "schema v" in lines[0]
+    assert lines[0].startswith("service    not running")
+    assert lines[1].startswith(f"database   {db} (") and "schema v" in lines[1]
     assert "articles   7 (7 sightings, 4 matches)" in lines
     assert "alerts     0 pending, 2 delivered, 0 failed" in lines
+    assert "seed files 5 ingested, 1 skipped" in lines
+    jobs_shown = {r["NAME"]: r for r in table_under(lines, "jobs", JOB_COLUMNS)}
+    assert set(jobs_shown) == JOBS
     for name in JOBS:
-        assert any(x.startswith(f"job        {name} ") and "runs 1" in x and "errors 0" in x for x in lines), name
-    broken_line = next(x for x in lines if x.startswith("feed") and " broken " in x)
-    assert "STALE" in broken_line and "404" in broken_line and "last success never" in broken_line
-    local_line = next(x for x in lines if x.startswith("feed") and " local " in x)
-    assert "STALE" not in local_line and "ok (200)" in local_line and "items 2" in local_line
+        assert (jobs_shown[name]["RUNS"], jobs_shown[name]["ERRORS"]) == ("1", "0"), jobs_shown[name]
+    assert jobs_shown["feed:broken"]["NOTE"].startswith("feed failing: HTTP 404")
+    assert jobs_shown["feed:broken"]["NOTE"].endswith("(1 failed poll in a row)")
+    assert jobs_shown["feed:local"]["NOTE"] == ""
+    feeds_shown = {r["NAME"]: r for r in table_under(lines, "feeds", FEED_COLUMNS)}
+    assert {k: feeds_shown["broken"][k] for k in ("HEALTH", "LAST", "LAST SUCCESS", "ITEMS")} == {
+        "HEALTH": "failing", "LAST": "404", "LAST SUCCESS": "never", "ITEMS": "0"}
+    assert {k: feeds_shown["local"][k] for k in ("HEALTH", "LAST", "ITEMS", "NOTE")} == {
+        "HEALTH": "ok", "LAST": "200", "ITEMS": "2", "NOTE": ""}
+    assert feeds_shown["local"]["LAST SUCCESS"].endswith("+07:00")
 
 
 def test_status_on_a_fresh_database_and_a_bad_config(project: Path, run_cli: Run) -> None:
@@ -210,3 +250,44 @@ def test_running_daemon_serves_healthz_and_metrics_and_logs_json(
     assert any(r["level"] == "WARNING" and "webhook down" in r["message"] for r in records)
     assert messages[-1] == "stopped"
     assert all(r["time"].endswith("+07:00") for r in records)
+
+
+@pytest.mark.service
+def test_status_names_the_running_service_and_keeps_columns_with_a_stale_feed(
+        project: Path, run_cli: Run, receiver: Receiver, feed_server: str, procs: list[Background]) -> None:
+    write_config(project, RULES + hook(receiver.url) + feeds(feed_server)
+                 + f'[[feeds]]\nname = "a-much-longer-feed-name"\nurl = "{feed_server}/local.rss"\n')
+    daemon = Background(project, "run")
+    procs.append(daemon)
+    daemon.wait_line("newswatch running", stream="err")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # the three feeds' first polls are spread over a few seconds
+        info = json.loads(run_cli("status", "--json").stdout)
+        if {f["name"]: f.get("last_fetch_at") is not None for f in info["feeds"]} == dict.fromkeys(
+                ("a-much-longer-feed-name", "broken", "local"), True):
+            break
+        time.sleep(0.2)
+    assert info["service"]["running"] is True and info["service"]["pid"] == daemon.proc.pid, info["service"]
+    text = run_cli("status").stdout.splitlines()
+    assert text[0] == f"service    running (pid {daemon.proc.pid})"
+
+    # As if the broken feed had been failing for three days: now it is stale.
+    sql(project, "UPDATE feeds SET failing_since = '2000-01-01T00:00:00+07:00' WHERE name = 'broken'")
+    for command in ("status", "feeds"):
+        lines = run_cli(command).stdout.splitlines()
+        if command == "feeds":
+            lines = [" " * 11 + line if i else "feeds      " + line for i, line in enumerate(lines)]
+        shown = {r["NAME"]: r for r in table_under(lines, "feeds", FEED_COLUMNS)}  # asserts the alignment
+        assert set(shown) == {"a-much-longer-feed-name", "broken", "local"}
+        assert shown["broken"]["HEALTH"] == "STALE" and shown["broken"]["LAST"] == "404"
+        assert shown["broken"]["NOTE"].startswith("never fetched successfully, failing since 2000-01-01T00:00:00")
+        assert shown["local"]["HEALTH"] == shown["a-much-longer-feed-name"]["HEALTH"] == "ok"
+        assert shown["local"]["ITEMS"] == "2" and shown["local"]["LAST SUCCESS"].endswith("+07:00")
+    assert daemon.stop() == 0
+    assert run_cli("status").stdout.startswith("service    not running")
+    assert json.loads(run_cli("status", "--json").stdout)["service"]["running"] is False
+
+
+def sql(project: Path, statement: str) -> None:
+    with sqlite3.connect(project / "state" / "news.db", timeout=10) as conn:
+        conn.execute(statement)

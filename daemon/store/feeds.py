@@ -36,7 +36,7 @@ class FeedTables(Database):
                     # which belong to the old URL, and poll the new one right away.
                     conn.execute(
                         "UPDATE feeds SET url = ?, configured_url = ?, etag = NULL, last_modified = NULL,"
-                        " consecutive_errors = 0, next_fetch_at = NULL WHERE name = ?",
+                        " consecutive_errors = 0, failing_since = NULL, next_fetch_at = NULL WHERE name = ?",
                         (feed.url, feed.url, feed.name),
                     )
 
@@ -72,15 +72,15 @@ class FeedTables(Database):
             if result.error is not None:
                 conn.execute(
                     "UPDATE feeds SET last_status = ?, last_error = ?, consecutive_errors = consecutive_errors + 1,"
-                    " last_fetch_at = ?, next_fetch_at = ? WHERE name = ?",
-                    (result.status, result.error, at, nxt, feed.name),
+                    " failing_since = coalesce(failing_since, ?), last_fetch_at = ?, next_fetch_at = ? WHERE name = ?",
+                    (result.status, result.error, at, at, nxt, feed.name),
                 )
                 return
             url_sql = ", url = ?" if result.moved_to else ""
             url_arg: tuple[str, ...] = (result.moved_to,) if result.moved_to else ()
             if result.not_modified:
                 conn.execute(
-                    "UPDATE feeds SET last_status = ?, last_error = NULL, consecutive_errors = 0,"
+                    "UPDATE feeds SET last_status = ?, last_error = NULL, consecutive_errors = 0, failing_since = NULL,"
                     " etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),"
                     f" last_fetch_at = ?, last_success_at = ?, next_fetch_at = ?{url_sql} WHERE name = ?",
                     (result.status, result.etag, result.last_modified, at, at, nxt, *url_arg, feed.name),
@@ -88,6 +88,7 @@ class FeedTables(Database):
                 return
             conn.execute(
                 "UPDATE feeds SET last_status = ?, last_error = NULL, last_warning = ?, consecutive_errors = 0,"
+                " failing_since = NULL,"
                 " etag = ?, last_modified = ?, last_fetch_at = ?, last_success_at = ?,"
                 " last_new_at = CASE WHEN ? > 0 THEN ? ELSE last_new_at END,"
                 f" items_seen = items_seen + ?, next_fetch_at = ?{url_sql} WHERE name = ?",
@@ -114,8 +115,9 @@ class FeedTables(Database):
     def feed_health(self, now: datetime, stale_after: float) -> list[dict[str, Any]]:
         """Every feed row plus ``stale`` (and ``stale_reason``) for ``newswatch status``.
 
-        Stale means: failing with no success for longer than ``stale_after``, failing and never having
-        worked at all, or working but bringing nothing new for longer than ``stale_after``.
+        Stale means: failing with no success for longer than ``stale_after`` (for a feed that never
+        worked, counted from its first failed poll), or working but bringing nothing new for longer than
+        ``stale_after``. A feed whose first polls failed a minute ago is failing, not stale.
         """
         limit = now - timedelta(seconds=stale_after)
         with self.read() as conn:
@@ -133,10 +135,15 @@ def _when(value: object) -> datetime | None:
 
 def _stale_reason(row: dict[str, Any], limit: datetime) -> str | None:
     success, new = _when(row["last_success_at"]), _when(row["last_new_at"])
-    if row["consecutive_errors"]:
-        if success is None:
-            return f"never fetched successfully ({row['consecutive_errors']} errors: {row['last_error']})"
-        if success < limit:
+    errors = row["consecutive_errors"]
+    if errors:
+        # No success for longer than the limit, counted from the last success or, for a feed that never
+        # worked, from its first failed poll. (Rows failing since before schema v2 have no failing_since.)
+        began = success or _when(row.get("failing_since"))
+        if began is None or began < limit:
+            if success is None:
+                since = f", failing since {row['failing_since']}" if row.get("failing_since") else ""
+                return f"never fetched successfully{since} ({errors} errors: {row['last_error']})"
             return f"failing since {row['last_success_at']}: {row['last_error']}"
     if new is not None and new < limit:
         return f"no new items since {row['last_new_at']}"

@@ -168,4 +168,13 @@ def _split(script: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _v1),)
+def _v2(conn: sqlite3.Connection) -> None:
+    # When the current run of failed polls began (NULL while the feed works). Without it a feed added a
+    # minute ago whose first poll failed looked as stale as one failing for a week.
+    conn.execute("ALTER TABLE feeds ADD COLUMN failing_since TEXT")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _v1),
+    Migration(2, "feeds.failing_since", _v2),
+)
