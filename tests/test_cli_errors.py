@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import build_parser
-from tests.conftest import cli_env, write_config
+from tests.conftest import Background, cli_env, free_port, write_config
 from tests.test_cli_help import _commands
 
 USAGE, RUNTIME, CONFIG = 2, 1, 3
@@ -53,6 +53,7 @@ def cases(busy: int, folder: Path) -> list[Case]:
         (("alerts", "--status", "lost"), USAGE, "invalid choice: 'lost'"),
         (("alerts", "--limit", "-3"), USAGE, "--limit: must be at least 1, got -3"),
         (("alerts", "--retry", "al_x", "--all-failed"), USAGE, "not allowed with argument"),
+        (("alerts", "--retry", "al_nope"), RUNTIME, "no pending or failed alert al_nope"),
         (("match", "nope"), USAGE, "no rule named 'nope' in "),
         (("match", "nq57", "--since", "10y"), USAGE, "--since: expected a duration like"),
         (("match", "nq57", "--since=-5d"), USAGE, "--since: expected a duration like"),
@@ -114,3 +115,15 @@ def test_under_json_logs_a_usage_error_is_one_json_line(project: Path) -> None:
         record = json.loads(line)
         assert proc.returncode == USAGE and record["level"] == "ERROR", (argv, proc.stderr)
         assert record["message"].startswith(("match:", "search:")), record
+
+
+def test_a_second_listen_on_the_same_port_is_one_line(project: Path, procs: list[Background]) -> None:
+    port = free_port()
+    first = Background(project, "listen", "--port", str(port))
+    procs.append(first)
+    first.wait_line("listening on")
+    proc = run(project, ("listen", "--port", str(port)))
+    assert proc.returncode == RUNTIME and proc.stdout == "", proc.stdout
+    assert proc.stderr == (f"newswatch: cannot listen on 127.0.0.1:{port}: address already in use"
+                           " (another `newswatch listen`? try --port)\n")
+    assert first.proc.poll() is None  # the first one is undisturbed

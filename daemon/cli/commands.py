@@ -76,8 +76,7 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
         if ok:
             print(f"alert {args.retry} re-queued")
             return 0
-        print(f"no pending or failed alert {args.retry} (a delivered alert is not sent again)")
-        return EXIT_ERROR
+        raise NewswatchError(f"no pending or failed alert {args.retry} (a delivered alert is not sent again)")
     if args.all_failed:
         print(f"{store.retry_all_failed()} failed alerts re-queued")
         return 0
