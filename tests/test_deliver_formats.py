@@ -84,6 +84,16 @@ def test_slack_bolds_matches_and_escapes(tmp_path: Path) -> None:
     assert "https://example.vn/bai-0" in text and "van-phong" in text
 
 
+@pytest.mark.parametrize("fmt", ["slack", "discord", "telegram"])
+def test_a_title_hit_is_not_repeated_as_a_snippet(tmp_path: Path, fmt: str) -> None:
+    (alert,) = due(tmp_path)  # its title contains the title hit "Văn phòng Thành ủy"
+    assert [m.field for m in alert.matches] == ["title", "body"]
+    body = json.loads(formats.render(hook(fmt), [alert], T0, digest=False))
+    text = body.get("text") or body["content"]
+    assert text.count("tổng kết năm 2025") == 1, text  # the title line only
+    assert text.count("›") == 1 and "Đảng bộ" in text  # the body's snippet
+
+
 def test_discord_bold_and_length_limit(tmp_path: Path) -> None:
     (alert,) = due(tmp_path, title="Nghị quyết *57* về chuyển_đổi số")
     text = json.loads(formats.render(hook("discord"), [alert], T0, digest=False))["content"]

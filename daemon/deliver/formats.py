@@ -77,9 +77,11 @@ def _block(style: _Style, alert: DueAlert, *, full: bool) -> str:
     if url:
         lines.append(style.link(url, style.escape(url)))
     lines.append(f"Quy tắc: {rule}")
-    lines.extend(f"› {style.snippet(m.snippet)}" for m in alert.matches[:SNIPPETS_SHOWN])
-    if len(alert.matches) > SNIPPETS_SHOWN:
-        lines.append(f"(+{len(alert.matches) - SNIPPETS_SHOWN} chỗ khớp khác)")
+    # A hit in the title is already in the bold title line; its snippet would only repeat the title.
+    snippets = [m for m in alert.matches if not (m.field == "title" and m.text in alert.article.title)]
+    lines.extend(f"› {style.snippet(m.snippet)}" for m in snippets[:SNIPPETS_SHOWN])
+    if len(snippets) > SNIPPETS_SHOWN:
+        lines.append(f"(+{len(snippets) - SNIPPETS_SHOWN} chỗ khớp khác)")
     return "\n".join(lines)
 
 
