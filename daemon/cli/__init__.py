@@ -41,7 +41,7 @@ def _fail(as_json: bool, message: str, command: str = "", *, logging_ready: bool
 
 
 def _oserror(exc: OSError) -> str:
-    """"Permission denied: state/news.db" rather than "[Errno 13] Permission denied: 'state/news.db'"."""
+    """'state/news.db: permission denied', not "[Errno 13] Permission denied: 'state/news.db'"."""
     if exc.strerror and exc.filename:
         return f"{exc.filename}: {exc.strerror.lower()}"
     return exc.strerror or str(exc)
