@@ -40,7 +40,7 @@ class Prepared:
     """A normalized document with its identity, ready to be matched and stored."""
 
     doc: Document  # title and body in canonical form
-    content_hash: str  # "v1:" + SHA-256 of the squashed body: the dedupe key
+    content_hash: str  # "v2:" + SHA-256 of the squashed title and body: the dedupe key
     folded: str  # folded words containing đ, indexed for diacritic-free search
 
 

@@ -46,13 +46,13 @@ def d_words(text: str) -> str:
 
 
 def prepare(doc: Document) -> Prepared:
-    """Normalize a document and compute its identity (the content hash of the body)."""
+    """Normalize a document and compute its identity (the content hash of its title and body)."""
     title = normalize(doc.title)
     body = normalize_body(doc.body) or title  # a title-only feed item is still an article
     title = title or body[:200]
     if title is not doc.title or body is not doc.body:  # (a seed file's are canonical already)
         doc = replace(doc, title=title, body=body)
-    return Prepared(doc, content_hash(body), d_words(f"{doc.title}\n{body}"))
+    return Prepared(doc, content_hash(doc.title, body), d_words(f"{doc.title}\n{body}"))
 
 
 @dataclass(frozen=True, slots=True)

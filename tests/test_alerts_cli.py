@@ -183,7 +183,7 @@ def test_payload_shape_and_signatures_and_no_secret_in_the_database_or_logs(
     (stored,) = sql(project, "SELECT id, title, source, content_hash, published_at, category FROM articles"
                              " WHERE id = ?", a["id"])
     assert (a["id"], a["title"], a["source"], a["content_hash"], a["published_at"], a["category"]) == stored
-    assert a["title"] == NQ57_TITLE and a["source"] == "seeds" and a["content_hash"].startswith("v1:")
+    assert a["title"] == NQ57_TITLE and a["source"] == "seeds" and a["content_hash"].startswith("v2:")
     assert a["published_at"].startswith("2026-01-10") and a["url"] is None
     assert 0 < len(a["excerpt"]) <= 301 and a["excerpt"].endswith("…")
     assert ct34["article"]["title"] == CT34_TITLE and ct34["article"]["category"] == "Chính trị"

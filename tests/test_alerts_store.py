@@ -35,7 +35,7 @@ def test_due_alerts_join_article_and_their_own_matches(store: AlertStore) -> Non
     assert first.rule == "van-phong" and first.webhook == "vp" and first.attempts == 0
     assert first.created_at == T0
     assert first.article.id == a1 and first.article.title.endswith("(bài 1)")
-    assert first.article.url == "https://example.vn/bai-1" and first.article.content_hash.startswith("v1:")
+    assert first.article.url == "https://example.vn/bai-1" and first.article.content_hash.startswith("v2:")
     assert [m.keyword for m in first.matches] == ["văn phòng thành ủy", "đảng bộ"]
     assert all(m.rule == "van-phong" for m in first.matches)
     assert [m.keyword for m in due[2].matches] == ["văn phòng thành ủy"]

@@ -46,7 +46,7 @@ def test_json_event_shape(tmp_path: Path) -> None:
     art = data["article"]
     assert set(art) == {"id", "title", "url", "source", "category", "published_at", "content_hash", "excerpt"}
     assert art["url"] == "https://example.vn/bai-0"
-    assert art["content_hash"].startswith("v1:")
+    assert art["content_hash"].startswith("v2:")
     assert art["published_at"] == "2026-01-10T08:00:00+07:00"
     assert 200 < len(art["excerpt"]) <= 301
     assert art["excerpt"].endswith("…")

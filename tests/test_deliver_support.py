@@ -46,7 +46,7 @@ def add_article(store: AlertTables, n: int, *, title: str | None = None, body: s
             """INSERT INTO articles (content_hash, title, body, url, source, category, published_at,
                                      ingested_at, folded)
                VALUES (?, ?, ?, ?, 'seeds', 'Thời sự', ?, ?, ?)""",
-            (content_hash(body), title, body, url.format(n=n) if url else None, store.iso(T0), store.iso(T0),
+            (content_hash(title, body), title, body, url.format(n=n) if url else None, store.iso(T0), store.iso(T0),
              fold(title + " " + body)),
         )
         return int(cur.lastrowid or 0)

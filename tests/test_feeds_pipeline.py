@@ -330,6 +330,30 @@ def test_same_wire_story_from_three_outlets_is_one_article_with_three_sightings(
     assert unicodedata.is_normalized("NFC", rows[0]["body"])
 
 
+def test_items_with_equal_bodies_but_different_titles_are_different_articles(
+        tmp_path: Path, feeds: Feeds, open_pipeline: Callable[[Config], Pipeline]) -> None:
+    """Identity is title and body: a Hacker News feed describes every story as "Comments", and two
+    VnExpress stories can open with the same lead. Each is an article of its own, found by search."""
+    hn = [Item(f"https://news.ycombinator.com/item?id={4000 + i}", f"Show HN: dự án số {i}", "Comments")
+          for i in range(30)]
+    lead = ("Sáng 12-3, Ban Thường vụ Tỉnh ủy họp phiên thường kỳ tháng 3, cho ý kiến về nhiều nội dung quan "
+            "trọng của địa phương.")
+    vne = [Item("vne-4870001", "Tỉnh ủy cho ý kiến về quy hoạch", lead),
+           Item("vne-4870002", "Tỉnh ủy bàn công tác cán bộ", lead)]
+    config = configure(tmp_path, feed_toml("hn", feeds.set("/hn.rss", Route(rss(hn))))
+                       + feed_toml("vnexpress", feeds.set("/vne.rss", Route(rss(vne)))))
+    pipeline = open_pipeline(config)
+    reports = {r.source: r for r in pipeline.poll_feeds(force=True)}
+    assert (reports["hn"].new, reports["hn"].duplicates) == (30, 0)
+    assert (reports["vnexpress"].new, reports["vnexpress"].duplicates) == (2, 0)
+    with db(config.db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM articles WHERE source = 'hn'").fetchone()[0] == 30
+        assert conn.execute("SELECT count(*) FROM articles WHERE source = 'vnexpress'").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM sightings WHERE is_first = 0").fetchone()[0] == 0
+    assert [h.title for h in pipeline.store.search("du an so 17")] == ["Show HN: dự án số 17"]
+    assert {h.title for h in pipeline.store.search("cong tac can bo")} == {"Tỉnh ủy bàn công tác cán bộ"}
+
+
 # ---------------------------------------------------------------------------------------------
 # conditional GET, identity within a feed
 

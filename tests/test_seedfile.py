@@ -291,7 +291,7 @@ def test_outlet_prefix_does_not_change_the_content_hash() -> None:
     prefixed = parse("(Chinhphu.vn) - Sáng 1-5, đoàn công tác làm việc tại Hà Nội. Nội dung.")
     assert prefixed.body == plain.body
     assert prefixed.title == plain.title == "Sáng 1-5, đoàn công tác làm việc tại Hà Nội"
-    assert content_hash(prefixed.body) == content_hash(plain.body)
+    assert content_hash(prefixed.title, prefixed.body) == content_hash(plain.title, plain.body)
     assert parse("Hà Nội - Sáng 1-5, đoàn công tác.").body.startswith("Hà Nội - ")  # a place dateline stays
 
 

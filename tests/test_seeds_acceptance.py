@@ -51,7 +51,7 @@ def test_run_once_twice_leaves_exactly_five_articles(project: Path, run_cli: Run
     assert by_prefix["004"]["published_at"].startswith("2025-12-25")
     for row in rows.values():
         assert 0 < len(row["title"]) <= 200
-        assert row["content_hash"].startswith("v1:")
+        assert row["content_hash"].startswith("v2:")
         assert row["ingested_at"].endswith("+07:00")
         assert unicodedata.is_normalized("NFC", row["body"])
 

@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from daemon.text.normalize import content_hash
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -24,7 +26,7 @@ class Migration:
 V1_TABLES = """
 CREATE TABLE articles (
     id             INTEGER PRIMARY KEY,
-    content_hash   TEXT NOT NULL UNIQUE,      -- 'v1:' + sha256 of the normalized body
+    content_hash   TEXT NOT NULL UNIQUE,      -- 'v2:' + sha256 of title and body (text.content_hash)
     title          TEXT NOT NULL,
     body           TEXT NOT NULL,
     url            TEXT,
@@ -148,18 +150,48 @@ def _v1(conn: sqlite3.Connection) -> None:
         """CREATE VIRTUAL TABLE articles_fts USING FTS5 (
                title, body, folded, content=[articles], tokenize='unicode61 remove_diacritics 2')"""
     )
-    for name, body in (
-        ("ai", "INSERT INTO articles_fts (rowid, title, body, folded) "
-               "VALUES (new.rowid, new.title, new.body, new.folded);"),
-        ("ad", "INSERT INTO articles_fts (articles_fts, rowid, title, body, folded) "
-               "VALUES('delete', old.rowid, old.title, old.body, old.folded);"),
-        ("au", "INSERT INTO articles_fts (articles_fts, rowid, title, body, folded) "
-               "VALUES('delete', old.rowid, old.title, old.body, old.folded); "
-               "INSERT INTO articles_fts (rowid, title, body, folded) "
-               "VALUES (new.rowid, new.title, new.body, new.folded);"),
-    ):
-        event = {"ai": "INSERT", "ad": "DELETE", "au": "UPDATE"}[name]
-        conn.execute(f"CREATE TRIGGER articles_{name} AFTER {event} ON articles BEGIN {body} END")
+    for event in _FTS_TRIGGERS:
+        conn.execute(_fts_trigger(event))
+
+
+# The triggers that keep articles_fts in step with articles, by event (also recreated by migration 3).
+_FTS_TRIGGERS = {
+    "INSERT": "INSERT INTO articles_fts (rowid, title, body, folded) "
+              "VALUES (new.rowid, new.title, new.body, new.folded);",
+    "DELETE": "INSERT INTO articles_fts (articles_fts, rowid, title, body, folded) "
+              "VALUES('delete', old.rowid, old.title, old.body, old.folded);",
+    "UPDATE": "INSERT INTO articles_fts (articles_fts, rowid, title, body, folded) "
+              "VALUES('delete', old.rowid, old.title, old.body, old.folded); "
+              "INSERT INTO articles_fts (rowid, title, body, folded) "
+              "VALUES (new.rowid, new.title, new.body, new.folded);",
+}
+
+
+def _fts_trigger(event: str) -> str:
+    name = {"INSERT": "ai", "DELETE": "ad", "UPDATE": "au"}[event]
+    return f"CREATE TRIGGER articles_{name} AFTER {event} ON articles BEGIN {_FTS_TRIGGERS[event]} END"
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    """Content hash v2 (title and body): every stored hash recomputed from the stored title and body.
+
+    An article stored under v1 then meets its row again when it arrives: prepare() stores exactly the
+    title and body it hashes. One UPDATE statement over a SQL function, so SQLite walks the table and
+    Python sees two strings a row. The FTS update trigger is dropped meanwhile: it re-indexes every
+    updated row, and the hash is not indexed (it would cost far more than the hashing). Articles v1
+    merged stay merged: the titles of the other arrivals were never stored.
+
+    OR IGNORE: a row edited by hand (its stored hash no longer that of its text) can come out equal to
+    another row; the older article (lower id, updated first) takes the v2 hash, the other keeps its v1
+    hash, which no arrival computes any more, instead of the database refusing to open.
+    """
+    conn.execute("DROP TRIGGER articles_au")
+    conn.create_function("newswatch_content_hash", 2, content_hash, deterministic=True)
+    try:
+        conn.execute("UPDATE OR IGNORE articles SET content_hash = newswatch_content_hash(title, body)")
+    finally:
+        conn.create_function("newswatch_content_hash", 2, None)
+    conn.execute(_fts_trigger("UPDATE"))
 
 
 def _split(script: str) -> list[str]:
@@ -177,4 +209,5 @@ def _v2(conn: sqlite3.Connection) -> None:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1),
     Migration(2, "feeds.failing_since", _v2),
+    Migration(3, "content hash v2: title and body", _v3),
 )

@@ -2,7 +2,8 @@
 
 The same sentence reaches us as NFC or NFD, with the old tone placement ("hoà", "uỷ") or the new one
 ("hòa", "ủy"), with no-break spaces from web pages, CRLF from Windows. Dedupe, matching and search all
-work on the form produced here, so a change to it must bump ``HASH_VERSION``.
+work on the form produced here, so a change to it must bump ``HASH_VERSION`` (and add a migration that
+recomputes the stored hashes: ``store.schema``).
 
 Tone placement: we keep the convention the samples and most official texts use, the tone on the first
 vowel of an open ``oa``/``oe``/``uy`` syllable: hoà→hòa, khoẻ→khỏe, uỷ→ủy, thuý→thúy. With a final
@@ -16,7 +17,7 @@ import re
 import threading
 import unicodedata
 
-HASH_VERSION = "v1"
+HASH_VERSION = "v2"  # v1 hashed the body alone; v2 hashes title and body
 
 # The five Vietnamese tone marks as combining characters (grave, acute, tilde, hook above, dot below).
 TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
@@ -147,19 +148,25 @@ def _canonical(text: str) -> str:
 
 
 def squash(text: str) -> str:
-    """Body as hashed: canonical, and every run of white space (line breaks too) is one space."""
+    """Text as hashed: canonical, and every run of white space (line breaks too) is one space."""
     # A canonical body has single spaces and no space around its line breaks: joining lines is enough.
     return normalize_body(text).replace("\n\n", " ").replace("\n", " ")
 
 
-def content_hash(body: str) -> str:
-    """Identity of an article: ``v1:`` + SHA-256 of the squashed body.
+def content_hash(title: str, body: str) -> str:
+    """Identity of an article: ``v2:`` + SHA-256 of ``squash(title) + "\\n" + squash(body)`` in UTF-8.
 
-    Line wrapping, normalization form and tone placement do not change it; any change of words does.
+    Line wrapping, normalization form and tone placement do not change it; any change of words does, in
+    the title as in the body. The title is part of it because bodies alone collide: a feed whose every
+    description is "Comments", two stories sharing one lead. A squashed text holds no line break, so the
+    one between them keeps ("a b", "c") and ("a", "b c") apart.
     """
-    # squash() in bytes: "\n" is one byte in UTF-8 and part of no other character, and bytes replace faster.
+    # normalize() turns every run of white space, line breaks too, into one space: it equals squash() on
+    # any text (test_normalize checks it), and the title object prepare() hands over is cached already.
+    # The body is squashed in bytes: "\n" is one byte in UTF-8 and part of no other character, and bytes
+    # replace faster.
     raw = normalize_body(body).encode("utf-8").replace(b"\n\n", b" ").replace(b"\n", b" ")
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = hashlib.sha256(normalize(title).encode("utf-8") + b"\n" + raw).hexdigest()
     return f"{HASH_VERSION}:{digest}"
 
 
