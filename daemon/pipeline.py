@@ -12,8 +12,8 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from daemon.config import Config
@@ -21,7 +21,8 @@ from daemon.deliver import DeliveryReport, deliver_due
 from daemon.match import Matcher
 from daemon.models import Document, FeedConfig, Match, Prepared
 from daemon.prepare import prepare, process_seeds
-from daemon.sources.feeds import FeedFetcher, FetchResult, next_fetch_delay
+from daemon.sources.feeds import FeedFetcher, FetchResult
+from daemon.sources.feeds.decide import FeedUpdate, decide_poll
 from daemon.sources.folder import SETTLE_SECONDS, scan
 from daemon.store import Store
 from daemon.store.articles import IngestReport, LedgerEntry, NewItem
@@ -108,8 +109,11 @@ class Pipeline:
         return self._ingest_prepared([(prepare(d), None) for d in docs], ledger)
 
     def _ingest_prepared(self, entries: Sequence[tuple[Prepared, Sequence[Match] | None]],
-                         ledger: Sequence[LedgerEntry] = ()) -> IngestReport:
-        """Store prepared documents; match the new ones unless matches came along (from a worker)."""
+                         ledger: Sequence[LedgerEntry] = (), *, feed: FeedUpdate | None = None) -> IngestReport:
+        """Store prepared documents; match the new ones unless matches came along (from a worker).
+
+        A feed poll's row (``feed``) is written in the same transaction, also when no document came.
+        """
         known = self.store.known_hashes(p.content_hash for p, _ in entries)
         items: list[NewItem] = []
         fresh: set[str] = set()
@@ -123,7 +127,7 @@ class Pipeline:
         hashes = {p.doc.locator: p.content_hash for p, _ in entries}
         ledger = [LedgerEntry(e.path, e.size, e.mtime_ns, e.sha256, "duplicate" if h in known else e.status,
                               e.reason, h) for e in ledger for h in (hashes.get(e.path),)]
-        return _retry_busy(lambda: self.store.ingest(items, ledger))
+        return _retry_busy(lambda: self.store.ingest(items, ledger, feed=feed))
 
     # -- jobs ------------------------------------------------------------------------------------
     def scan_seeds(self) -> SourceReport:
@@ -186,41 +190,30 @@ class Pipeline:
         return [self._record_feed(f, r, now) for f, r in zip(feeds, results, strict=True)]
 
     def _record_feed(self, feed: FeedConfig, result: FetchResult, now: datetime) -> SourceReport:
+        """Decide the poll's outcome (pure), then store its articles and the feed's row in one transaction."""
+        locators = [d.locator for d in result.documents]
+        seen = self.store.seen_locators(feed.name, locators) if locators else set()
+        decision = decide_poll(feed, result, self.store.feed_row(feed.name), seen, now=now,
+                               max_backoff=self.config.fetch.max_backoff)
+        outcome = self._ingest_prepared([(prepare(d), None) for d in decision.documents], feed=decision.feed)
         report = SourceReport(feed.name, not_modified=result.not_modified, warning=result.warning)
-        first = self.store.is_first_fetch(feed.name)
-        docs = result.documents
-        if docs:
-            seen = self.store.seen_locators(feed.name, [d.locator for d in docs])
-            docs = [d for d in docs if d.locator not in seen]
-        if first and not feed.alert_on_first_fetch:
-            docs = [replace(d, alert=False) for d in docs]
-        if docs:
-            outcome = self.ingest(docs)
-            report.add(outcome)
-            if self.metrics is not None:
-                self.metrics.record_ingest(feed.name, new=len(outcome.new), duplicates=len(outcome.duplicates))
+        report.add(outcome)
         if self.metrics is not None:
+            if decision.documents:
+                self.metrics.record_ingest(feed.name, new=len(outcome.new), duplicates=len(outcome.duplicates))
             self.metrics.record_fetch(feed.name, ok=result.error is None, not_modified=result.not_modified)
-        errors_before = self.store.consecutive_errors(feed.name)
-        errors_now = errors_before + 1 if result.error else 0
-        delay = next_fetch_delay(feed.interval, result, errors_now, self.config.fetch.max_backoff)
-        self.store.record_fetch(feed, result, new_items=len(docs), now=now,
-                                next_fetch_at=now + timedelta(seconds=delay))
         if result.error:
             report.errors.append(result.error)
-            log.warning("feed %s: %s (attempt %d, next try in %s)", feed.name, result.error, errors_now,
-                        _human(delay))
+            log.warning("feed %s: %s (attempt %d, next try in %s)", feed.name, result.error, decision.attempt,
+                        _human(decision.delay))
         else:
-            if first:
-                self.store.mark_first_fetch_done(feed.name)
             if result.moved_to:
                 log.warning("feed %s: moved permanently to %s; using the new URL", feed.name, result.moved_to)
             if result.warning:
                 log.info("feed %s: kept items despite a parse warning: %s", feed.name, result.warning)
             if report.new:
                 log.info("feed %s: %d new, %d duplicate, %d alerts queued%s", feed.name, report.new,
-                         report.duplicates, report.alerts, " (first fetch: no alerts)" if first and
-                         not feed.alert_on_first_fetch else "")
+                         report.duplicates, report.alerts, " (first fetch: no alerts)" if decision.quiet else "")
         return report
 
     def deliver(self, now: datetime | None = None) -> DeliveryReport:

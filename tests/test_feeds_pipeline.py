@@ -387,6 +387,36 @@ def test_second_poll_is_a_conditional_get_and_a_304_adds_no_rows(
     assert feeds.count("/etag.rss") == 3
 
 
+def test_each_poll_is_one_write_transaction(
+        tmp_path: Path, feeds: Feeds, open_pipeline: Callable[[Config], Pipeline]) -> None:
+    """Articles, sightings, matches, alerts and the feed's row of one poll commit together, whatever it brought."""
+    url = feeds.set("/mot.rss", Route(rss([Item("t-1", "Một", PLAIN[0]), Item("t-2", "Hai", NQ57)]), etag='"t1"'))
+    config = configure(tmp_path, RULE + feed_toml("mot", url))
+    pipeline = open_pipeline(config)
+    begins: list[str] = []
+
+    def trace(sql: str) -> None:
+        if sql.lstrip().upper().startswith("BEGIN"):
+            begins.append(sql)
+
+    pipeline.store.conn.set_trace_callback(trace)
+
+    def poll() -> tuple[Any, int]:
+        begins.clear()
+        (report,) = pipeline.poll_feeds(force=True)
+        return report, len(begins)
+
+    first, n = poll()  # new articles, their matches, the row, the end of the first fetch
+    assert (first.new, first.matches, n) == (2, 1, 1)
+    again, n = poll()
+    assert again.not_modified and n == 1
+    feeds.set("/mot.rss", Route(b"down", status=500, content_type="text/plain"))
+    failed, n = poll()
+    assert failed.errors and n == 1
+    row = feed_row(config.db_path, "mot")
+    assert (row["consecutive_errors"], row["items_seen"], row["first_fetch_done"], row["etag"]) == (1, 2, 1, '"t1"')
+
+
 def test_an_item_re_served_with_changed_text_is_not_re_ingested(
         tmp_path: Path, feeds: Feeds, open_pipeline: Callable[[Config], Pipeline]) -> None:
     url = feeds.set("/sua.rss", Route(rss([Item("s-1", "Bản đầu", PLAIN[0])])))

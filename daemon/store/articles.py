@@ -17,7 +17,9 @@ from datetime import datetime
 
 from daemon.match.snippet import lead_overlap
 from daemon.models import Match, Prepared
+from daemon.sources.feeds.decide import FeedUpdate
 from daemon.store.db import Database
+from daemon.store.feeds import write_poll
 from daemon.text import fold, fold_with_map
 
 
@@ -105,8 +107,12 @@ class ArticleTables(Database):
 
     # -- the write ------------------------------------------------------------------------------
     def ingest(self, items: Sequence[NewItem], ledger: Sequence[LedgerEntry] = (),
-               now: datetime | None = None) -> IngestReport:
-        """Store a batch atomically: new articles with matches and alerts, sightings of duplicates."""
+               now: datetime | None = None, *, feed: FeedUpdate | None = None) -> IngestReport:
+        """Store a batch atomically: new articles with matches and alerts, sightings of duplicates.
+
+        The batch's bookkeeping goes in the same transaction: the seed files' ledger entries, or the
+        polled feed's row (a poll with no new items is a batch of none), so no crash separates them.
+        """
         stamp = self.iso(now or self.now())
         report = IngestReport()
         with self.tx() as conn:
@@ -148,6 +154,8 @@ class ArticleTables(Database):
                 [(e.path, e.size, e.mtime_ns, e.sha256, e.status, e.reason,
                   ids.get(e.content_hash) if e.content_hash else None, stamp) for e in ledger])
             report.skipped = sum(e.status == "skipped" for e in ledger)
+            if feed is not None:
+                write_poll(conn, feed, self.iso)
         return report
 
     def _insert_articles(self, conn: sqlite3.Connection, items: Sequence[NewItem], stamp: str) -> dict[str, int]:

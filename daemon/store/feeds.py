@@ -2,19 +2,29 @@
 
 This row is what lets a restart resume politely (ETag/Last-Modified, next_fetch_at, the URL after a
 permanent redirect) and what ``newswatch status`` reads to tell an operator which feed has gone quiet.
-Only the feed's own row is ever written here; articles are the pipeline's business.
+Only the feed's own row is ever written here. A poll's row is written by ``write_poll``, inside the
+transaction that stores the poll's articles (``ArticleTables.ingest``): a poll is one transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from daemon.errors import StoreError
 from daemon.models import FeedConfig
-from daemon.sources.feeds.results import FeedState, FetchResult
+from daemon.sources.feeds.decide import FeedRow, FeedUpdate
+from daemon.sources.feeds.results import FeedState
 from daemon.store.db import Database
+
+# What a poll may change in a feed's row (FeedUpdate.columns); name and configured_url are config's.
+POLL_COLUMNS = frozenset({
+    "url", "etag", "last_modified", "last_status", "last_error", "last_warning", "consecutive_errors",
+    "last_fetch_at", "last_success_at", "last_new_at", "next_fetch_at", "items_seen", "first_fetch_done",
+    "failing_since",
+})
 
 
 class FeedTables(Database):
@@ -55,62 +65,14 @@ class FeedTables(Database):
             ).fetchall()
         return {r["name"] for r in rows}
 
-    def record_fetch(self, feed: FeedConfig, result: FetchResult, *, new_items: int, now: datetime,
-                     next_fetch_at: datetime) -> None:
-        """Write the outcome of one poll into the feed's row (and nothing else).
-
-        ``new_items`` counts items this feed had not delivered before; ``items_seen`` sums them, so it is
-        the number of distinct items the feed has ever carried.
-
-        A redirect target is only adopted from a poll that worked: a 301 to a dead page must not
-        replace a good address for good.
-        """
-        at, nxt = self.iso(now), self.iso(next_fetch_at)
-        with self.tx() as conn:
-            conn.execute("INSERT OR IGNORE INTO feeds (name, url, configured_url) VALUES (?, ?, ?)",
-                         (feed.name, feed.url, feed.url))
-            if result.error is not None:
-                conn.execute(
-                    "UPDATE feeds SET last_status = ?, last_error = ?, consecutive_errors = consecutive_errors + 1,"
-                    " failing_since = coalesce(failing_since, ?), last_fetch_at = ?, next_fetch_at = ? WHERE name = ?",
-                    (result.status, result.error, at, at, nxt, feed.name),
-                )
-                return
-            url_sql = ", url = ?" if result.moved_to else ""
-            url_arg: tuple[str, ...] = (result.moved_to,) if result.moved_to else ()
-            if result.not_modified:
-                conn.execute(
-                    "UPDATE feeds SET last_status = ?, last_error = NULL, consecutive_errors = 0, failing_since = NULL,"
-                    " etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),"
-                    f" last_fetch_at = ?, last_success_at = ?, next_fetch_at = ?{url_sql} WHERE name = ?",
-                    (result.status, result.etag, result.last_modified, at, at, nxt, *url_arg, feed.name),
-                )
-                return
-            conn.execute(
-                "UPDATE feeds SET last_status = ?, last_error = NULL, last_warning = ?, consecutive_errors = 0,"
-                " failing_since = NULL,"
-                " etag = ?, last_modified = ?, last_fetch_at = ?, last_success_at = ?,"
-                " last_new_at = CASE WHEN ? > 0 THEN ? ELSE last_new_at END,"
-                f" items_seen = items_seen + ?, next_fetch_at = ?{url_sql} WHERE name = ?",
-                (result.status, result.warning, result.etag, result.last_modified, at, at, new_items, at,
-                 new_items, nxt, *url_arg, feed.name),
-            )
-
-    def consecutive_errors(self, name: str) -> int:
-        """Failures in a row so far, for the back-off decision after ``record_fetch``."""
+    def feed_row(self, name: str) -> FeedRow:
+        """What the outcome of this feed's next poll depends on (a feed without a row was never polled)."""
         with self.read() as conn:
-            row = conn.execute("SELECT consecutive_errors FROM feeds WHERE name = ?", (name,)).fetchone()
-        return int(row[0]) if row else 0
-
-    def mark_first_fetch_done(self, name: str) -> None:
-        with self.tx() as conn:
-            conn.execute("UPDATE feeds SET first_fetch_done = 1 WHERE name = ?", (name,))
-
-    def is_first_fetch(self, name: str) -> bool:
-        """True until the first successful poll has been ingested (its items then alert nobody)."""
-        with self.read() as conn:
-            row = conn.execute("SELECT first_fetch_done FROM feeds WHERE name = ?", (name,)).fetchone()
-        return row is None or not row[0]
+            row = conn.execute("SELECT consecutive_errors, items_seen, first_fetch_done, failing_since FROM feeds"
+                               " WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return FeedRow()
+        return FeedRow(int(row[0]), int(row[1]), bool(row[2]), _when(row[3]))
 
     def feed_health(self, now: datetime, stale_after: float) -> list[dict[str, Any]]:
         """Every feed row plus ``stale`` (and ``stale_reason``) for ``newswatch status``.
@@ -127,6 +89,20 @@ class FeedTables(Database):
             row["stale"] = reason is not None
             row["stale_reason"] = reason
         return rows
+
+
+def write_poll(conn: sqlite3.Connection, update: FeedUpdate, iso: Callable[[datetime], str]) -> None:
+    """Apply one poll's decision to the feed's row, inside the caller's transaction."""
+    unknown = update.columns.keys() - POLL_COLUMNS
+    if unknown:
+        raise StoreError(f"feed {update.name!r}: a poll cannot set {', '.join(sorted(unknown))}")
+    conn.execute("INSERT OR IGNORE INTO feeds (name, url, configured_url) VALUES (?, ?, ?)",
+                 (update.name, update.configured_url, update.configured_url))
+    if not update.columns:
+        return
+    values = [iso(v) if isinstance(v, datetime) else v for v in update.columns.values()]
+    conn.execute(f"UPDATE feeds SET {', '.join(f'{c} = ?' for c in update.columns)} WHERE name = ?",
+                 (*values, update.name))
 
 
 def _when(value: object) -> datetime | None:
