@@ -179,7 +179,8 @@ def _v3(conn: sqlite3.Connection) -> None:
     title and body it hashes. One UPDATE statement over a SQL function, so SQLite walks the table and
     Python sees two strings a row. The FTS update trigger is dropped meanwhile: it re-indexes every
     updated row, and the hash is not indexed (it would cost far more than the hashing). Articles v1
-    merged stay merged: the titles of the other arrivals were never stored.
+    merged stay merged: the titles of the other arrivals were never stored. It hashes with the current
+    recipe (``text.content_hash``), so on a later version bump it gives that version's hashes too.
 
     OR IGNORE: a row edited by hand (its stored hash no longer that of its text) can come out equal to
     another row; the older article (lower id, updated first) takes the v2 hash, the other keeps its v1
