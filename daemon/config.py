@@ -81,7 +81,10 @@ class Config:
 # value parsers: each takes (value, key path) and returns the typed value or raises _Invalid
 
 
-class _Invalid(Exception):
+class _Invalid(ConfigError):
+    """A value is unusable; ``where`` is its key path. ``loads`` turns it into a ConfigError naming the file and
+    line, and a command-line value (``--since``) checked by these parsers reports it as it is."""
+
     def __init__(self, where: str, message: str) -> None:
         super().__init__(f"{where}: {message}")
         self.where = where

@@ -8,13 +8,12 @@ articles the store has not seen, so a re-scan of known material costs hashing an
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from daemon.config import Config
 from daemon.deliver import DeliveryReport, deliver_due
@@ -38,7 +37,6 @@ class Metrics(Protocol):
 log = logging.getLogger(__name__)
 
 SEED_BATCH = 500  # files per transaction: small enough to overlap storing with the workers' parsing
-T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -127,7 +125,8 @@ class Pipeline:
         hashes = {p.doc.locator: p.content_hash for p, _ in entries}
         ledger = [LedgerEntry(e.path, e.size, e.mtime_ns, e.sha256, "duplicate" if h in known else e.status,
                               e.reason, h) for e in ledger for h in (hashes.get(e.path),)]
-        return _retry_busy(lambda: self.store.ingest(items, ledger, feed=feed))
+        # a busy database is retried by the store, as every write is
+        return self.store.ingest(items, ledger, feed=feed)
 
     # -- jobs ------------------------------------------------------------------------------------
     def scan_seeds(self) -> SourceReport:
@@ -242,15 +241,3 @@ def _human(seconds: float) -> str:
         return f"{seconds / 60:.0f}m"
     return f"{seconds / 3600:.1f}h"
 
-
-def _retry_busy(fn: Callable[[], T], attempts: int = 6, delay: float = 0.5) -> T:
-    """Retry a whole batch while a long reader keeps the database busy; give up loudly after that."""
-    for i in range(attempts):
-        try:
-            return fn()
-        except sqlite3.OperationalError as exc:
-            if ("locked" not in str(exc) and "busy" not in str(exc)) or i == attempts - 1:
-                raise
-            log.warning("database busy (%s); retrying the batch in %.1fs", exc, delay * (i + 1))
-            time.sleep(delay * (i + 1))
-    raise AssertionError("unreachable")

@@ -6,7 +6,6 @@ A poll is recorded as the pipeline records it: ``decide_poll`` (pure), then the 
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -174,7 +173,7 @@ def test_a_poll_is_one_transaction_with_its_articles(store: S) -> None:
     """If the feed's row cannot be written, the poll's articles are not stored either (and vice versa)."""
     with store.tx() as conn:
         conn.execute("CREATE TRIGGER feeds_fail BEFORE UPDATE ON feeds BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+    with pytest.raises(StoreError, match="disk full"):
         record(store, FEED, ok(), now=T0)
     assert store.article_count() == 0
     assert row(store)["last_fetch_at"] is None and store.seen_locators("vptu", ["g1", "g2"]) == set()

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from daemon.errors import AlreadyRunning
+from daemon.errors import AlreadyRunning, StoreError
 
 LOCK_SUFFIX = ".lock"
 
@@ -60,15 +60,19 @@ class InstanceLock:
         return self._fd is not None
 
     def acquire(self) -> None:
-        """Take the lock or raise ``AlreadyRunning`` naming the holder's pid.
+        """Take the lock or raise ``AlreadyRunning`` naming the holder's pid (``StoreError`` when the lock file
+        cannot be made or written: the state folder is not usable, so the database would not be either).
 
         The file is opened without truncating: wiping it before we own the lock would erase the
         running instance's pid from the message we are about to print.
         """
         if self._fd is not None:
             raise RuntimeError(f"{self.path}: lock already acquired by this object")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:  # the state folder is not writable: the database could not be either
+            raise StoreError(f"{self.path}: cannot create the instance lock: {exc.strerror or exc}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -76,14 +80,14 @@ class InstanceLock:
             os.close(fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise AlreadyRunning(already_running_message(self.path, holder)) from None
-            raise
+            raise StoreError(f"{self.path}: cannot take the instance lock: {exc.strerror or exc}") from None
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-        except OSError:
+        except OSError as exc:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
-            raise
+            raise StoreError(f"{self.path}: cannot write the instance lock: {exc.strerror or exc}") from None
         self._fd = fd
 
     def release(self) -> None:

@@ -4,7 +4,7 @@ One event is one line on stderr, so ``journalctl -u newswatch | grep feed=vnexpr
 JSON form is one object per line for Loki/Elastic. Context goes in ``extra={...}`` (``feed=``,
 ``alert_id=``) rather than being formatted into the message, so both forms can show it as fields.
 
-Errors newswatch raises on purpose (``NewswatchError``: a feed is down, a webhook refused) are operations,
+Errors newswatch raises on purpose (``NewswatchError``: a feed is down, the disk is full) are operations,
 not bugs: their message already says what happened and what to do, so they stay on the one line. Anything
 else reaching ``log.exception`` is a bug, and for those the traceback is worth the extra lines.
 """

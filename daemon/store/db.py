@@ -1,30 +1,79 @@
-"""The connection: pragmas, migrations, transactions, time stamps.
+"""The connection: pragmas, migrations, transactions, time stamps, and the error boundary.
 
 One connection per ``Store``, shared by the scheduler's threads behind a lock: writes are short
 (network I/O never happens inside a transaction), and a single writer is what SQLite wants anyway.
-WAL mode lets people read the file with sqlite3 or Datasette while the service writes; a reader holding
-a snapshot makes a writer wait at most ``busy_timeout``, and the caller retries the batch.
+WAL mode lets people read the file with sqlite3 or Datasette while the service writes.
+
+This module is where SQLite's errors stop: every ``sqlite3.Error`` raised by ``tx()``, ``read()`` or the
+methods here leaves as a ``StoreError`` whose class is chosen by SQLite's result code (``StoreBusy``,
+``StoreFull``, ``StoreCorrupt``; see ``daemon.errors``), with the original chained as its cause. Every write
+goes through ``tx()``, which retries its ``BEGIN IMMEDIATE`` while another connection holds the write lock:
+in WAL mode that is the one place a write waits for others (readers never block a writer), so nothing of
+the transaction has run yet and nothing needs redoing.
 """
 
 from __future__ import annotations
 
+import logging
+import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from daemon.errors import StoreError
+from daemon.errors import StoreBusy, StoreCorrupt, StoreError, StoreFull
 from daemon.store.schema import MIGRATIONS
 
-BUSY_TIMEOUT_MS = 5000
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000  # SQLite waits this long for a lock before answering SQLITE_BUSY
+BUSY_TRIES = 6  # tries of a write's BEGIN IMMEDIATE while another connection holds the write lock
+BUSY_BACKOFF_S = 0.5  # pause after the n-th busy try: n × this (on top of the busy timeout itself)
+
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_CORRUPT = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 
 
 def iso(dt: datetime, tz: ZoneInfo) -> str:
     """ISO 8601 in the configured zone, seconds precision: text order is time order."""
     return dt.astimezone(tz).isoformat(timespec="seconds")
+
+
+def store_error(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:
+    """The ``StoreError`` for an ``sqlite3`` exception, chosen by its primary result code."""
+    code: int | None = getattr(exc, "sqlite_errorcode", None)
+    name: str | None = getattr(exc, "sqlite_errorname", None)
+    primary = code & 0xFF if code is not None else None
+    what = f"{exc} ({name})" if name else str(exc)
+    kind: type[StoreError] = StoreError
+    if primary in _BUSY:
+        kind = StoreBusy
+        message = f"{path}: {doing}: another connection holds the database lock: {what}"
+    elif primary == sqlite3.SQLITE_FULL:
+        kind = StoreFull
+        message = (f"{path}: {doing}: no room to write: {what}; {_free_space(path)}. Nothing was written;"
+                   " the work is redone once there is room")
+    elif primary in _CORRUPT:
+        kind = StoreCorrupt
+        message = (f"{path}: {doing}: the database file is damaged: {what}. Stop the service, keep a copy of"
+                   f" the file, then try `sqlite3 {path} .recover`")
+    elif isinstance(exc, sqlite3.ProgrammingError) and "closed database" in str(exc):
+        message = f"{path}: {doing}: the database is closed (the service is stopping)"
+    else:
+        message = f"{path}: {doing}: {what}"
+    return kind(message, sqlite_errorcode=code, sqlite_errorname=name)
+
+
+def _free_space(path: Path) -> str:
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return "free space unknown"
+    return f"{free / 1e6:.1f} MB free on its file system" if free else "its file system is full"
 
 
 class Database:
@@ -34,9 +83,17 @@ class Database:
         self.path = Path(path)
         self.tz = ZoneInfo(tz) if isinstance(tz, str) else tz
         self._lock = threading.RLock()
+        self._closed = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot create its folder: {exc.strerror or exc}") from None
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                        timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise store_error(exc, self.path, "cannot open database") from exc
+        try:
             self.conn.row_factory = sqlite3.Row
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -50,8 +107,11 @@ class Database:
             self.conn.execute("PRAGMA wal_autocheckpoint = 10000")
             self.conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: cannot open database: {exc}") from None
+        except BaseException as exc:
+            self.conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise store_error(exc, self.path, "cannot open database") from exc
+            raise
 
     # -- time ------------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -63,21 +123,71 @@ class Database:
     # -- transactions ----------------------------------------------------------------------------
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE: take the write lock up front, fail fast)."""
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+        """One write transaction (BEGIN IMMEDIATE: take the write lock up front).
+
+        While another connection holds the write lock, the BEGIN is tried ``BUSY_TRIES`` times (each try
+        waiting up to the busy timeout, with a growing pause between tries during which this connection is
+        free for the service's reads), then ``StoreBusy`` is raised. Any failure inside rolls back.
+        """
+        self._begin()
+        try:
             try:
                 yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
+                self.conn.execute("COMMIT")
+            except BaseException as exc:
+                self._rollback()
+                if isinstance(exc, sqlite3.Error):
+                    raise store_error(exc, self.path, "write failed") from exc
                 raise
-            self.conn.execute("COMMIT")
+        finally:
+            self._lock.release()
+
+    def _begin(self) -> None:
+        """Take ``_lock`` and open the write transaction; returns holding the lock, or raises without it."""
+        for attempt in range(1, BUSY_TRIES + 1):
+            self._lock.acquire()
+            try:
+                self._check_open("write failed")
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.Error as exc:
+                self._lock.release()
+                error = store_error(exc, self.path, "write failed")
+                if not isinstance(error, StoreBusy):
+                    raise error from exc
+                if attempt == BUSY_TRIES:
+                    raise StoreBusy(f"{error} (gave up after {attempt} tries)", sqlite_errorcode=error.sqlite_errorcode,
+                                    sqlite_errorname=error.sqlite_errorname) from exc
+                reason = str(exc)
+            except BaseException:
+                self._lock.release()
+                raise
+            pause = BUSY_BACKOFF_S * attempt
+            log.warning("database busy (%s); retrying the write in %.1fs", reason, pause)
+            time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def _rollback(self) -> None:
+        if not self.conn.in_transaction:  # SQLite already rolled back (some errors do that themselves)
+            return
+        try:
+            self.conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:  # the original error is the one to report
+            log.debug("rollback failed: %s", exc)
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """Reads share the connection's lock so they never interleave with a write in progress."""
         with self._lock:
-            yield self.conn
+            self._check_open("read failed")
+            try:
+                yield self.conn
+            except sqlite3.Error as exc:
+                raise store_error(exc, self.path, "read failed") from exc
+
+    def _check_open(self, doing: str) -> None:
+        if self._closed:
+            raise StoreError(f"{self.path}: {doing}: the database is closed (the service is stopping)")
 
     # -- schema ----------------------------------------------------------------------------------
     def _migrate(self) -> None:
@@ -105,12 +215,38 @@ class Database:
         with self.read() as conn:
             return int(conn.execute("SELECT max(version) FROM _migrations").fetchone()[0] or 0)
 
-    def checkpoint(self) -> tuple[int, int, int]:
-        """``wal_checkpoint(TRUNCATE)``: (busy, wal pages, checkpointed). busy=1 when a reader blocks it."""
-        with self._lock:
-            row = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    def checkpoint(self, *, wait: bool = True) -> tuple[int, int, int]:
+        """``wal_checkpoint(TRUNCATE)``: (busy, wal pages, checkpointed). busy=1 when a reader blocks it.
+
+        ``wait=False`` makes a single try that does not wait for readers (``run --once``, shutdown): a reader
+        holding a snapshot would otherwise keep it waiting the whole busy timeout.
+        """
+        with self.read() as conn:
+            if not wait:
+                conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                if not wait:
+                    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             return int(row[0]), int(row[1]), int(row[2])
 
-    def close(self) -> None:
-        with self._lock:
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Close the connection; from now on every call raises ``StoreError``. Idempotent.
+
+        With ``timeout``, gives up after that long when another thread is still inside a transaction and
+        returns False: the caller is about to end the process, and SQLite rolls the unfinished transaction
+        back on the next open (committed transactions are in the WAL already).
+        """
+        self._closed = True
+        if not self._lock.acquire(timeout=-1 if timeout is None else max(0.0, timeout)):
+            return False
+        try:
             self.conn.close()
+        finally:
+            self._lock.release()
+        return True

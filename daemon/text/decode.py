@@ -33,6 +33,10 @@ import functools
 import re
 import unicodedata
 
+from daemon.errors import DecodeError
+
+__all__ = ["DecodeError", "decode_bytes"]
+
 # (magic prefix, human name) for files people drop into a seed folder by mistake.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "PNG image"),
@@ -94,10 +98,6 @@ def _rhymes() -> frozenset[str]:
 _RHYMES = _rhymes()
 _ONSETS = frozenset({"", "ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "th", "tr", "qu",
                      *"bcdđghklmnprstvx"})
-
-
-class DecodeError(ValueError):
-    """The bytes are not text we can read; the message is a short reason for one log line."""
 
 
 def decode_bytes(raw: bytes) -> tuple[str, str]:

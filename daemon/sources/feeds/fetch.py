@@ -58,12 +58,12 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 _CROSS_ORIGIN_DROP = ("authorization", "cookie")
 
 
-class _Failed(Exception):
-    """One line for ``FetchResult.error``; carries what is known about the response."""
+class _Failed(FeedError):
+    """One line for ``FetchResult.error``; carries what is known about the response. Never leaves this module."""
 
     def __init__(self, message: str, status: int | None = None, url: str | None = None,
                  headers: Mapping[str, str] | None = None, moved_to: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__("", message)
         self.message = message
         self.status = status
         self.url = url
