@@ -86,12 +86,6 @@ class Pipeline:
         if self._fetcher is not None:
             self._fetcher.close()
 
-    def abort_in_flight_after(self, seconds: float) -> None:
-        """At shutdown: close the HTTP client after the deadline so hanging requests end (and roll back)."""
-        timer = threading.Timer(seconds, self.close)
-        timer.daemon = True
-        timer.start()
-
     # -- ingestion shared by every source ------------------------------------------------------
     def _alert_targets(self, matches: Sequence[Match]) -> list[tuple[str, str]]:
         enabled = [h.name for h in self.config.webhooks if h.enabled]
@@ -139,6 +133,10 @@ class Pipeline:
             return report
         if result.settling:
             report.settle_at = min(s.mtime_ns for s in result.settling) / 1e9 + SETTLE_SECONDS
+            names = sorted(s.relpath for s in result.settling)
+            log.info("seeds: holding back %d file%s still being written (%s%s); read once unchanged for %gs",
+                     len(names), "" if len(names) == 1 else "s", ", ".join(names[:3]), ", …" if len(names) > 3 else "",
+                     SETTLE_SECONDS)
         entries: list[tuple[Prepared, Sequence[Match] | None]] = []
         ledger: list[LedgerEntry] = []
         outcomes = process_seeds(result.changed, self.config.tz, self.matcher, self.config.rules)

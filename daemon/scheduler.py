@@ -9,37 +9,54 @@ Jobs (each ``max_instances=1``, coalesced, never silently skipped):
                   after a pass that queued alerts
 * ``checkpoint``  ``wal_checkpoint(TRUNCATE)`` so the WAL cannot grow without bound
 
-Signals: SIGTERM/SIGINT stop (stop taking work, give in-flight work ``shutdown_timeout`` to finish, exit
-0); SIGHUP reloads config.toml and keeps the old config if the new one is invalid.
+Signals: SIGTERM/SIGINT stop: no job starts any more, running jobs get ``shutdown_timeout`` (counted from
+the signal) to finish, and the process exits 0 within about a second after that whatever still runs. A job
+still running then is abandoned: its open transaction rolls back (committed ones are already in the WAL), so
+what it had not finished is redone at the next start. SIGHUP reloads config.toml and keeps the old config if
+the new one is invalid.
+
+Jobs never call into the scheduler once a stop has begun, and the stop never waits for jobs inside
+APScheduler (whose ``shutdown(wait=True)`` holds the lock that ``get_job``/``modify_job`` need): the service
+counts its running jobs itself.
+
+A full disk makes every writing job fail until there is room: that is logged once, then once a minute while
+it lasts, and once when writes work again (``daemon.service.outage``), instead of once per failed run.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from daemon.config import Config, load
-from daemon.errors import ConfigError
+from daemon.errors import ConfigError, StoreFull
 from daemon.models import FeedConfig
-from daemon.pipeline import Pipeline
+from daemon.pipeline import Pipeline, SourceReport
 from daemon.service import systemd
 from daemon.service.http import Metrics, StatusServer
 from daemon.service.lock import InstanceLock
+from daemon.service.outage import Notice, Outage, human_duration
 from daemon.service.watch import FolderWatcher
 from daemon.store import Store
 
 log = logging.getLogger(__name__)
+
+DISK_FULL_EVERY = 60.0  # seconds between two "still full" lines
+ONCE_SETTLE_LIMIT = 60.0  # `run --once` waits at most this long for files still being written
+EXIT_GRACE = 0.5  # after shutdown_timeout: at most this long to close the database before exiting
 
 
 class Service:
@@ -55,6 +72,10 @@ class Service:
         self._seeds_lock = threading.Lock()
         self._seeds_running = False
         self._seeds_again = False  # a wake-up came while a scan was running
+        self._jobs_cv = threading.Condition()
+        self._running: dict[str, float] = {}  # job name -> monotonic start, for the stop to wait on
+        self._stop_at: float | None = None  # monotonic time of the stop signal
+        self._disk_full = Outage(DISK_FULL_EVERY)
 
     # -- plumbing ----------------------------------------------------------------------------------
     @property
@@ -83,28 +104,63 @@ class Service:
 
     def _run_job(self, name: str, fn: Callable[[], Any]) -> Any:
         """Every job runs through here: timing, error logging and counting; never raises."""
-        if self.stop_event.is_set():
-            return None
+        with self._jobs_cv:  # a stop sets stop_event under this lock: no job starts after it
+            if self.stop_event.is_set():
+                return None
+            self._running[name] = time.monotonic()
+        try:
+            return self._run_recorded(name, fn)
+        finally:
+            with self._jobs_cv:
+                self._running.pop(name, None)
+                self._jobs_cv.notify_all()
+
+    def _run_recorded(self, name: str, fn: Callable[[], Any]) -> Any:
         start, now = time.monotonic(), self.store.now()
         error: str | None = None
+        full: StoreFull | None = None
         result = None
         try:
             self.store.job_started(name, now)
             result = fn()
+        except StoreFull as exc:  # reported by _disk_notice, not once per run
+            full, error = exc, f"{type(exc).__name__}: {exc}"
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             log.exception("job %s failed: %s", name, error)
         try:
             self.store.job_finished(name, self.store.now(), time.monotonic() - start, error, self._next_run(name))
+        except StoreFull as exc:
+            full = full or exc
         except Exception as exc:  # the database itself is failing: log, keep the scheduler alive
             log.error("job %s: cannot record its run: %s", name, exc)
         self.metrics.record_job(name, ok=error is None)
         if error is None:
             self._last_ok[name] = time.time()
+        if full is not None:
+            self._disk_notice(self._disk_full.failed(name, time.monotonic()), full)
+        elif error is None:
+            self._disk_notice(self._disk_full.worked(name, time.monotonic()), None)
         return result
 
+    def _disk_notice(self, notice: Notice | None, error: StoreFull | None) -> None:
+        if notice is None:
+            return
+        if notice.kind == "started":
+            so_far = f" ({notice.failures} failed job runs so far)" if notice.failures > 1 else ""
+            log.error("DISK FULL: %s. Jobs that write fail until there is room%s; this is logged again once a"
+                      " minute while it lasts", error, so_far)
+        elif notice.kind == "ongoing":
+            log.error("disk still full after %s (%d failed job runs since the last report): %s",
+                      human_duration(notice.duration), notice.failures, error)
+        else:
+            log.warning("database writes work again after %s of disk full (%d failed job runs); the work that"
+                        " waited is being redone", human_duration(notice.duration), notice.failures)
+
     def _next_run(self, name: str) -> datetime | None:
-        job = self._scheduler.get_job(name) if self._scheduler else None
+        if self._scheduler is None or self.stop_event.is_set():  # stopping: leave the scheduler alone
+            return None
+        job = self._scheduler.get_job(name)
         return job.next_run_time if job is not None else None
 
     # -- jobs ----------------------------------------------------------------------------------
@@ -125,9 +181,11 @@ class Service:
             with self._seeds_lock:
                 self._seeds_running = False
         if report.settle_at is not None:
-            # A file was still being written: look again as soon as it has settled.
+            # A file was still being written: look again as soon as it has settled (and no later than the
+            # next periodic scan, even for a file dated in the future).
+            now = datetime.now(self.config.tz)
             when = datetime.fromtimestamp(report.settle_at + 0.05, self.config.tz)
-            self._rerun_seeds(max(when, datetime.now(self.config.tz)))
+            self._rerun_seeds(min(max(when, now), now + timedelta(seconds=self.config.seeds_interval)))
 
     def _rerun_seeds(self, when: datetime) -> None:
         if self._scheduler is not None and not self.stop_event.is_set():
@@ -141,25 +199,41 @@ class Service:
     def _job_deliver(self) -> None:
         self.pipeline.deliver()
 
-    def _job_checkpoint(self) -> None:
-        busy, wal_pages, done = self.store.checkpoint()
+    def _job_checkpoint(self, *, wait: bool = True) -> None:
+        busy, wal_pages, done = self.store.checkpoint(wait=wait)
         if busy:
-            log.info("checkpoint: a reader holds the WAL (%d pages, %d checkpointed); will retry", wal_pages, done)
+            log.info("checkpoint: a reader holds the WAL (%d pages, %d checkpointed); %s", wal_pages, done,
+                     "will retry" if wait else "the next run checkpoints")
 
     # -- run --once ----------------------------------------------------------------------------
     def run_once(self) -> int:
         """Exactly one tick of the same jobs the daemon runs, in pipeline order."""
         lock = self._open()
         try:
-            self._run_job("seeds", self.pipeline.scan_seeds)
+            self._run_job("seeds", self._once_seeds)
             for feed in self.config.feeds:
                 if feed.enabled:
                     self._run_job(f"feed:{feed.name}", partial(self.pipeline.poll_feeds, [feed.name]))
             self._run_job("deliver", self.pipeline.deliver)
-            self._run_job("checkpoint", self._job_checkpoint)
+            # One try that does not wait for readers, and no second one at close: a reader keeps its snapshot.
+            self._run_job("checkpoint", partial(self._job_checkpoint, wait=False))
         finally:
-            self._close(lock)
+            self._close(lock, checkpoint=False)
         return 0
+
+    def _once_seeds(self) -> SourceReport:
+        """The seed scan, repeated while files are still being written: ``--once`` has no next pass for them."""
+        give_up = time.monotonic() + ONCE_SETTLE_LIMIT
+        report = self.pipeline.scan_seeds()
+        while report.settle_at is not None:
+            pause = max(0.0, report.settle_at - time.time()) + 0.05
+            if time.monotonic() + pause > give_up:
+                log.warning("seeds: files still changing (or dated in the future) would not settle within %.0fs;"
+                            " left for the next run", ONCE_SETTLE_LIMIT)
+                break
+            time.sleep(pause)
+            report = self.pipeline.scan_seeds()
+        return report
 
     # -- the daemon ----------------------------------------------------------------------------
     def run_forever(self) -> int:
@@ -187,15 +261,11 @@ class Service:
             systemd.ready("watching")
             self._main_loop()
         finally:
-            systemd.stopping()
-            log.info("stopping: no new work; waiting up to %.0fs for running jobs", self.config.shutdown_timeout)
-            if watcher is not None:
-                watcher.stop()
-            self._shutdown_scheduler()
-            if server is not None:
-                server.stop()
-            self._close(lock)
-            log.info("stopped")
+            abandoned = self._stop(lock, watcher, server)
+        if abandoned:
+            # Their threads would keep the interpreter from exiting (it joins every worker thread): leave now.
+            # Nothing is lost: committed transactions are in the WAL, open ones roll back.
+            _exit_process(0)
         return 0
 
     def _main_loop(self) -> None:
@@ -208,32 +278,51 @@ class Service:
                 self._reload_requested.clear()
                 self.reload()
 
-    def _shutdown_scheduler(self) -> None:
-        if self._scheduler is None:
-            return
-        self.stop_event.set()
-        if self._pipeline is not None:
-            self._pipeline.abort_in_flight_after(self.config.shutdown_timeout)
-        done = threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": True}, daemon=True)
-        done.start()
-        done.join(self.config.shutdown_timeout)
-        if done.is_alive():
-            log.warning("jobs still running after %.0fs; abandoning them (their batches roll back)",
-                        self.config.shutdown_timeout)
+    def _stop(self, lock: InstanceLock, watcher: FolderWatcher | None, server: StatusServer | None) -> bool:
+        """Stop taking work, wait for running jobs until the deadline, close. True when jobs were abandoned."""
+        systemd.stopping()
+        timeout = self.config.shutdown_timeout
+        deadline = (self._stop_at if self._stop_at is not None else time.monotonic()) + timeout
+        with self._jobs_cv:
+            self.stop_event.set()
+        log.info("stopping: no new work; waiting up to %gs for running jobs", timeout)
+        if watcher is not None:
+            watcher.stop(timeout=min(1.0, max(0.1, deadline - time.monotonic())))
+        if self._scheduler is not None and self._scheduler.running:
+            # Not wait=True: APScheduler would wait holding its job-store lock, which a finishing job needs.
+            self._scheduler.shutdown(wait=False)
+        with self._jobs_cv:
+            self._jobs_cv.wait_for(lambda: not self._running, timeout=max(0.0, deadline - time.monotonic()))
+            still = sorted(self._running)
+        if server is not None:
+            server.stop(timeout=EXIT_GRACE)
+        if still:
+            log.warning("jobs still running after %gs: %s; abandoning them (an unfinished transaction rolls back"
+                        " and its work is redone at the next start)", timeout, ", ".join(still))
+            self._close(lock, checkpoint=False, timeout=max(0.0, deadline + EXIT_GRACE - time.monotonic()))
+        else:
+            self._close(lock)
+        log.info("stopped")
+        return bool(still)
 
-    def _close(self, lock: InstanceLock) -> None:
-        if self._pipeline is not None:
+    def _close(self, lock: InstanceLock, *, checkpoint: bool = True, timeout: float | None = None) -> None:
+        """Close the database and release the lock; with ``timeout``, jobs may still be running (abandoned)."""
+        if self._pipeline is not None and timeout is None:
             self._pipeline.close()
         if self._store is not None:
-            try:
-                self._store.checkpoint()
-            except Exception as exc:  # a reader holds the WAL: fine, the next start checkpoints
-                log.debug("final checkpoint skipped: %s", exc)
-            self._store.close()
+            if checkpoint:
+                try:
+                    self._store.checkpoint(wait=False)  # a reader holds the WAL: fine, the next start checkpoints
+                except Exception as exc:
+                    log.debug("final checkpoint skipped: %s", exc)
+            if not self._store.close(timeout):
+                log.debug("database left open: a job is inside a transaction, which rolls back")
         lock.release()
 
     def _install_signals(self) -> None:
         def stop(signum: int, _frame: FrameType | None) -> None:
+            if self._stop_at is None:
+                self._stop_at = time.monotonic()  # the shutdown deadline counts from here
             log.info("received %s", signal.Signals(signum).name)
             self.stop_event.set()
 
@@ -310,3 +399,18 @@ class Service:
     def _health(self) -> tuple[bool, dict[str, Any]]:
         running = self._scheduler is not None and self._scheduler.running and not self.stop_event.is_set()
         return running, {"jobs_last_ok": {k: round(time.time() - v, 1) for k, v in self._last_ok.items()}}
+
+
+def _exit_process(code: int) -> NoReturn:
+    """End the process now, even with job threads still running (log lines written so far are flushed)."""
+    for handler in logging.getLogger().handlers:
+        try:
+            handler.flush()
+        except Exception:  # noqa: S110 - exiting anyway
+            pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: S110
+            pass
+    os._exit(code)

@@ -5,6 +5,8 @@
 - ``logs.setup_logging``     one line per event on stderr, human or JSON
 - ``http.Metrics``, ``http.StatusServer``   Prometheus counters and ``/healthz`` + ``/metrics``
 - ``watch.FolderWatcher``    calls back when a file lands in ``seeds/``, debounced
+- ``outage.Outage``          when to log a failure that repeats every pass (the disk is full): once, once a
+                             minute, and when it is over
 
 Import the submodule you need (``from daemon.service.lock import InstanceLock``); nothing is re-exported
 here so that ``newswatch status`` does not pay for importing watchfiles and prometheus-client.
