@@ -22,7 +22,7 @@ from daemon.models import Document, FeedConfig, Match, Prepared
 from daemon.prepare import prepare, process_seeds
 from daemon.sources.feeds import FeedFetcher, FetchResult
 from daemon.sources.feeds.decide import FeedUpdate, decide_poll
-from daemon.sources.folder import SETTLE_SECONDS, scan
+from daemon.sources.folder import SETTLE_SECONDS, SeedFile, scan
 from daemon.store import Store
 from daemon.store.articles import IngestReport, LedgerEntry, NewItem
 
@@ -131,6 +131,9 @@ class Pipeline:
             report.errors.append(f"seed folder {self.config.seeds_path} does not exist")
             log.warning("seeds: folder %s does not exist; nothing to scan", self.config.seeds_path)
             return report
+        for error in result.errors:
+            log.warning("seeds: %s", error)
+            report.errors.append(error)
         if result.settling:
             report.settle_at = min(s.mtime_ns for s in result.settling) / 1e9 + SETTLE_SECONDS
             names = sorted(s.relpath for s in result.settling)
@@ -139,14 +142,14 @@ class Pipeline:
                      SETTLE_SECONDS)
         entries: list[tuple[Prepared, Sequence[Match] | None]] = []
         ledger: list[LedgerEntry] = []
+        for seed, reason in result.skipped:  # found by the scan itself (a symlink loop, ...): never read
+            ledger.append(_skipped(seed, reason, report))
         outcomes = process_seeds(result.changed, self.config.tz, self.matcher, self.config.rules)
         for chunk in outcomes:
             for o in chunk:
                 seed = o.seed
                 if o.prepared is None:
-                    log.warning("seeds: skipped %s: %s", seed.relpath, o.error)
-                    report.errors.append(f"{seed.relpath}: {o.error}")
-                    ledger.append(LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, None, "skipped", o.error))
+                    ledger.append(_skipped(seed, o.error or "unreadable", report))
                 else:
                     entries.append((o.prepared, o.matches))
                     ledger.append(LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, o.sha256, "ingested"))
@@ -230,6 +233,13 @@ class Pipeline:
         reports = [self.scan_seeds(), *self.poll_feeds()]
         self.deliver()
         return reports
+
+
+def _skipped(seed: SeedFile, reason: str, report: SourceReport) -> LedgerEntry:
+    """One line naming the file; the ledger entry keeps it from being reported again until it changes."""
+    log.warning("seeds: skipped %s: %s", seed.relpath, reason)
+    report.errors.append(f"{seed.relpath}: {reason}")
+    return LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, None, "skipped", reason)
 
 
 def _human(seconds: float) -> str:

@@ -3,13 +3,18 @@
 A re-scan must stay cheap with thousands of files, so the scan only ``stat``s: a file whose size and
 modification time match the ledger is not read again. A file modified within the last second may still
 be being written; it waits for the next pass instead of being ingested half-written.
+
+One bad entry costs only itself: a symlink loop, a broken link or a folder that cannot be listed is
+reported (and so recorded in the ledger, once) and the scan goes on with its siblings.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
-from collections.abc import Iterator, Mapping
+import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,51 +40,82 @@ class SeedFile:
 class ScanResult:
     changed: list[SeedFile] = field(default_factory=list)  # new or modified since the ledger saw them
     settling: list[SeedFile] = field(default_factory=list)  # modified too recently; next pass
+    skipped: list[tuple[SeedFile, str]] = field(default_factory=list)  # not to be read, and why
+    errors: list[str] = field(default_factory=list)  # folders that could not be listed (said every pass)
     unchanged: int = 0
     missing: bool = False  # the folder itself does not exist
 
 
-def _walk(root: str) -> Iterator[os.DirEntry[str]]:
-    stack = [root]
-    while stack:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for entry in it:
-                    if entry.name.startswith((".", "~")):
-                        continue  # hidden files, editor swap files, partial downloads
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-                    elif entry.name.lower().endswith(SUFFIXES) and entry.is_file():
-                        yield entry
-        except OSError:
-            continue
-
-
 def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
          settle: float = SETTLE_SECONDS) -> ScanResult:
-    """Compare the folder with the ledger using ``stat`` only; never reads file contents."""
+    """Compare the folder with the ledger using ``stat`` only; never reads file contents.
+
+    A regular file costs one ``stat`` and nothing more (its type comes with the listing); symlinks, rare,
+    are resolved one by one.
+    """
     result = ScanResult()
     if not root.is_dir():
         result.missing = True
         return result
     top = os.fspath(root)
     prefix = len(os.path.join(top, ""))  # entry paths are the root joined with the relative path
-    for entry in _walk(top):
+    stack = [top]
+    while stack:
+        folder = stack.pop()
         try:
-            st = entry.stat()
-        except OSError:
-            continue
-        rel = entry.path[prefix:].replace(os.sep, "/")
-        if ledger.get(rel) == (st.st_size, st.st_mtime_ns):
-            result.unchanged += 1
-            continue
-        seed = SeedFile(entry.path, rel, st.st_size, st.st_mtime_ns)
-        if now - st.st_mtime_ns / 1e9 < settle:
-            result.settling.append(seed)
-        else:
-            result.changed.append(seed)
+            with os.scandir(folder) as listing:
+                for entry in listing:
+                    name = entry.name
+                    if name.startswith((".", "~")):
+                        continue  # hidden files, editor swap files, partial downloads
+                    reason: str | None = None
+                    try:
+                        if entry.is_symlink():
+                            st, reason = _resolve_link(entry.path)
+                        elif entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                            continue
+                        else:
+                            st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue  # gone between the listing and the stat
+                    if not name.lower().endswith(SUFFIXES):
+                        continue
+                    rel = entry.path[prefix:].replace(os.sep, "/")
+                    if ledger.get(rel) == (st.st_size, st.st_mtime_ns):
+                        result.unchanged += 1
+                        continue
+                    seed = SeedFile(entry.path, rel, st.st_size, st.st_mtime_ns)
+                    if now - st.st_mtime_ns / 1e9 < settle:
+                        result.settling.append(seed)
+                    elif reason is not None:
+                        result.skipped.append((seed, reason))
+                    elif stat.S_ISREG(st.st_mode):
+                        result.changed.append(seed)
+        except OSError as exc:  # unreadable, or the listing broke off: what was listed is kept
+            # Reported on every pass (like a missing folder): the files in it cannot be seen until fixed.
+            where = folder[prefix:].replace(os.sep, "/") + "/" if len(folder) >= prefix else f"seed folder {folder}"
+            result.errors.append(f"{where}: folder cannot be listed: {exc.strerror or exc}")
     result.changed.sort(key=lambda s: s.relpath)
+    result.skipped.sort(key=lambda s: s[0].relpath)
     return result
+
+
+def _resolve_link(path: str) -> tuple[os.stat_result, str | None]:
+    """The stat to compare with the ledger, and why the link is not read (``None``: read its target).
+
+    A link that cannot be followed is described by its own ``lstat``, so it is reported once, not on
+    every pass.
+    """
+    try:
+        return os.stat(path), None
+    except OSError as exc:
+        own = os.lstat(path)
+        if exc.errno == errno.ELOOP:
+            return own, "symlink loop (the link leads back to itself)"
+        if exc.errno == errno.ENOENT:
+            return own, f"broken symlink (its target {os.readlink(path)} does not exist)"
+        return own, f"symlink cannot be followed: {exc.strerror or exc}"
 
 
 def read_seed(seed: SeedFile, tz: ZoneInfo) -> tuple[Document, str]:
