@@ -57,6 +57,7 @@ class Config:
     seeds_path: Path
     seeds_interval: float = 30.0
     seeds_watch: bool = True
+    seeds_follow_symlinks: bool = False  # symlinks to targets outside the seed folder are read too
     timezone: str = DEFAULT_TIMEZONE
     delivery_interval: float = 10.0
     shutdown_timeout: float = 10.0
@@ -327,7 +328,7 @@ def _build(doc: Mapping[str, Any], path: Path) -> Config:
     storage = _table(doc, "storage")
     _check_keys(storage, {"path"}, "storage")
     seeds = _table(doc, "seeds")
-    _check_keys(seeds, {"path", "interval", "watch"}, "seeds")
+    _check_keys(seeds, {"path", "interval", "watch", "follow_symlinks"}, "seeds")
     delivery = _table(doc, "delivery")
     _check_keys(delivery, {"interval"}, "delivery")
     http = _table(doc, "http")
@@ -356,6 +357,7 @@ def _build(doc: Mapping[str, Any], path: Path) -> Config:
         seeds_path=(base / _opt(seeds, "path", "seeds", _str, "seeds")).resolve(),
         seeds_interval=_opt(seeds, "interval", "seeds", parse_duration, 30.0),
         seeds_watch=_opt(seeds, "watch", "seeds", _bool, True),
+        seeds_follow_symlinks=_opt(seeds, "follow_symlinks", "seeds", _bool, False),
         timezone=_opt(service, "timezone", "service", _timezone, DEFAULT_TIMEZONE),
         shutdown_timeout=_opt(service, "shutdown_timeout", "service", parse_duration, 10.0),
         checkpoint_interval=_opt(service, "checkpoint_interval", "service", parse_duration, 300.0),

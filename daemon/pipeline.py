@@ -126,7 +126,8 @@ class Pipeline:
     def scan_seeds(self) -> SourceReport:
         """Ingest new or changed files from the seed folder."""
         report = SourceReport("seeds")
-        result = scan(self.config.seeds_path, self.store.ledger(), time.time())
+        result = scan(self.config.seeds_path, self.store.ledger(), time.time(),
+                      follow_symlinks=self.config.seeds_follow_symlinks)
         if result.missing:
             report.errors.append(f"seed folder {self.config.seeds_path} does not exist")
             log.warning("seeds: folder %s does not exist; nothing to scan", self.config.seeds_path)

@@ -22,6 +22,11 @@ def test_shipped_config_is_valid() -> None:
     assert config.lock_path != config.db_path
 
 
+def test_symlinks_outside_the_seed_folder_are_followed_only_when_asked() -> None:
+    assert loads("", Path("/etc/newswatch/config.toml")).seeds_follow_symlinks is False
+    assert loads("[seeds]\nfollow_symlinks = true\n", Path("/x/config.toml")).seeds_follow_symlinks is True
+
+
 def test_paths_are_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "conf").mkdir()
     cfg = tmp_path / "conf" / "newswatch.toml"
@@ -47,6 +52,8 @@ def test_durations(value: object, seconds: float) -> None:
         ('[sedes]\npath = "x"\n', "sedes: unknown key (did you mean 'seeds'?)"),
         ('[seeds]\ninterval = "soon"\n', 'line 2: seeds.interval: expected a duration'),
         ('[seeds]\ninterval = 0\n', "seeds.interval: must be positive"),
+        ('[seeds]\nfollow_symlinks = "yes"\n', "line 2: seeds.follow_symlinks: expected true or false"),
+        ('[seeds]\nfollow_symlink = true\n', "did you mean 'follow_symlinks'?"),
         ("[seeds\n", "not valid TOML"),
         ('[[feeds]]\nurl = "http://x/"\n', "feeds[0].name: is required"),
         ('[[feeds]]\nname = "a"\nurl = "file:///etc/passwd"\n', "feeds[0].url: expected an http:// or https:// URL"),

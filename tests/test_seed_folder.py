@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon.sources.folder import ScanResult, scan
+from daemon.errors import SeedFileError
+from daemon.sources.folder import ScanResult, SeedFile, read_seed, scan
+from daemon.text.dates import VN_TZ
 
 TEXT = "Sáng 18-10, Văn phòng Thành ủy họp về công tác tham mưu. Hội nghị thống nhất nội dung.\n"
 
@@ -67,3 +69,98 @@ def test_a_folder_that_cannot_be_listed_is_an_error_and_its_siblings_are_read(
     result = scan(tmp_path, {}, later())
     assert changed(result) == ["open/f00.txt", "open/f01.txt"]
     assert result.errors == ["locked/: folder cannot be listed: Permission denied"]
+
+
+# -- symlinks: followed only inside the seed folder unless follow_symlinks -----------------------------------
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder next to the seed folder, with one article and a subfolder."""
+    files(tmp_path / "outside", 1, "o")
+    files(tmp_path / "outside" / "dir", 1, "d")
+    (tmp_path / "seeds").mkdir()
+    return tmp_path / "outside"
+
+
+def test_links_to_files_outside_are_skipped_and_named(tmp_path: Path, outside: Path) -> None:
+    seeds = tmp_path / "seeds"
+    (seeds / "passwd.txt").symlink_to("/etc/passwd")
+    (seeds / "o.txt").symlink_to(outside / "o00.txt")
+    (seeds / "rel.txt").symlink_to("../outside/o00.txt")
+    (seeds / "ext").symlink_to(outside / "dir")
+    result = scan(seeds, {}, later())
+    assert changed(result) == []
+    reasons = skipped(result)
+    assert set(reasons) == {"passwd.txt", "o.txt", "rel.txt", "ext"}
+    assert "file outside the seed folder (/etc/passwd)" in reasons["passwd.txt"]
+    assert "folder outside the seed folder" in reasons["ext"] and "follow_symlinks" in reasons["ext"]
+    # Described by the link itself: a link keeps its verdict until it (or the setting) changes.
+    seed = next(s for s, _ in result.skipped if s.relpath == "passwd.txt")
+    st = os.lstat(seeds / "passwd.txt")
+    assert (seed.path, seed.size, seed.mtime_ns) == (str(seeds / "passwd.txt"), st.st_size, st.st_mtime_ns)
+
+
+def test_follow_symlinks_reads_them_from_their_targets(tmp_path: Path, outside: Path) -> None:
+    seeds = tmp_path / "seeds"
+    (seeds / "o.txt").symlink_to(outside / "o00.txt")
+    (seeds / "ext").symlink_to(outside / "dir")
+    result = scan(seeds, {}, later(), follow_symlinks=True)
+    assert changed(result) == ["ext/d00.txt", "o.txt"]
+    by_rel = {s.relpath: s for s in result.changed}
+    assert by_rel["o.txt"].path == os.path.realpath(outside / "o00.txt")
+    assert by_rel["o.txt"].size == (outside / "o00.txt").stat().st_size
+    doc, _sha = read_seed(by_rel["o.txt"], VN_TZ)
+    assert doc.locator == "o.txt" and "Số 0" in doc.body
+
+
+def test_links_inside_the_folder_are_followed_and_linked_folders_not_entered(tmp_path: Path) -> None:
+    files(tmp_path / "sub", 1)
+    (tmp_path / "alias.txt").symlink_to("sub/f00.txt")
+    (tmp_path / "here").symlink_to(".")
+    (tmp_path / "sub" / "up").symlink_to("..")
+    (tmp_path / "again").symlink_to("sub")
+    result = scan(tmp_path, {}, later())
+    assert changed(result) == ["alias.txt", "sub/f00.txt"]
+    assert result.skipped == []
+    assert read_seed(result.changed[0], VN_TZ)[0].body == read_seed(result.changed[1], VN_TZ)[0].body
+
+
+def test_loops_of_folder_links_end_and_each_folder_is_read_once(tmp_path: Path, outside: Path) -> None:
+    seeds = tmp_path / "seeds"
+    (outside / "dir" / "self").symlink_to(".")
+    (outside / "dir" / "back").symlink_to("..")  # outside/, which holds dir/ and a link into seeds/
+    (outside / "into-seeds").symlink_to(seeds)
+    (seeds / "ext").symlink_to(outside / "dir")
+    (seeds / "ext2").symlink_to(outside / "dir")
+    (seeds / "up").symlink_to("..")  # tmp_path: outside/ and seeds/ again
+    files(seeds, 1)
+    result = scan(seeds, {}, later(), follow_symlinks=True)
+    rels = changed(result)
+    read = sorted(os.path.realpath(s.path) for s in result.changed)
+    assert len(read) == len(set(read)), rels  # no file twice, whichever way it was reached
+    assert set(read) == {os.path.realpath(p) for p in (outside / "o00.txt", outside / "dir" / "d00.txt",
+                                                        seeds / "f00.txt")}
+    assert "f00.txt" in rels
+    loops = {rel for rel, reason in skipped(result).items() if "scanned already" in reason}
+    assert {"ext/self", "ext2"} <= loops or {"ext2/self", "ext"} <= loops, skipped(result)
+
+
+def test_a_file_swapped_for_a_symlink_after_the_scan_is_not_followed(tmp_path: Path) -> None:
+    files(tmp_path, 1)
+    (tmp_path / "secret").write_text("Mật khẩu: hoa-sen-57.\n", encoding="utf-8")
+    (seed,) = scan(tmp_path / "", {}, later()).changed
+    os.unlink(seed.path)
+    os.symlink(tmp_path / "secret", seed.path)
+    with pytest.raises(SeedFileError, match="became a symlink"):
+        read_seed(seed, VN_TZ)
+
+
+def test_a_pipe_named_like_a_seed_file_is_never_opened(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.txt")
+    os.utime(tmp_path / "pipe.txt", (time.time() - 5, time.time() - 5))
+    result = scan(tmp_path, {}, later())
+    assert result.changed == []
+    fake = SeedFile(str(tmp_path / "pipe.txt"), "pipe.txt", 0, 0)  # as if it became a pipe after the scan
+    with pytest.raises(SeedFileError, match="not a regular file"):
+        read_seed(fake, VN_TZ)

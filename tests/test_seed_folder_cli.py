@@ -76,3 +76,60 @@ def test_a_symlink_loop_costs_only_itself(project: Path, run_cli: Run) -> None:
     assert not lines_naming(again.stderr, "a.txt"), again.stderr
 
 
+# -- item 3: symlinks are followed only inside the seed folder ---------------------------------------------
+
+
+def test_a_symlink_to_a_file_outside_is_skipped_unless_configured(project: Path, run_cli: Run,
+                                                                  tmp_path_factory: Any) -> None:
+    seeds = project / "seeds"
+    outside = tmp_path_factory.mktemp("outside")
+    secret = write(outside / "secret.txt", "Mật khẩu quản trị: hoa-sen-57. Không được lộ ra ngoài.\n")
+    write(outside / "dir" / "inner.txt", article(99))
+    link(seeds / "passwd.txt", "/etc/passwd")
+    link(seeds / "secret.txt", secret)
+    link(seeds / "ext", outside / "dir")
+    write(seeds / "sub" / "real.txt", article(1))
+    link(seeds / "inside.txt", "sub/real.txt")  # inside the folder: followed (a duplicate of real.txt)
+    proc = run_cli("run", "--once")
+    rows = ledger(project)
+    for name in ("passwd.txt", "secret.txt", "ext"):
+        status, reason = rows[name]
+        assert status == "skipped" and "outside the seed folder" in (reason or ""), rows
+        assert len(lines_naming(proc.stderr, name)) == 1, proc.stderr
+    same = sql(project, "SELECT count(DISTINCT article_id) FROM sightings"
+                        " WHERE locator IN ('inside.txt', 'sub/real.txt')")
+    assert rows["inside.txt"][0] != "skipped" and same == [(1,)]
+    assert sql(project, "SELECT count(*) FROM articles")[0][0] == 6
+    assert not sql(project, "SELECT id FROM articles WHERE body LIKE '%hoa-sen%' OR body LIKE '%root:%'")
+    assert "hoa-sen" not in run_cli("search", "hoa sen 57").stdout
+
+    # The user opts in: the same links are read on the next pass (the ledger does not keep them skipped).
+    cfg = project / "config.toml"
+    cfg.write_text(cfg.read_text().replace("[seeds]\n", "[seeds]\nfollow_symlinks = true\n"))
+    proc = run_cli("run", "--once")
+    rows = ledger(project)
+    assert rows["secret.txt"][0] == "ingested" and rows["ext/inner.txt"][0] == "ingested", proc.stderr
+    assert sql(project, "SELECT count(*) FROM articles WHERE body LIKE '%hoa-sen-57%'")[0][0] == 1
+
+
+def test_directory_symlink_loops_end_and_nothing_is_read_twice(project: Path, run_cli: Run,
+                                                               tmp_path_factory: Any) -> None:
+    seeds = project / "seeds"
+    outside = tmp_path_factory.mktemp("outside")
+    write(outside / "dir" / "x.txt", article(7))
+    link(outside / "dir" / "self", ".")
+    link(outside / "dir" / "back", "..")  # outside/, which holds dir/ again
+    link(seeds / "ext", outside / "dir")
+    link(seeds / "here", ".")
+    link(seeds / "up", "..")  # the project folder: seeds/ again, state/, config.toml
+    write(seeds / "sub" / "y.txt", article(8))
+    link(seeds / "sub" / "loop", "..")
+    cfg = project / "config.toml"
+    cfg.write_text(cfg.read_text().replace("[seeds]\n", "[seeds]\nfollow_symlinks = true\n"))
+    proc = run_cli("run", "--once", timeout=60)
+    seen = [r[0] for r in sql(project, "SELECT locator FROM sightings")]
+    assert len(seen) == len(set(seen)) == 7, (seen, proc.stderr)
+    assert "ext/x.txt" in seen and "sub/y.txt" in seen
+    assert not [s for s in seen if s.startswith(("here/", "up/", "sub/loop/", "ext/self/", "ext/back/"))], seen
+
+

@@ -6,6 +6,12 @@ be being written; it waits for the next pass instead of being ingested half-writ
 
 One bad entry costs only itself: a symlink loop, a broken link or a folder that cannot be listed is
 reported (and so recorded in the ledger, once) and the scan goes on with its siblings.
+
+Symlinks are followed only to targets inside the seed folder: a link to ``/etc/passwd`` dropped in by
+mistake (or by someone else) must not become a searchable article. ``follow_symlinks`` lifts that for
+installations that link other folders in on purpose. A linked folder inside the seed folder is not
+entered (its files are scanned where they are), and with ``follow_symlinks`` each folder is entered once
+(by device and inode), so a loop of folder links ends and nothing is read twice.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from daemon.sources.seedfile import MAX_SEED_BYTES, parse_seed
 
 SUFFIXES = (".txt", ".md")
 SETTLE_SECONDS = 1.0
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +54,7 @@ class ScanResult:
 
 
 def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
-         settle: float = SETTLE_SECONDS) -> ScanResult:
+         settle: float = SETTLE_SECONDS, *, follow_symlinks: bool = False) -> ScanResult:
     """Compare the folder with the ledger using ``stat`` only; never reads file contents.
 
     A regular file costs one ``stat`` and nothing more (its type comes with the listing); symlinks, rare,
@@ -59,6 +66,8 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
         return result
     top = os.fspath(root)
     prefix = len(os.path.join(top, ""))  # entry paths are the root joined with the relative path
+    real_top = os.path.realpath(top)
+    entered = {_folder_id(os.stat(top))} if follow_symlinks else set()
     stack = [top]
     while stack:
         folder = stack.pop()
@@ -69,23 +78,32 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
                     if name.startswith((".", "~")):
                         continue  # hidden files, editor swap files, partial downloads
                     reason: str | None = None
+                    path = entry.path
                     try:
                         if entry.is_symlink():
-                            st, reason = _resolve_link(entry.path)
+                            link = _follow_link(path, real_top, follow_symlinks, entered, stack)
+                            if link is None:
+                                continue  # a folder: queued, or scanned where it is
+                            st, reason, path = link
                         elif entry.is_dir(follow_symlinks=False):
-                            stack.append(entry.path)
+                            if follow_symlinks:  # a folder reached through a link already is not entered again
+                                key = _folder_id(entry.stat(follow_symlinks=False))
+                                if key in entered:
+                                    continue
+                                entered.add(key)
+                            stack.append(path)
                             continue
                         else:
                             st = entry.stat(follow_symlinks=False)
                     except OSError:
                         continue  # gone between the listing and the stat
-                    if not name.lower().endswith(SUFFIXES):
+                    if reason is None and not name.lower().endswith(SUFFIXES):
                         continue
                     rel = entry.path[prefix:].replace(os.sep, "/")
                     if ledger.get(rel) == (st.st_size, st.st_mtime_ns):
                         result.unchanged += 1
                         continue
-                    seed = SeedFile(entry.path, rel, st.st_size, st.st_mtime_ns)
+                    seed = SeedFile(path, rel, st.st_size, st.st_mtime_ns)
                     if now - st.st_mtime_ns / 1e9 < settle:
                         result.settling.append(seed)
                     elif reason is not None:
@@ -101,21 +119,43 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
     return result
 
 
-def _resolve_link(path: str) -> tuple[os.stat_result, str | None]:
-    """The stat to compare with the ledger, and why the link is not read (``None``: read its target).
+def _follow_link(path: str, real_top: str, follow: bool, entered: set[tuple[int, int]],
+                 stack: list[str]) -> tuple[os.stat_result, str | None, str] | None:
+    """What a symlink is: a file to read (its target's stat, no reason, the resolved target, which is
+    opened without following links), one to skip (the link's own stat, the reason, the link), or ``None``
+    for a folder, queued or scanned where it is.
 
-    A link that cannot be followed is described by its own ``lstat``, so it is reported once, not on
-    every pass.
+    A link that is not followed is described by its own ``lstat``: it is reported once, not on every pass,
+    and again when the link or the setting changes.
     """
     try:
-        return os.stat(path), None
+        st = os.stat(path)
     except OSError as exc:
         own = os.lstat(path)
         if exc.errno == errno.ELOOP:
-            return own, "symlink loop (the link leads back to itself)"
+            return own, "symlink loop (the link leads back to itself)", path
         if exc.errno == errno.ENOENT:
-            return own, f"broken symlink (its target {os.readlink(path)} does not exist)"
-        return own, f"symlink cannot be followed: {exc.strerror or exc}"
+            return own, f"broken symlink (its target {os.readlink(path)} does not exist)", path
+        return own, f"symlink cannot be followed: {exc.strerror or exc}", path
+    target = os.path.realpath(path)
+    inside = target == real_top or target.startswith(os.path.join(real_top, ""))
+    folder = stat.S_ISDIR(st.st_mode)
+    if not inside and not follow:
+        return (os.lstat(path), f"symlink to a {'folder' if folder else 'file'} outside the seed folder ({target});"
+                " not followed unless [seeds] follow_symlinks = true", path)
+    if not folder:
+        return st, None, target
+    if inside:
+        return None
+    if _folder_id(st) in entered:
+        return os.lstat(path), "symlink to a folder scanned already (a loop of folder links)", path
+    entered.add(_folder_id(st))
+    stack.append(path)
+    return None
+
+
+def _folder_id(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
 
 
 def read_seed(seed: SeedFile, tz: ZoneInfo) -> tuple[Document, str]:
@@ -126,10 +166,20 @@ def read_seed(seed: SeedFile, tz: ZoneInfo) -> tuple[Document, str]:
     if seed.size > MAX_SEED_BYTES:
         raise SeedFileError(seed.relpath, f"too large ({seed.size:,} bytes, limit {MAX_SEED_BYTES:,})")
     try:
-        with open(seed.path, "rb") as file:
-            raw = file.read()
+        # The scan decided on what it saw; a file swapped for a symlink (or a pipe) since then is refused
+        # here rather than followed (or waited on forever). A followed link's path is its resolved target.
+        fd = os.open(seed.path, _OPEN_FLAGS)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SeedFileError(seed.relpath, "became a symlink after the scan; looked at again next time") from None
         raise SeedFileError(seed.relpath, f"unreadable: {exc.strerror or exc}") from None
+    with open(fd, "rb") as file:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise SeedFileError(seed.relpath, "not a regular file")
+            raw = file.read(MAX_SEED_BYTES + 1)  # grown since the scan: parse_seed refuses it, unread to the end
+        except OSError as exc:
+            raise SeedFileError(seed.relpath, f"unreadable: {exc.strerror or exc}") from None
     mtime = datetime.fromtimestamp(seed.mtime_ns / 1e9, tz)
     doc = parse_seed(raw, relpath=seed.relpath, mtime=mtime, tz=tz)
     return doc, hashlib.sha256(raw).hexdigest()
