@@ -116,9 +116,6 @@ class Pipeline:
             fresh.add(p.content_hash)
             matches = given if given is not None else self.matcher.match(p.doc.title, p.doc.body, p.doc.source)
             items.append(NewItem(p, matches, self._alert_targets(matches)))
-        hashes = {p.doc.locator: p.content_hash for p, _ in entries}
-        ledger = [LedgerEntry(e.path, e.size, e.mtime_ns, e.sha256, "duplicate" if h in known else e.status,
-                              e.reason, h) for e in ledger for h in (hashes.get(e.path),)]
         # a busy database is retried by the store, as every write is
         return self.store.ingest(items, ledger, feed=feed)
 
@@ -153,7 +150,8 @@ class Pipeline:
                     ledger.append(_skipped(seed, o.error or "unreadable", report))
                 else:
                     entries.append((o.prepared, o.matches))
-                    ledger.append(LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, o.sha256, "ingested"))
+                    ledger.append(LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, o.sha256,
+                                              o.prepared.content_hash))
             if len(ledger) >= SEED_BATCH:
                 self._store_seeds(entries, ledger, report)
                 entries, ledger = [], []
@@ -240,7 +238,7 @@ def _skipped(seed: SeedFile, reason: str, report: SourceReport) -> LedgerEntry:
     """One line naming the file; the ledger entry keeps it from being reported again until it changes."""
     log.warning("seeds: skipped %s: %s", seed.relpath, reason)
     report.errors.append(f"{seed.relpath}: {reason}")
-    return LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, None, "skipped", reason)
+    return LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, reason=reason)
 
 
 def _human(seconds: float) -> str:

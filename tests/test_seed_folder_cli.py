@@ -133,3 +133,21 @@ def test_directory_symlink_loops_end_and_nothing_is_read_twice(project: Path, ru
     assert not [s for s in seen if s.startswith(("here/", "up/", "sub/loop/", "ext/self/", "ext/back/"))], seen
 
 
+# -- item 5: the ledger says which of two identical files was the duplicate ---------------------------------
+
+
+def test_two_identical_new_files_in_one_pass_are_ingested_and_duplicate(project: Path, run_cli: Run) -> None:
+    seeds = project / "seeds"
+    write(seeds / "twin-a.txt", article(3))
+    write(seeds / "twin-b.txt", article(3))
+    proc = run_cli("run", "--once")
+    assert "6 new, 1 duplicate" in proc.stderr, proc.stderr
+    rows = ledger(project)
+    assert (rows["twin-a.txt"][0], rows["twin-b.txt"][0]) == ("ingested", "duplicate")
+    # Touching the file an article came from does not make it a duplicate of itself.
+    os.utime(seeds / "twin-a.txt", (time.time() - 3, time.time() - 3))
+    run_cli("run", "--once")
+    rows = ledger(project)
+    assert (rows["twin-a.txt"][0], rows["twin-b.txt"][0]) == ("ingested", "duplicate")
+
+

@@ -16,11 +16,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from daemon.match.snippet import lead_overlap
-from daemon.models import Match, Prepared
+from daemon.models import SEEDS_SOURCE, Match, Prepared
 from daemon.sources.feeds.decide import FeedUpdate
 from daemon.store.db import Database
 from daemon.store.feeds import write_poll
 from daemon.text import fold, fold_with_map
+
+
+def _ledger_status(article_id: int | None, path: str, origins: set[tuple[int, str]]) -> str:
+    if article_id is None:
+        return "skipped"
+    return "ingested" if (article_id, path) in origins else "duplicate"
 
 
 def alert_id(content_hash: str, rule: str, webhook: str) -> str:
@@ -31,15 +37,19 @@ def alert_id(content_hash: str, rule: str, webhook: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
-    """What the seed scanner learned about one file; written with the article it produced."""
+    """What the seed scanner learned about one file; written with the article it produced.
+
+    An entry with a content hash produced an article: whether the file is ``ingested`` (it brought the
+    article) or a ``duplicate`` is decided by ``ingest``, where duplicates are decided. One without was
+    ``skipped`` for ``reason``.
+    """
 
     path: str
     size: int
     mtime_ns: int
-    sha256: str | None
-    status: str  # ingested | duplicate | skipped
-    reason: str | None = None
+    sha256: str | None = None
     content_hash: str | None = None  # links the entry to its article
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,11 +134,14 @@ class ArticleTables(Database):
             matches: list[tuple[object, ...]] = []
             alerts: list[tuple[object, ...]] = []
             sightings: list[tuple[object, ...]] = []
+            origins: set[tuple[int, str]] = set()  # (article, seed file) pairs where the file brought it
             for item in items:
                 p, doc = item.prepared, item.prepared.doc
                 article_id = ids[p.content_hash]
                 is_first = created.pop(p.content_hash, None) is not None  # the first item of a hash made it
                 sightings.append((article_id, doc.source, doc.locator, stamp, int(is_first)))
+                if is_first and doc.source == SEEDS_SOURCE:
+                    origins.add((article_id, doc.locator))
                 if not is_first:
                     report.duplicates.append((article_id, p))
                     continue
@@ -148,15 +161,31 @@ class ArticleTables(Database):
             conn.executemany(
                 "INSERT OR IGNORE INTO sightings (article_id, source, locator, seen_at, is_first)"
                 " VALUES (?, ?, ?, ?, ?)", sightings)
+            # A seed file is "ingested" when it brought its article, in this batch (origins) or in an earlier
+            # pass (it was touched, or deleted and put back); otherwise it is a duplicate.
+            linked = [(e, ids[e.content_hash] if e.content_hash else None) for e in ledger]
+            origins |= self._seed_origins(conn, [(a, e.path) for e, a in linked if a and (a, e.path) not in origins])
             conn.executemany(
                 "INSERT OR REPLACE INTO seed_files (path, size, mtime_ns, sha256, status, reason, article_id,"
                 " seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(e.path, e.size, e.mtime_ns, e.sha256, e.status, e.reason,
-                  ids.get(e.content_hash) if e.content_hash else None, stamp) for e in ledger])
-            report.skipped = sum(e.status == "skipped" for e in ledger)
+                [(e.path, e.size, e.mtime_ns, e.sha256, _ledger_status(a, e.path, origins), e.reason, a, stamp)
+                 for e, a in linked])
+            report.skipped = sum(e.content_hash is None for e in ledger)
             if feed is not None:
                 write_poll(conn, feed, self.iso)
         return report
+
+    @staticmethod
+    def _seed_origins(conn: sqlite3.Connection, pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
+        """The (article, seed file) pairs among these where the file is the article's first sighting."""
+        found: set[tuple[int, str]] = set()
+        paths = list(dict.fromkeys(path for _, path in pairs))
+        for i in range(0, len(paths), 500):
+            part = paths[i : i + 500]
+            sql = ("SELECT article_id, locator FROM sightings WHERE source = ? AND is_first = 1"
+                   f" AND locator IN ({','.join('?' * len(part))})")
+            found.update((row[0], row[1]) for row in conn.execute(sql, [SEEDS_SOURCE, *part]))
+        return found
 
     def _insert_articles(self, conn: sqlite3.Connection, items: Sequence[NewItem], stamp: str) -> dict[str, int]:
         """Insert the batch's articles, many rows per statement; content_hash -> id of the rows created.
