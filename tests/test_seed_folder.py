@@ -164,3 +164,26 @@ def test_a_pipe_named_like_a_seed_file_is_never_opened(tmp_path: Path) -> None:
     fake = SeedFile(str(tmp_path / "pipe.txt"), "pipe.txt", 0, 0)  # as if it became a pipe after the scan
     with pytest.raises(SeedFileError, match="not a regular file"):
         read_seed(fake, VN_TZ)
+
+
+# -- other file types ----------------------------------------------------------------------------------
+
+
+def test_files_of_other_types_are_skipped_with_their_type(tmp_path: Path) -> None:
+    files(tmp_path, 1)
+    (tmp_path / "report.docx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "Thumbs.DB").write_bytes(b"\x00")
+    (tmp_path / "README").write_text("ghi chú", encoding="utf-8")
+    (tmp_path / "UPPER.TXT").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "docs").symlink_to("report.docx")
+    os.mkfifo(tmp_path / "pipe.txt")
+    result = scan(tmp_path, {}, later())
+    assert changed(result) == ["UPPER.TXT", "f00.txt"]
+    reasons = skipped(result)
+    assert set(reasons) == {"report.docx", "Thumbs.DB", "README", "docs", "pipe.txt"}
+    assert reasons["report.docx"].startswith(".docx files are not read")
+    assert reasons["README"].startswith("no .txt or .md suffix")
+    assert reasons["pipe.txt"].startswith("not a regular file")
+    ledger = {s.relpath: (s.size, s.mtime_ns) for s, _ in result.skipped}
+    again = scan(tmp_path, ledger, later())
+    assert (again.skipped, again.unchanged) == ([], 5)

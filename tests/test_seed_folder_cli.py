@@ -151,3 +151,21 @@ def test_two_identical_new_files_in_one_pass_are_ingested_and_duplicate(project:
     assert (rows["twin-a.txt"][0], rows["twin-b.txt"][0]) == ("ingested", "duplicate")
 
 
+# -- item 17: unread file types and deleted files ---------------------------------------------------------
+
+
+def test_a_file_type_not_read_is_logged_once_and_recorded(project: Path, run_cli: Run) -> None:
+    seeds = project / "seeds"
+    (seeds / "report.docx").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    write(seeds / "notes", "không có đuôi tệp")
+    aged(seeds / "report.docx")
+    proc = run_cli("run", "--once")
+    assert len(lines_naming(proc.stderr, "report.docx")) == 1, proc.stderr
+    rows = ledger(project)
+    assert rows["report.docx"][0] == "skipped" and ".docx" in (rows["report.docx"][1] or "")
+    assert rows["notes"][0] == "skipped"
+    again = run_cli("run", "--once")
+    assert not lines_naming(again.stderr, "report.docx"), again.stderr
+    assert sql(project, "SELECT count(*) FROM articles")[0][0] == 5
+
+

@@ -4,8 +4,9 @@ A re-scan must stay cheap with thousands of files, so the scan only ``stat``s: a
 modification time match the ledger is not read again. A file modified within the last second may still
 be being written; it waits for the next pass instead of being ingested half-written.
 
-One bad entry costs only itself: a symlink loop, a broken link or a folder that cannot be listed is
-reported (and so recorded in the ledger, once) and the scan goes on with its siblings.
+One bad entry costs only itself: a symlink loop, a broken link, a file of another type (``.docx``) is
+reported and recorded in the ledger, so once per file, not once per pass; a folder that cannot be listed
+is reported on every pass. The scan goes on with the siblings.
 
 Symlinks are followed only to targets inside the seed folder: a link to ``/etc/passwd`` dropped in by
 mistake (or by someone else) must not become a searchable article. ``follow_symlinks`` lifts that for
@@ -97,18 +98,21 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
                             st = entry.stat(follow_symlinks=False)
                     except OSError:
                         continue  # gone between the listing and the stat
-                    if reason is None and not name.lower().endswith(SUFFIXES):
-                        continue
                     rel = entry.path[prefix:].replace(os.sep, "/")
                     if ledger.get(rel) == (st.st_size, st.st_mtime_ns):
-                        result.unchanged += 1
+                        result.unchanged += 1  # (a file skipped before included: it is reported once)
                         continue
+                    if reason is None:
+                        if not name.lower().endswith(SUFFIXES):
+                            reason = _not_read(name)
+                        elif not stat.S_ISREG(st.st_mode):
+                            reason = "not a regular file (a pipe, socket or device)"
                     seed = SeedFile(path, rel, st.st_size, st.st_mtime_ns)
                     if now - st.st_mtime_ns / 1e9 < settle:
                         result.settling.append(seed)
                     elif reason is not None:
                         result.skipped.append((seed, reason))
-                    elif stat.S_ISREG(st.st_mode):
+                    else:
                         result.changed.append(seed)
         except OSError as exc:  # unreadable, or the listing broke off: what was listed is kept
             # Reported on every pass (like a missing folder): the files in it cannot be seen until fixed.
@@ -152,6 +156,14 @@ def _follow_link(path: str, real_top: str, follow: bool, entered: set[tuple[int,
     entered.add(_folder_id(st))
     stack.append(path)
     return None
+
+
+def _not_read(name: str) -> str:
+    """Why a file of another type is skipped: someone dropped it here expecting it to be read."""
+    suffix = os.path.splitext(name)[1]
+    if suffix:
+        return f"{suffix} files are not read: only plain-text .txt and .md files are (save it as .txt)"
+    return "no .txt or .md suffix: not read (rename it if it is plain text)"
 
 
 def _folder_id(st: os.stat_result) -> tuple[int, int]:
