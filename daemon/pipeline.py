@@ -132,6 +132,8 @@ class Pipeline:
         for error in result.errors:
             log.warning("seeds: %s", error)
             report.errors.append(error)
+        if result.deleted:
+            self._mark_deleted(result.deleted)
         if result.settling:
             report.settle_at = min(s.mtime_ns for s in result.settling) / 1e9 + SETTLE_SECONDS
             names = sorted(s.relpath for s in result.settling)
@@ -164,6 +166,13 @@ class Pipeline:
             log.info("seeds: %d new, %d duplicate, %d skipped, %d alerts queued",
                      report.new, report.duplicates, report.skipped, report.alerts)
         return report
+
+    def _mark_deleted(self, paths: Sequence[str]) -> None:
+        """One line per pass however many files went (a folder emptied at once is thousands)."""
+        self.store.mark_seed_files_deleted(paths)
+        shown = ", ".join(paths[:10]) + (f" and {len(paths) - 10} more" if len(paths) > 10 else "")
+        log.info("seeds: %d %s gone from the folder, marked deleted in seed_files (articles kept): %s",
+                 len(paths), "file" if len(paths) == 1 else "files", shown)
 
     def _store_seeds(self, entries: Sequence[tuple[Prepared, Sequence[Match] | None]],
                      ledger: Sequence[LedgerEntry], report: SourceReport) -> None:

@@ -187,3 +187,42 @@ def test_files_of_other_types_are_skipped_with_their_type(tmp_path: Path) -> Non
     ledger = {s.relpath: (s.size, s.mtime_ns) for s, _ in result.skipped}
     again = scan(tmp_path, ledger, later())
     assert (again.skipped, again.unchanged) == ([], 5)
+
+
+# -- deleted files -------------------------------------------------------------------------------------
+
+
+def test_files_gone_from_the_folder_are_reported_deleted(tmp_path: Path) -> None:
+    files(tmp_path / "sub", 3)
+    (tmp_path / "skipped.docx").write_bytes(b"PK")
+    first = scan(tmp_path, {}, later())
+    ledger = {s.relpath: (s.size, s.mtime_ns) for s in first.changed} | {
+        s.relpath: (s.size, s.mtime_ns) for s, _ in first.skipped}
+    (tmp_path / "sub" / "f01.txt").unlink()
+    (tmp_path / "skipped.docx").unlink()
+    (tmp_path / "sub" / "f02.txt").rename(tmp_path / "sub" / ".f02.txt")  # hidden now: not in the folder
+    result = scan(tmp_path, ledger, later())
+    assert result.deleted == ["skipped.docx", "sub/f01.txt", "sub/f02.txt"]
+    assert (result.unchanged, result.changed) == (1, [])
+
+
+def test_nothing_under_a_folder_that_cannot_be_listed_is_deleted(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    files(tmp_path / "locked", 2)
+    files(tmp_path / "open", 1)
+    ledger = {s.relpath: (s.size, s.mtime_ns) for s in scan(tmp_path, {}, later()).changed}
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:  # EACCES cannot be produced here: the tests run as root
+        if os.path.basename(path) == "locked" or (path == str(tmp_path) and refuse_root):
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr("daemon.sources.folder.os.scandir", scandir)
+    refuse_root = False
+    assert scan(tmp_path, ledger, later()).deleted == []
+    (tmp_path / "open" / "f00.txt").unlink()
+    assert scan(tmp_path, ledger, later()).deleted == ["open/f00.txt"]
+    refuse_root = True
+    result = scan(tmp_path, ledger, later())
+    assert result.deleted == [] and result.errors[0].startswith(f"seed folder {tmp_path}: folder cannot be listed")

@@ -5,6 +5,7 @@ real files, symlinks and a real SQLite file."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import time
@@ -167,5 +168,39 @@ def test_a_file_type_not_read_is_logged_once_and_recorded(project: Path, run_cli
     again = run_cli("run", "--once")
     assert not lines_naming(again.stderr, "report.docx"), again.stderr
     assert sql(project, "SELECT count(*) FROM articles")[0][0] == 5
+
+
+def test_a_deleted_seed_file_is_marked_and_its_article_stays(project: Path, run_cli: Run) -> None:
+    seeds = project / "seeds"
+    sample = sorted(seeds.glob("003_*.txt"))[0]
+    kept = sample.read_bytes()
+    run_cli("run", "--once")
+    sample.unlink()
+    proc = run_cli("run", "--once")
+    assert len(lines_naming(proc.stderr, sample.name)) == 1, proc.stderr
+    status, deleted_at, article_id = sql(
+        project, "SELECT status, deleted_at, article_id FROM seed_files WHERE path = ?", sample.name)[0]
+    assert status == "deleted" and deleted_at.endswith("+07:00") and article_id is not None
+    assert sql(project, "SELECT count(*) FROM articles WHERE id = ?", article_id)[0][0] == 1
+    assert sql(project, "SELECT count(*) FROM seed_files WHERE status = 'ingested'")[0][0] == 4
+    again = run_cli("run", "--once")
+    assert not lines_naming(again.stderr, sample.name), again.stderr  # marked once
+
+    # The file comes back: it is the file the article came from, so "ingested" again, not a duplicate.
+    sample.write_bytes(kept)
+    aged(sample)
+    run_cli("run", "--once")
+    status, deleted_at, again_id = sql(
+        project, "SELECT status, deleted_at, article_id FROM seed_files WHERE path = ?", sample.name)[0]
+    assert (status, deleted_at, again_id) == ("ingested", None, article_id)
+    assert sql(project, "SELECT count(*) FROM articles")[0][0] == 5
+
+
+def test_a_folder_that_disappears_marks_nothing_deleted(project: Path, run_cli: Run) -> None:
+    run_cli("run", "--once")
+    shutil.move(project / "seeds", project / "seeds.away")  # an unmounted share, a moved folder
+    proc = run_cli("run", "--once")
+    assert "does not exist" in proc.stderr
+    assert sql(project, "SELECT count(*) FROM seed_files WHERE status = 'deleted'")[0][0] == 0
 
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+import daemon.store.db
 from daemon.models import Document
 from daemon.prepare import prepare
 from daemon.store import Store
 from daemon.store.articles import LedgerEntry, NewItem
+from daemon.store.schema import MIGRATIONS
 from daemon.text.dates import VN_TZ
 
 
@@ -50,3 +52,32 @@ def test_a_file_whose_text_came_first_from_a_feed_is_a_duplicate(store: Store) -
     item, entry = seed_item("vptu.txt", "Tin từ báo.")
     store.ingest([item], [entry])
     assert statuses(store) == {"vptu.txt": "duplicate"}
+
+
+def test_deleted_files_keep_their_rows_and_leave_the_scan_ledger(store: Store) -> None:
+    (a, la), (b, lb) = seed_item("a.txt", "Bài một."), seed_item("b.txt", "Bài hai.")
+    store.ingest([a, b], [la, lb])
+    assert store.mark_seed_files_deleted(["a.txt", "never-seen.txt"]) == 1
+    assert store.mark_seed_files_deleted(["a.txt"]) == 0  # already marked: its time stays
+    assert set(store.ledger()) == {"b.txt"}
+    with store.read() as conn:
+        row = conn.execute("SELECT status, deleted_at, article_id, sha256 FROM seed_files"
+                           " WHERE path = 'a.txt'").fetchone()
+        assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
+    assert (row[0], row[2] is not None, row[3]) == ("deleted", True, "sha")
+    assert row[1].endswith("+07:00")
+
+
+def test_a_database_from_before_the_ledger_columns_is_migrated(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(daemon.store.db, "MIGRATIONS", MIGRATIONS[:1])
+    old = Store(tmp_path / "old.db", VN_TZ)
+    with old.tx() as conn:  # a row as version 1 wrote it
+        conn.execute("INSERT INTO seed_files (path, size, mtime_ns, sha256, status, seen_at)"
+                     " VALUES ('a.txt', 1, 1, 'sha', 'ingested', '2026-01-01T00:00:00+07:00')")
+    old.close()
+    monkeypatch.setattr(daemon.store.db, "MIGRATIONS", MIGRATIONS)
+    new = Store(tmp_path / "old.db", VN_TZ)
+    assert new.schema_version() == MIGRATIONS[-1].version
+    assert new.ledger() == {"a.txt": (1, 1)}
+    assert new.mark_seed_files_deleted(["a.txt"]) == 1

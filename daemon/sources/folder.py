@@ -49,6 +49,7 @@ class ScanResult:
     changed: list[SeedFile] = field(default_factory=list)  # new or modified since the ledger saw them
     settling: list[SeedFile] = field(default_factory=list)  # modified too recently; next pass
     skipped: list[tuple[SeedFile, str]] = field(default_factory=list)  # not to be read, and why
+    deleted: list[str] = field(default_factory=list)  # in the ledger, gone from the folder
     errors: list[str] = field(default_factory=list)  # folders that could not be listed (said every pass)
     unchanged: int = 0
     missing: bool = False  # the folder itself does not exist
@@ -57,6 +58,10 @@ class ScanResult:
 def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
          settle: float = SETTLE_SECONDS, *, follow_symlinks: bool = False) -> ScanResult:
     """Compare the folder with the ledger using ``stat`` only; never reads file contents.
+
+    What the ledger has and the folder no longer shows is ``deleted``, except under a folder that could
+    not be listed (its files may well be there) and when the seed folder itself is missing (an unmounted
+    share must not mark the whole archive deleted).
 
     A regular file costs one ``stat`` and nothing more (its type comes with the listing); symlinks, rare,
     are resolved one by one.
@@ -69,6 +74,8 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
     prefix = len(os.path.join(top, ""))  # entry paths are the root joined with the relative path
     real_top = os.path.realpath(top)
     entered = {_folder_id(os.stat(top))} if follow_symlinks else set()
+    remaining = dict(ledger)  # what is left once the scan has seen its files: the deleted ones
+    unlisted: list[str] = []  # folders (relative, with "/"; "" for the seed folder) not listed in full
     stack = [top]
     while stack:
         folder = stack.pop()
@@ -96,10 +103,15 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
                             continue
                         else:
                             st = entry.stat(follow_symlinks=False)
-                    except OSError:
+                    except FileNotFoundError:
                         continue  # gone between the listing and the stat
+                    except OSError as exc:  # (an I/O error): not deleted, but not readable either
+                        where = entry.path[prefix:].replace(os.sep, "/")
+                        remaining.pop(where, None)
+                        result.errors.append(f"{where}: cannot stat: {exc.strerror or exc}")
+                        continue
                     rel = entry.path[prefix:].replace(os.sep, "/")
-                    if ledger.get(rel) == (st.st_size, st.st_mtime_ns):
+                    if remaining.pop(rel, None) == (st.st_size, st.st_mtime_ns):
                         result.unchanged += 1  # (a file skipped before included: it is reported once)
                         continue
                     if reason is None:
@@ -116,8 +128,12 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
                         result.changed.append(seed)
         except OSError as exc:  # unreadable, or the listing broke off: what was listed is kept
             # Reported on every pass (like a missing folder): the files in it cannot be seen until fixed.
-            where = folder[prefix:].replace(os.sep, "/") + "/" if len(folder) >= prefix else f"seed folder {folder}"
-            result.errors.append(f"{where}: folder cannot be listed: {exc.strerror or exc}")
+            where = folder[prefix:].replace(os.sep, "/") + "/" if len(folder) >= prefix else ""
+            unlisted.append(where)
+            result.errors.append(f"{where or f'seed folder {folder}'}: folder cannot be listed: {exc.strerror or exc}")
+    if remaining:
+        kept = tuple(unlisted)
+        result.deleted = sorted(p for p in remaining if not (kept and p.startswith(kept)))
     result.changed.sort(key=lambda s: s.relpath)
     result.skipped.sort(key=lambda s: s[0].relpath)
     return result

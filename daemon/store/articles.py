@@ -111,9 +111,22 @@ class ArticleTables(Database):
         return seen
 
     def ledger(self) -> dict[str, tuple[int, int]]:
-        """path -> (size, mtime_ns) of every seed file already handled."""
+        """path -> (size, mtime_ns) of every seed file already handled and not gone since."""
         with self.read() as conn:
-            return {r[0]: (r[1], r[2]) for r in conn.execute("SELECT path, size, mtime_ns FROM seed_files")}
+            return {r[0]: (r[1], r[2]) for r in conn.execute(
+                "SELECT path, size, mtime_ns FROM seed_files WHERE status != 'deleted'")}
+
+    def mark_seed_files_deleted(self, paths: Sequence[str], now: datetime | None = None) -> int:
+        """Files gone from the seed folder keep their rows, and their articles stay: status ``deleted``."""
+        stamp = self.iso(now or self.now())
+        marked = 0
+        with self.tx() as conn:
+            for i in range(0, len(paths), 500):
+                part = paths[i : i + 500]
+                sql = (f"UPDATE seed_files SET status = 'deleted', deleted_at = ? WHERE status != 'deleted'"
+                       f" AND path IN ({','.join('?' * len(part))})")
+                marked += conn.execute(sql, [stamp, *part]).rowcount
+        return marked
 
     # -- the write ------------------------------------------------------------------------------
     def ingest(self, items: Sequence[NewItem], ledger: Sequence[LedgerEntry] = (),

@@ -207,8 +207,15 @@ def _v2(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE feeds ADD COLUMN failing_since TEXT")
 
 
+def _v4(conn: sqlite3.Connection) -> None:
+    # A file gone from the seed folder keeps its row (what it was, which article it brought): status
+    # 'deleted', and when the scan found it gone.
+    conn.execute("ALTER TABLE seed_files ADD COLUMN deleted_at TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1),
     Migration(2, "feeds.failing_since", _v2),
     Migration(3, "content hash v2: title and body", _v3),
+    Migration(4, "seed_files.deleted_at", _v4),
 )
