@@ -33,6 +33,7 @@ class Document:
     published_raw: str | None = None  # the date text as found, kept for audit
     date_inferred: bool = False  # True when published_at is a fallback (file time, fetch time)
     alert: bool = True  # False: store and match, but queue no alerts (first fetch of a new feed)
+    outlet: str | None = None  # the publication it names ("Báo Đà Nẵng"): a seed header's ``source:``
 
 
 @dataclass(frozen=True, slots=True)

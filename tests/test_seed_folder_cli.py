@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -204,3 +205,18 @@ def test_a_folder_that_disappears_marks_nothing_deleted(project: Path, run_cli: 
     assert sql(project, "SELECT count(*) FROM seed_files WHERE status = 'deleted'")[0][0] == 0
 
 
+# -- item 18: the header's source is the outlet ---------------------------------------------------------
+
+
+def test_a_header_source_is_stored_as_the_outlet_and_rules_still_filter_on_seeds(project: Path,
+                                                                                 run_cli: Run) -> None:
+    cfg = project / "config.toml"
+    cfg.write_text(cfg.read_text() + '[[rules]]\nname = "nq57"\nkeywords = ["Nghị quyết 57"]\nsources = ["seeds"]\n')
+    outlet = unicodedata.normalize("NFD", "Báo Thử nghiệm")
+    write(project / "seeds" / "outlet.txt",
+          f"title: Tin thử nghiệm\nsource: {outlet}\n\nBài viết về việc thực hiện Nghị quyết 57 tại cơ sở.\n")
+    run_cli("run", "--once")
+    rows = sql(project, "SELECT id, source, outlet FROM articles WHERE outlet = ?", "Báo Thử nghiệm")
+    assert [(r[1], r[2]) for r in rows] == [("seeds", "Báo Thử nghiệm")]
+    assert sql(project, "SELECT rule FROM matches WHERE article_id = ?", rows[0][0]) == [("nq57",)]
+    assert sql(project, "SELECT count(*) FROM articles WHERE outlet IS NULL")[0][0] == 5

@@ -3,6 +3,7 @@ decides which file of a batch brought an article and which is a duplicate."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,8 @@ def test_a_database_from_before_the_ledger_columns_is_migrated(tmp_path: Path,
     assert new.schema_version() == MIGRATIONS[-1].version
     assert new.ledger() == {"a.txt": (1, 1)}
     assert new.mark_seed_files_deleted(["a.txt"]) == 1
+    item, _entry = seed_item("b.txt", "Bài mới.")
+    outlet = NewItem(prepare(replace(item.prepared.doc, outlet="Báo Đà Nẵng")))
+    ((article_id, _),) = new.ingest([outlet]).new
+    with new.read() as conn:
+        assert conn.execute("SELECT outlet FROM articles WHERE id = ?", (article_id,)).fetchone()[0] == "Báo Đà Nẵng"

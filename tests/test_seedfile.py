@@ -128,9 +128,16 @@ def test_header_block_values_win() -> None:
     assert doc.published_at == datetime(2025, 3, 4, 8, 30, tzinfo=VN_TZ)
     assert doc.published_raw == "2025-03-04T08:30:00+07:00"
     assert doc.category == "Xây dựng Đảng"
-    assert doc.source == "seeds"  # the header's source is not the Document's source
+    assert doc.source == "seeds"  # the header's source is the outlet, not where newswatch got the article
+    assert doc.outlet == "Báo Đà Nẵng"
     assert doc.body == "Chiều 18-10, nội dung bài."
     assert "Báo Đà Nẵng" not in doc.body
+
+
+def test_the_outlet_is_normalized_and_absent_without_a_header() -> None:
+    nfd = unicodedata.normalize("NFD", "Báo Thừa Thiên Huế")
+    assert parse(f"source:  {nfd}\n\nNội dung bài viết.").outlet == "Báo Thừa Thiên Huế"
+    assert parse("Nội dung bài viết không có tiêu đề.").outlet is None
 
 
 def test_header_without_title_or_date_falls_back_to_the_text() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.models import Document, Prepared
+from daemon.models import Document
 from daemon.prepare import prepare
 from daemon.store import Store, db
 from daemon.store.articles import NewItem
@@ -34,13 +34,22 @@ def v1_database(path: Path, docs: list[Document], monkeypatch: pytest.MonkeyPatc
     with monkeypatch.context() as m:
         m.setattr(db, "MIGRATIONS", MIGRATIONS[:1])
         store = Store(path, VN_TZ)
-        items = []
-        for d in docs:
-            p = prepare(d)
-            items.append(NewItem(Prepared(p.doc, v1_hash(p.doc.body), p.folded)))
-        store.ingest(items)
         assert store.schema_version() == 1
         store.close()
+    # Rows written as the v1 store wrote them (by SQL: today's store writes columns v1 did not have).
+    conn = sqlite3.connect(path)
+    with conn:
+        for d in docs:
+            p = prepare(d)
+            cur = conn.execute(
+                "INSERT INTO articles (content_hash, title, body, url, source, ingested_at, folded)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (v1_hash(p.doc.body), p.doc.title, p.doc.body, p.doc.url, p.doc.source, "2026-01-01T00:00:00+07:00",
+                 p.folded))
+            conn.execute("INSERT INTO sightings (article_id, source, locator, seen_at, is_first)"
+                         " VALUES (?, ?, ?, ?, 1)", (cur.lastrowid, p.doc.source, p.doc.locator,
+                                                     "2026-01-01T00:00:00+07:00"))
+    conn.close()
 
 
 def docs() -> list[Document]:

@@ -5,10 +5,10 @@ Seed files come from copy-paste, export tools and scrapers, so there is no singl
 1. An optional header block: ``key: value`` lines (ASCII keys, case-insensitive) ended by a blank line
    (a file of nothing but such lines is a header without an article, and refused),
    with at least one of ``title``, ``url``, ``date``, ``source``, ``category``; other keys are ignored.
-   Explicit values win over anything guessed from the text. ``source`` (the outlet) is ignored:
-   ``Document.source`` must stay ``"seeds"`` so the seed ledger and rules' ``sources`` filters keep
-   working, and there is no outlet field to put it in. ``url`` is kept only when it is http(s), since it
-   ends up as a link in alerts.
+   Explicit values win over anything guessed from the text. ``source`` names the outlet (the paper the
+   text was copied from) and becomes ``Document.outlet``, not ``Document.source``: the source is where
+   newswatch got the article (``"seeds"``), what sightings record and rules' ``sources`` filter on.
+   ``url`` is kept only when it is http(s), since it ends up as a link in alerts.
 2. A first line ``date 2026-01-10 <lead ...>`` (the export tool's form): the date is that day at
    midnight (see ``daemon.text.dates``), the lead is the start of the body and its first sentence the
    title. Like a header value, this date is trusted as written.
@@ -119,6 +119,7 @@ def parse_seed(raw: bytes, *, relpath: str, mtime: datetime, tz: ZoneInfo = VN_T
         body=body,
         url=_http_url(header.get("url")),
         category=normalize(category) if category else None,
+        outlet=normalize(header["source"]) if "source" in header else None,
         published_at=published_at.astimezone(tz),
         published_raw=published_raw,
         date_inferred=date_inferred,

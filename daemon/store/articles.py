@@ -211,17 +211,17 @@ class ArticleTables(Database):
         rows = [
             (p.content_hash, doc.title, doc.body, doc.url, doc.source, doc.category,
              self.iso(doc.published_at) if doc.published_at else None, doc.published_raw, int(doc.date_inferred),
-             stamp, p.folded)
+             stamp, p.folded, doc.outlet)
             for p, doc in ((item.prepared, item.prepared.doc) for item in items)
         ]
-        per_statement = max(1, min(_ROWS_PER_STATEMENT, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 11))
+        per_statement = max(1, min(_ROWS_PER_STATEMENT, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 12))
         created: dict[str, int] = {}
         for i in range(0, len(rows), per_statement):
             part = rows[i : i + per_statement]
             sql = (
                 "INSERT INTO articles (content_hash, title, body, url, source, category, published_at,"
-                " published_raw, date_inferred, ingested_at, folded) VALUES "
-                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(part))
+                " published_raw, date_inferred, ingested_at, folded, outlet) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(part))
                 + " ON CONFLICT (content_hash) DO NOTHING RETURNING content_hash, id"
             )
             created.update(conn.execute(sql, [value for row in part for value in row]).fetchall())

@@ -213,9 +213,16 @@ def _v4(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE seed_files ADD COLUMN deleted_at TEXT")
 
 
+def _v5(conn: sqlite3.Connection) -> None:
+    # The outlet an article names (a seed file's `source:` header, "Báo Đà Nẵng"); `source` stays where
+    # newswatch got it ('seeds' or a feed name), which sightings and rules' `sources` filters use.
+    conn.execute("ALTER TABLE articles ADD COLUMN outlet TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1),
     Migration(2, "feeds.failing_since", _v2),
     Migration(3, "content hash v2: title and body", _v3),
     Migration(4, "seed_files.deleted_at", _v4),
+    Migration(5, "articles.outlet", _v5),
 )
