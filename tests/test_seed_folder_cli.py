@@ -1,6 +1,6 @@
 """Issue 9, the seed folder: bad entries cost only themselves, symlinks stay inside the folder, and the
-ledger ``seed_files`` tells the truth. Each test runs ``python -m daemon run --once`` as a real process on
-real files, symlinks and a real SQLite file."""
+ledger ``seed_files`` tells the truth. Each test runs ``python -m daemon run --once`` (the last one the
+service, ``python -m daemon run``) as a real process on real files, symlinks and a real SQLite file."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from tests.conftest import Background
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -220,3 +222,32 @@ def test_a_header_source_is_stored_as_the_outlet_and_rules_still_filter_on_seeds
     assert [(r[1], r[2]) for r in rows] == [("seeds", "Báo Thử nghiệm")]
     assert sql(project, "SELECT rule FROM matches WHERE article_id = ?", rows[0][0]) == [("nq57",)]
     assert sql(project, "SELECT count(*) FROM articles WHERE outlet IS NULL")[0][0] == 5
+
+
+# -- the running service: each problem is one line, however many passes ------------------------------------
+
+
+def test_the_running_service_reports_each_bad_entry_once(project: Path, procs: list[Background],
+                                                         tmp_path_factory: Any) -> None:
+    seeds = project / "seeds"
+    secret = write(tmp_path_factory.mktemp("outside") / "secret.txt", "Mật khẩu: hoa-sen-57.\n")
+    service = Background(project, "run")  # seeds every 1 s, and the watcher
+    procs.append(service)
+    service.wait_line("newswatch running", stream="err")
+    link(seeds / "a.txt", "b.txt")
+    link(seeds / "b.txt", "a.txt")
+    link(seeds / "passwd.txt", secret)
+    (seeds / "report.docx").write_bytes(b"PK\x03\x04")
+    aged(seeds / "report.docx")
+    for i in range(3):
+        write(seeds / f"new_{i}.txt", article(i))
+    sorted(seeds.glob("001_*.txt"))[0].unlink()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and sql(project, "SELECT runs FROM jobs WHERE name = 'seeds'")[0][0] < 5:
+        time.sleep(0.2)
+    assert service.stop() == 0
+    for name in ("a.txt", "b.txt", "passwd.txt", "report.docx", "001_"):
+        assert len(lines_naming("\n".join(service.err), name)) == 1, service.err
+    assert sql(project, "SELECT count(*) FROM articles")[0][0] == 8
+    assert sql(project, "SELECT count(*) FROM seed_files WHERE status = 'deleted'")[0][0] == 1
+    assert not sql(project, "SELECT id FROM articles WHERE body LIKE '%hoa-sen%'")
