@@ -50,7 +50,7 @@ class ScanResult:
     settling: list[SeedFile] = field(default_factory=list)  # modified too recently; next pass
     skipped: list[tuple[SeedFile, str]] = field(default_factory=list)  # not to be read, and why
     deleted: list[str] = field(default_factory=list)  # in the ledger, gone from the folder
-    errors: list[str] = field(default_factory=list)  # folders that could not be listed (said every pass)
+    errors: list[str] = field(default_factory=list)  # folders not listed, entries not stat'ed (every pass)
     unchanged: int = 0
     missing: bool = False  # the folder itself does not exist
 
@@ -87,6 +87,7 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
                         continue  # hidden files, editor swap files, partial downloads
                     reason: str | None = None
                     path = entry.path
+                    rel = path[prefix:].replace(os.sep, "/")
                     try:
                         if entry.is_symlink():
                             link = _follow_link(path, real_top, follow_symlinks, entered, stack)
@@ -106,11 +107,9 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
                     except FileNotFoundError:
                         continue  # gone between the listing and the stat
                     except OSError as exc:  # (an I/O error): not deleted, but not readable either
-                        where = entry.path[prefix:].replace(os.sep, "/")
-                        remaining.pop(where, None)
-                        result.errors.append(f"{where}: cannot stat: {exc.strerror or exc}")
+                        remaining.pop(rel, None)
+                        result.errors.append(f"{rel}: cannot stat: {exc.strerror or exc}")
                         continue
-                    rel = entry.path[prefix:].replace(os.sep, "/")
                     if remaining.pop(rel, None) == (st.st_size, st.st_mtime_ns):
                         result.unchanged += 1  # (a file skipped before included: it is reported once)
                         continue
