@@ -20,8 +20,9 @@ from daemon.deliver import DeliveryReport, deliver_due
 from daemon.match import Matcher
 from daemon.models import Document, FeedConfig, Match, Prepared
 from daemon.prepare import prepare, process_seeds
-from daemon.sources.feeds import FeedFetcher, FetchResult
 from daemon.sources.feeds.decide import FeedUpdate, decide_poll
+from daemon.sources.feeds.fetch import FeedFetcher
+from daemon.sources.feeds.results import FetchResult
 from daemon.sources.folder import SETTLE_SECONDS, SeedFile, scan
 from daemon.store import Store
 from daemon.store.articles import IngestReport, LedgerEntry, NewItem

@@ -24,7 +24,8 @@ import pytest
 
 from daemon.config import FetchSettings
 from daemon.models import FeedConfig
-from daemon.sources.feeds import FeedFetcher, FeedState, FetchResult
+from daemon.sources.feeds.fetch import FeedFetcher
+from daemon.sources.feeds.results import FeedState, FetchResult
 from daemon.text.dates import VN_TZ
 
 TIMEOUT = 1.5

@@ -1,11 +1,10 @@
 """RSS/Atom feeds: fetch (HTTP with hard limits), parse (feedparser, safely), items → Documents.
 
-The pipeline calls ``FeedFetcher.fetch_all`` and gets one ``FetchResult`` per feed, failures included;
-``schedule.next_fetch_delay`` decides when to poll again.
+- ``fetch.FeedFetcher``          ``fetch_all`` returns one ``FetchResult`` per feed, failures included
+- ``results.FeedState``, ``results.FetchResult``   what a poll starts from and what it produced
+- ``decide.decide_poll``         what a poll changes (pure); ``schedule.next_fetch_delay`` when to poll again
+
+Import the submodule you need; nothing is re-exported here, because importing any submodule runs this
+file first, and the store (which needs ``decide`` and ``results``) must not load httpx and feedparser
+for every `newswatch status` (tests/test_imports.py checks).
 """
-
-from daemon.sources.feeds.fetch import FeedFetcher
-from daemon.sources.feeds.results import FeedState, FetchResult
-from daemon.sources.feeds.schedule import next_fetch_delay
-
-__all__ = ["FeedFetcher", "FeedState", "FetchResult", "next_fetch_delay"]
