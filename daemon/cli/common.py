@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from daemon.config import Config
 from daemon.errors import NewswatchError
+
+if TYPE_CHECKING:
+    from daemon.store import Store
 
 EXIT_ERROR, EXIT_USAGE, EXIT_CONFIG, EXIT_RUNNING = 1, 2, 3, 4
 T = TypeVar("T")
@@ -26,8 +29,8 @@ class UsageError(NewswatchError):
         self.command = command
 
 
-def open_store(config: Config) -> Any:
-    from daemon.store import Store  # noqa: PLC0415  (keeps `--help` fast)
+def open_store(config: Config) -> Store:
+    from daemon.store import Store  # noqa: PLC0415  (keeps `--help` and `--version` fast)
 
     return Store(config.db_path, config.tz)
 
