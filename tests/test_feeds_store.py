@@ -175,12 +175,12 @@ def test_a_poll_is_one_transaction_with_its_articles(store: S) -> None:
         conn.execute("CREATE TRIGGER feeds_fail BEFORE UPDATE ON feeds BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     with pytest.raises(StoreError, match="disk full"):
         record(store, FEED, ok(), now=T0)
-    assert store.article_count() == 0
+    assert store.counts()["articles"] == 0
     assert row(store)["last_fetch_at"] is None and store.seen_locators("vptu", ["g1", "g2"]) == set()
     with store.tx() as conn:
         conn.execute("DROP TRIGGER feeds_fail")
     record(store, FEED, ok(), now=T0)
-    assert store.article_count() == 2 and row(store)["items_seen"] == 2
+    assert store.counts()["articles"] == 2 and row(store)["items_seen"] == 2
 
 
 def test_a_poll_sets_only_columns_it_owns(store: S) -> None:

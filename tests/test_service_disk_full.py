@@ -62,7 +62,7 @@ def test_jobs_meeting_a_full_database_log_one_line_then_say_when_writes_work(
         assert message.startswith("DISK FULL: ") and "SQLITE_FULL" in message and "once a minute" in message
         assert errors[0].exc_info is None  # one line, no traceback
         assert not any("writes work again" in r.getMessage() for r in caplog.records)
-        assert service.store.article_count() == 5
+        assert service.store.counts()["articles"] == 5
         row = service.store.jobs()
         seeds_row = next(j for j in row if j["name"] == "seeds")
         assert seeds_row["errors"] >= 1 and "StoreFull" in seeds_row["last_error"]
@@ -74,7 +74,7 @@ def test_jobs_meeting_a_full_database_log_one_line_then_say_when_writes_work(
         again = [r for r in caplog.records if "writes work again" in r.getMessage()]
         assert len(again) == 1 and again[0].levelno == logging.WARNING
         assert "5 failed job runs" in again[0].getMessage()
-        assert service.store.article_count() == 205
+        assert service.store.counts()["articles"] == 205
     finally:
         service._close(lock)
 

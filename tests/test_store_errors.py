@@ -142,7 +142,7 @@ def test_a_full_database_is_store_full_and_the_store_stays_usable(store: Store) 
     assert info.value.sqlite_errorcode == sqlite3.SQLITE_FULL
     assert isinstance(info.value.__cause__, sqlite3.OperationalError)
     assert not store.conn.in_transaction  # rolled back
-    assert store.article_count() == 2
+    assert store.counts()["articles"] == 2
     store.conn.execute("PRAGMA max_page_count = 1073741823")
     assert len(store.ingest(items(200, start=10)).new) == 200
 
@@ -150,7 +150,7 @@ def test_a_full_database_is_store_full_and_the_store_stays_usable(store: Store) 
 def test_a_closed_store_raises_store_error_not_a_programming_error(store: Store) -> None:
     store.close()
     with pytest.raises(StoreError, match="closed"):
-        store.article_count()
+        store.counts()["articles"]
     with pytest.raises(StoreError, match="closed"):
         store.job_started("seeds", T0)
     assert store.close() is True  # idempotent
@@ -230,7 +230,7 @@ def test_reads_go_on_while_a_write_waits_for_the_lock(quick_busy: Store, monkeyp
     writer.start()
     time.sleep(0.1)
     start = time.monotonic()
-    assert quick_busy.article_count() == 0
+    assert quick_busy.counts()["articles"] == 0
     assert time.monotonic() - start < 0.15
     writer.join()
     holder.join()

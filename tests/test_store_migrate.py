@@ -89,7 +89,7 @@ def test_an_old_article_arriving_again_meets_its_row(tmp_path: Path, monkeypatch
     report = store.ingest([NewItem(prepare(d)) for d in again])
     assert report.new == []
     assert sorted(i for i, _ in report.duplicates) == sorted(before.values())
-    assert store.article_count() == 6
+    assert store.counts()["articles"] == 6
 
 
 def test_full_text_search_survives_the_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -238,10 +238,6 @@ class ArticleTables(Database):
         return found
 
     # -- reading -------------------------------------------------------------------------------
-    def article_count(self) -> int:
-        with self.read() as conn:
-            return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
-
     def articles_since(self, since: str | None) -> list[sqlite3.Row]:
         """Archive rows (id, title, body, source, ...) for `newswatch match`; newest first."""
         sql = "SELECT id, title, body, source, url, published_at, ingested_at FROM articles"

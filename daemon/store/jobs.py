@@ -32,11 +32,6 @@ class JobTables(Database):
                  error, error, name),
             )
 
-    def job_next_run(self, name: str) -> str | None:
-        with self.read() as conn:
-            row = conn.execute("SELECT next_run_at FROM jobs WHERE name = ?", (name,)).fetchone()
-            return row[0] if row else None
-
     def feed_next_fetch_at(self, name: str) -> datetime | None:
         """When the feed is next due (NULL: now); the scheduler starts a feed's job no earlier."""
         with self.read() as conn:
