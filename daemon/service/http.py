@@ -41,7 +41,6 @@ HealthFn = Callable[[], tuple[bool, Mapping[str, Any]]]
 PREFIX = "newswatch_"
 # From "delivered on the next tick" to "retried for days" (delivery backoff reaches 12 h).
 LATENCY_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 72 * 3600)
-FETCH_OUTCOMES = ("ok", "not_modified", "error")
 
 _STATS_DOCS = {
     "alerts": "Alerts in the database by status (read at scrape time).",

@@ -65,7 +65,6 @@ class FolderWatcher:
         self.poll_delay_ms = poll_delay_ms
         self.retry_interval = retry_interval
         self.recursive = recursive
-        self.calls = 0  # how many times on_change ran; for `status` and tests
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_call = float("-inf")
@@ -107,7 +106,6 @@ class FolderWatcher:
         if wait > 0 and self._stop.wait(wait):
             return
         self._last_call = time.monotonic()
-        self.calls += 1
         try:
             self.on_change()
         except Exception:
