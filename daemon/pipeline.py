@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from daemon.config import Config
-from daemon.deliver import DeliveryReport, deliver_due
+from daemon.deliver.outbox import DeliveryReport, deliver_due
 from daemon.match import Matcher
 from daemon.models import Document, FeedConfig, Match, Prepared
 from daemon.prepare import prepare, process_seeds

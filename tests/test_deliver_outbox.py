@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from daemon.deliver import deliver_due, make_receiver, payload, send_test
+from daemon.deliver import payload
+from daemon.deliver.outbox import deliver_due, send_test
+from daemon.deliver.receiver import make_receiver
 from daemon.models import WebhookConfig
 from tests.test_deliver_support import (
     SECRET,

@@ -13,8 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from daemon.deliver import deliver_due, formats, make_receiver, serve
-from daemon.deliver.receiver import Receiver
+from daemon.deliver import formats
+from daemon.deliver.outbox import deliver_due
+from daemon.deliver.receiver import Receiver, make_receiver, serve
 from daemon.deliver.signing import webhook_headers
 from daemon.models import WebhookConfig
 from tests.test_deliver_support import SECRET, T0, add_alert, add_article, later, open_store

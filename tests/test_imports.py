@@ -1,9 +1,9 @@
 """Commands that do not fetch start without the network and scheduling libraries.
 
 httpx alone costs about 110 ms to import, paid on every `newswatch status` when the store pulled it in
-through ``daemon.sources.feeds`` (issue 10). One fresh interpreter imports the store, then runs each
-such command through ``main`` and notes which of these libraries are loaded by then, so the first
-command to bring one back is named.
+through ``daemon.sources.feeds`` (issue 10). One fresh interpreter imports the store and what
+`newswatch listen` serves with (it runs until Ctrl-C), then runs each other such command through ``main``
+and notes which of these libraries are loaded by then, so the first step to bring one back is named.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ config, out, heavy, commands = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 report = []
 import daemon.store
 report.append(["import daemon.store", 0, [m for m in heavy if m in sys.modules]])
+import daemon.deliver.receiver
+report.append(["import daemon.deliver.receiver", 0, [m for m in heavy if m in sys.modules]])
 from daemon.cli import main
 for words in commands:
     try:
@@ -63,5 +65,6 @@ def test_commands_that_do_not_fetch_load_no_http_feed_or_scheduler_library(proje
     assert proc.returncode == 0, proc.stderr
     report = json.loads(out.read_text(encoding="utf-8"))
     assert [(name, code) for name, code, _ in report] == [("import daemon.store", 0),
+                                                          ("import daemon.deliver.receiver", 0),
                                                           *((" ".join(c), 0) for c in COMMANDS)], proc.stderr
     assert {name: loaded for name, _, loaded in report if loaded} == {}

@@ -123,7 +123,7 @@ def cmd_match(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_webhook_test(args: argparse.Namespace, config: Config) -> int:
-    from daemon.deliver import send_test  # noqa: PLC0415
+    from daemon.deliver.outbox import send_test  # noqa: PLC0415
 
     hook = named("webhook", args.name, config.webhooks, config, "webhook test")
     status, text = send_test(hook, now=datetime.now(config.tz))

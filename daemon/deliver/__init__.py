@@ -1,10 +1,9 @@
 """Alert delivery to webhooks: at-least-once, signed, retried for three days, never silently dropped.
 
-``deliver_due`` is the scheduler's job; ``send_test`` and ``serve`` back ``newswatch webhook test`` and
-``newswatch listen``. The outbox itself lives in the database (``store.alerts``).
+- ``outbox.deliver_due``         the scheduler's job; ``outbox.send_test`` backs `newswatch webhook test`
+- ``receiver.make_receiver``     backs `newswatch listen` (and the tests' receiver)
+- ``payload``, ``formats``, ``signing``, ``backoff``, ``client``   what one POST is made of
+
+The outbox itself lives in the database (``store.alerts``). Import the submodule you need; nothing is
+re-exported here, so that `newswatch listen` does not load httpx to print what it receives.
 """
-
-from daemon.deliver.outbox import DeliveryReport, WebhookReport, deliver_due, send_test
-from daemon.deliver.receiver import Receiver, make_receiver, serve
-
-__all__ = ["DeliveryReport", "Receiver", "WebhookReport", "deliver_due", "make_receiver", "send_test", "serve"]
