@@ -15,6 +15,7 @@ import re
 import unicodedata
 from functools import cache
 
+from daemon.text.chars import is_word_char
 from daemon.text.normalize import fold_with_map
 
 
@@ -90,11 +91,6 @@ def folded_regex(pattern: str) -> re.Pattern[str]:
         else:
             parts.append("[" + "".join(map(re.escape, chars)) + "]")
     return re.compile("".join(parts))
-
-
-def is_word_char(ch: str) -> bool:
-    """Letters and digits make words ("57" is not in "570" or "57a"); a combining mark belongs to its letter."""
-    return ch.isalnum() or ch == "_" or unicodedata.combining(ch) != 0
 
 
 def whole_word(text: str, start: int, end: int) -> bool:

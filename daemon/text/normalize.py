@@ -17,6 +17,8 @@ import re
 import threading
 import unicodedata
 
+from daemon.text.chars import is_word_char
+
 HASH_VERSION = "v2"  # v1 hashed the body alone; v2 hashes title and body
 
 # The five Vietnamese tone marks as combining characters (grave, acute, tilde, hook above, dot below).
@@ -43,10 +45,6 @@ _INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS), None)
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
-def _is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_" or unicodedata.combining(ch) != 0
-
-
 def _fix_tones(text: str) -> str:
     """Move old-style tone marks onto the first vowel (NFC in, NFC out)."""
     parts: list[str] = []
@@ -55,7 +53,7 @@ def _fix_tones(text: str) -> str:
         start, end = m.span()
         if start > 0 and text[start - 1] in "qQ":
             continue  # "qu" is a consonant: quý, quỷ keep their tone where it is
-        if end < len(text) and _is_word_char(text[end]):
+        if end < len(text) and is_word_char(text[end]):
             continue  # a final consonant follows (hoàng, toàn): both conventions agree
         base, mark = _TONED_SECOND[text[start + 1]]
         parts += [text[last:start], unicodedata.normalize("NFC", text[start] + mark), base]
