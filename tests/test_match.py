@@ -199,7 +199,8 @@ def test_many_keywords_find_the_same_as_few() -> None:
 
 
 def test_views_keep_every_character_in_place() -> None:
-    from daemon.match.textforms import fold_view, lower_view
+    from daemon.match.textforms import fold_view
+    from daemon.text.chars import lower_view
 
     text = "İstanbul Đảng bộ ĐẢNG a\u0301"  # "İ" lower-cases to two characters; a stray combining mark
     assert len(lower_view(text)) == len(text) == len(fold_view(text))

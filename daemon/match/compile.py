@@ -20,8 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from daemon.errors import ConfigError
-from daemon.match.textforms import fold_view, has_diacritics, lower_view
+from daemon.match.textforms import fold_view, has_diacritics
 from daemon.models import Rule
+from daemon.text.chars import lower_view
 from daemon.text.docrefs import DocRef, parse_docref
 from daemon.text.normalize import normalize
 

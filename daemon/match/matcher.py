@@ -17,8 +17,9 @@ import ahocorasick
 
 from daemon.match.compile import CompiledRule, Kind, Term, compile_rules
 from daemon.match.snippet import lead_overlap, snippet
-from daemon.match.textforms import fold_view, folded_regex, lower_view, whole_word
+from daemon.match.textforms import fold_view, folded_regex, whole_word
 from daemon.models import Match, Rule
+from daemon.text.chars import lower_view
 from daemon.text.docrefs import agrees, find_docrefs
 from daemon.text.normalize import normalize, normalize_body
 

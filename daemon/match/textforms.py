@@ -1,9 +1,9 @@
-"""Length-preserving views of a normalized text: lower-cased, and folded (no diacritics, đ→d).
+"""Length-preserving views of a normalized text: folded (no diacritics, đ→d), and word edges in them.
 
-Matching finds keywords in these views and reports spans of the original text, so every view must keep
-every character at its index. ``str.lower`` does not promise that ("İ" lowers to two characters) and
-``fold_with_map`` drops stray combining marks, so both are applied one character at a time through
-cached translation tables: a character that would change length is kept as it is.
+Matching finds keywords in views of the text and reports spans of the original text, so every view must
+keep every character at its index. The lower-cased view is ``text.chars.lower_view`` (the docref scanner
+uses it too). ``fold_with_map`` drops stray combining marks, so the folded view is applied one character
+at a time through a cached translation table: a character that would change length is kept as it is.
 
 A folded view costs a pass through a translation table (~30 ns a character). For a few ASCII keywords
 ``folded_regex`` avoids it: the keyword becomes a regex of character classes over the text itself.
@@ -19,17 +19,6 @@ from daemon.text.chars import is_word_char
 from daemon.text.normalize import fold_with_map
 
 
-class _LowerTable(dict[int, str]):
-    """``str.translate`` table that learns each character once: lower case, or itself if that changes length."""
-
-    def __missing__(self, code: int) -> str:
-        ch = chr(code)
-        low = ch.lower()
-        out = low if len(low) == 1 else ch
-        self[code] = out
-        return out
-
-
 class _FoldTable(dict[int, str]):
     """``str.translate`` table with the project's ``fold`` per character (combining marks kept as they are)."""
 
@@ -40,14 +29,7 @@ class _FoldTable(dict[int, str]):
         return out
 
 
-_LOWER = _LowerTable()
 _FOLD = _FoldTable()
-
-
-def lower_view(text: str) -> str:
-    """Case-free, diacritics kept: where keywords written with diacritics are looked for."""
-    low = text.lower()  # fast path: Vietnamese never changes length when lower-cased
-    return low if len(low) == len(text) else text.translate(_LOWER)
 
 
 def fold_view(text: str) -> str:

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from daemon.text.chars import lower_view
 from daemon.text.normalize import fold, normalize
 
 # The one table of document types: canonical code, then every way an article names the type.
@@ -129,17 +130,6 @@ def _trie_regex(node: _Trie) -> str:
     return body
 
 
-def _lower(text: str) -> str:
-    """Lower case without moving any character: the scan runs on this, spans point into the original.
-
-    Searching lower-cased text with lower-case patterns is about three times faster than IGNORECASE.
-    """
-    low = text.lower()
-    if len(low) == len(text):
-        return low
-    return "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
-
-
 def _forms(*, names: bool, codes: bool) -> set[str]:
     out: set[str] = set()
     for code, type_names in DOC_TYPES:
@@ -203,7 +193,8 @@ def _ref_at(low: str, pos: int, doc_type: str | None) -> tuple[DocRef, int] | No
 
 
 def _scan(text: str, *, strict_abbreviations: bool) -> list[tuple[DocRef, int, int]]:
-    low = _lower(text)
+    # The scan runs on a lower-cased copy (about three times faster than IGNORECASE); spans point into text.
+    low = lower_view(text)
     found: list[tuple[DocRef, int, int]] = []
     pos = 0
     while (anchor := _ANCHOR.search(low, pos)) is not None:
