@@ -2,8 +2,8 @@
 
 Matching finds keywords in views of the text and reports spans of the original text, so every view must
 keep every character at its index. The lower-cased view is ``text.chars.lower_view`` (the docref scanner
-uses it too). ``fold_with_map`` drops stray combining marks, so the folded view is applied one character
-at a time through a cached translation table: a character that would change length is kept as it is.
+uses it too). The folded view is ``fold`` through the same ``text.chars.FoldTable``, except that a stray
+combining mark, which ``fold`` drops, is kept as it is.
 
 A folded view costs a pass through a translation table (~30 ns a character). For a few ASCII keywords
 ``folded_regex`` avoids it: the keyword becomes a regex of character classes over the text itself.
@@ -15,26 +15,14 @@ import re
 import unicodedata
 from functools import cache
 
-from daemon.text.chars import is_word_char
-from daemon.text.normalize import fold_with_map
+from daemon.text.chars import FoldTable, is_word_char
 
-
-class _FoldTable(dict[int, str]):
-    """``str.translate`` table with the project's ``fold`` per character (combining marks kept as they are)."""
-
-    def __missing__(self, code: int) -> str:
-        ch = chr(code)
-        out = fold_with_map(ch)[0] or ch
-        self[code] = out
-        return out
-
-
-_FOLD = _FoldTable()
+_FOLD_IN_PLACE = FoldTable(keep_marks=True)  # the project's fold, but a stray combining mark keeps its place
 
 
 def fold_view(text: str) -> str:
     """Case- and diacritic-free: where plain ASCII keywords are looked for ("dang bo" finds "Đảng bộ")."""
-    return text.translate(_FOLD)
+    return text.translate(_FOLD_IN_PLACE)
 
 
 @cache

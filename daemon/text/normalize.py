@@ -17,7 +17,7 @@ import re
 import threading
 import unicodedata
 
-from daemon.text.chars import is_word_char
+from daemon.text.chars import FoldTable, is_word_char
 
 HASH_VERSION = "v2"  # v1 hashed the body alone; v2 hashes title and body
 
@@ -168,27 +168,7 @@ def content_hash(title: str, body: str) -> str:
     return f"{HASH_VERSION}:{digest}"
 
 
-class _FoldTable(dict[int, str | None]):
-    """``str.translate`` table that learns each character's folded form once.
-
-    Letters lose their marks and case (đ/Đ → d, which Unicode never decomposes); a combining mark on its
-    own (only in NFD or broken input) is dropped, since it belongs to the letter before it.
-    """
-
-    def __missing__(self, code: int) -> str | None:
-        ch = chr(code)
-        if unicodedata.combining(ch):
-            out: str | None = None
-        elif ch in "đĐ":
-            out = "d"
-        else:
-            base = unicodedata.normalize("NFD", ch)[0]
-            out = (base.lower() or base)[:1]
-        self[code] = out
-        return out
-
-
-_FOLD = _FoldTable()
+_SEARCH_FOLD = FoldTable(keep_marks=False)  # fold() and the folded words kept for search: stray marks go
 
 
 def fold_with_map(text: str) -> tuple[str, list[int]]:
@@ -197,18 +177,18 @@ def fold_with_map(text: str) -> tuple[str, list[int]]:
     The map lets a caller find a match in folded text and point at (or highlight) the original words.
     For NFC text (the normal case) every character folds to exactly one, and the map is the identity.
     """
-    folded = text.translate(_FOLD)
+    folded = text.translate(_SEARCH_FOLD)
     if len(folded) == len(text):
         return folded, list(range(len(text)))
-    index = [i for i, ch in enumerate(text) if _FOLD[ord(ch)] is not None]
+    index = [i for i, ch in enumerate(text) if _SEARCH_FOLD[ord(ch)] is not None]
     return folded, index
 
 
 def fold_canonical(text: str) -> str:
     """``fold`` for text that is canonical already: the table alone, no normalization pass."""
-    return text.translate(_FOLD)
+    return text.translate(_SEARCH_FOLD)
 
 
 def fold(text: str) -> str:
     """Diacritic- and case-free form for search: "Đảng bộ" → "dang bo"."""
-    return normalize(text).translate(_FOLD)
+    return normalize(text).translate(_SEARCH_FOLD)
