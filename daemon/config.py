@@ -21,12 +21,11 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon.errors import ConfigError
-from daemon.models import SEEDS_SOURCE, FeedConfig, Rule, WebhookConfig
+from daemon.models import REGEX_PREFIX, SEEDS_SOURCE, FeedConfig, Rule, WebhookConfig
 
 ENV_VAR = "NEWSWATCH_CONFIG"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 WEBHOOK_FORMATS = ("json", "slack", "discord", "telegram")
-REGEX_PREFIX = "regex:"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}

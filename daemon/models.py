@@ -13,6 +13,9 @@ from datetime import datetime
 from types import MappingProxyType
 
 SEEDS_SOURCE = "seeds"
+# A rule term written with this prefix is a Python regular expression. Here, below both, so that config
+# (which refuses one that does not compile) and match (which compiles it) read the same syntax.
+REGEX_PREFIX = "regex:"
 
 
 def _empty() -> Mapping[str, str]:

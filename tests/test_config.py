@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import REGEX_PREFIX, load, loads, parse_duration, resolve_path
+from daemon.config import load, loads, parse_duration, resolve_path
 from daemon.errors import ConfigError
+from daemon.models import REGEX_PREFIX
 
 ROOT = Path(__file__).resolve().parents[1]
 

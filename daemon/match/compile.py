@@ -21,12 +21,10 @@ from dataclasses import dataclass
 
 from daemon.errors import ConfigError
 from daemon.match.textforms import fold_view, has_diacritics
-from daemon.models import Rule
+from daemon.models import REGEX_PREFIX, Rule
 from daemon.text.chars import lower_view
 from daemon.text.docrefs import DocRef, parse_docref
 from daemon.text.normalize import normalize
-
-REGEX_PREFIX = "regex:"
 
 
 class Kind(enum.Enum):
