@@ -13,7 +13,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -198,8 +198,25 @@ def _array_of_tables(doc: Mapping[str, Any], name: str) -> list[Mapping[str, Any
     return value
 
 
-def _opt(table: Mapping[str, Any], key: str, where: str, parse: Callable[[object, str], Any], default: Any) -> Any:
-    return parse(table[key], f"{where}.{key}") if key in table else default
+def _given(table: Mapping[str, Any], where: str, /, **parsers: Callable[[object, str], Any]) -> dict[str, Any]:
+    """The optional keys ``table`` sets, each parsed, in the order given; keys are dataclass field names.
+
+    A key the table leaves out is left out here too, so the dataclass applies its own default: each
+    default is written once, on the field.
+    """
+    return {key: parse(table[key], f"{where}.{key}") for key, parse in parsers.items() if key in table}
+
+
+def _prefixed(prefix: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """``[seeds] interval`` is the field ``Config.seeds_interval``."""
+    return {prefix + key: value for key, value in given.items()}
+
+
+def _default(cls: type[Any], name: str) -> Any:
+    """The default a dataclass field declares, for a check that needs it before the dataclass is built."""
+    default = next(f.default for f in fields(cls) if f.name == name)
+    assert default is not MISSING, f"{cls.__name__}.{name} has no plain default"
+    return default
 
 
 def _unique(names: list[str], where: str) -> None:
@@ -219,11 +236,8 @@ def _read_feed(t: Mapping[str, Any], where: str) -> FeedConfig:
     return FeedConfig(
         name=name,
         url=_http_url(t["url"], f"{where}.url"),
-        interval=_opt(t, "interval", where, parse_duration, 900.0),
-        headers=_opt(t, "headers", where, _headers, MappingProxyType({})),
-        enabled=_opt(t, "enabled", where, _bool, True),
-        full_text=_opt(t, "full_text", where, _bool, False),
-        alert_on_first_fetch=_opt(t, "alert_on_first_fetch", where, _bool, False),
+        **_given(t, where, interval=parse_duration, headers=_headers, enabled=_bool, full_text=_bool,
+                 alert_on_first_fetch=_bool),
     )
 
 
@@ -241,10 +255,7 @@ def _read_rule(t: Mapping[str, Any], where: str) -> Rule:
     rule = Rule(
         name=_str(t["name"], f"{where}.name"),
         keywords=_strlist(t["keywords"], f"{where}.keywords"),
-        all=_opt(t, "all", where, _strlist, ()),
-        exclude=_opt(t, "exclude", where, _strlist, ()),
-        sources=_opt(t, "sources", where, _strlist, ()),
-        webhooks=_opt(t, "webhooks", where, _strlist, ()),
+        **_given(t, where, all=_strlist, exclude=_strlist, sources=_strlist, webhooks=_strlist),
     )
     if not rule.keywords:
         raise _Invalid(f"{where}.keywords", "needs at least one keyword")
@@ -260,7 +271,7 @@ def _read_webhook(t: Mapping[str, Any], where: str) -> WebhookConfig:
     name = _str(t["name"], f"{where}.name")
     if "secret" in t and "secret_env" in t:
         raise _Invalid(where, "give either secret or secret_env, not both")
-    secret: str | None = _opt(t, "secret", where, _str, None)
+    secret: str | None = _given(t, where, secret=_str).get("secret")
     if "secret_env" in t:
         var = _str(t["secret_env"], f"{where}.secret_env")
         secret = os.environ.get(var)
@@ -270,24 +281,21 @@ def _read_webhook(t: Mapping[str, Any], where: str) -> WebhookConfig:
         raise _Invalid(f"{where}.secret", "a signing secret looks like \"whsec_<base64>\"")
     if secret is not None:
         _check_secret(secret, where)
-    fmt = _opt(t, "format", where, _str, "json")
+    chosen = _given(t, where, format=_str)
+    fmt = chosen.get("format", _default(WebhookConfig, "format"))
     if fmt not in WEBHOOK_FORMATS:
         hint = difflib.get_close_matches(fmt, WEBHOOK_FORMATS, n=1)
         raise _Invalid(f"{where}.format", f"unknown format {fmt!r}" + (f" (did you mean {hint[0]!r}?)" if hint
                                                                         else f" (one of {', '.join(WEBHOOK_FORMATS)})"))
-    chat_id = _opt(t, "chat_id", where, lambda v, w: str(v) if isinstance(v, int | str) else _str(v, w), None)
-    if fmt == "telegram" and chat_id is None:
+    chosen |= _given(t, where, chat_id=lambda v, w: str(v) if isinstance(v, int | str) else _str(v, w))
+    if fmt == "telegram" and chosen.get("chat_id") is None:
         raise _Invalid(f"{where}.chat_id", "is required for format = \"telegram\"")
     return WebhookConfig(
         name=name,
         url=_http_url(t["url"], f"{where}.url"),
         secret=secret,
-        format=fmt,
-        chat_id=chat_id,
-        max_alerts_per_pass=_opt(t, "max_alerts_per_pass", where, _posint, 20),
-        timeout=_opt(t, "timeout", where, parse_duration, 10.0),
-        headers=_opt(t, "headers", where, _headers, MappingProxyType({})),
-        enabled=_opt(t, "enabled", where, _bool, True),
+        **chosen,
+        **_given(t, where, max_alerts_per_pass=_posint, timeout=parse_duration, headers=_headers, enabled=_bool),
     )
 
 
@@ -305,17 +313,9 @@ def _read_fetch(t: Mapping[str, Any]) -> FetchSettings:
     w = "fetch"
     _check_keys(t, {"concurrency", "per_host", "timeout", "max_bytes", "max_redirects", "user_agent",
                     "stale_after", "max_backoff"}, w)
-    d = FetchSettings()
-    return FetchSettings(
-        concurrency=_opt(t, "concurrency", w, _posint, d.concurrency),
-        per_host=_opt(t, "per_host", w, _posint, d.per_host),
-        timeout=_opt(t, "timeout", w, parse_duration, d.timeout),
-        max_bytes=_opt(t, "max_bytes", w, _size, d.max_bytes),
-        max_redirects=_opt(t, "max_redirects", w, _posint, d.max_redirects),
-        user_agent=_opt(t, "user_agent", w, _str, d.user_agent),
-        stale_after=_opt(t, "stale_after", w, parse_duration, d.stale_after),
-        max_backoff=_opt(t, "max_backoff", w, parse_duration, d.max_backoff),
-    )
+    return FetchSettings(**_given(t, w, concurrency=_posint, per_host=_posint, timeout=parse_duration,
+                                  max_bytes=_size, max_redirects=_posint, user_agent=_str,
+                                  stale_after=parse_duration, max_backoff=parse_duration))
 
 
 def _build(doc: Mapping[str, Any], path: Path) -> Config:
@@ -352,16 +352,15 @@ def _build(doc: Mapping[str, Any], path: Path) -> Config:
 
     return Config(
         path=path,
-        db_path=(base / _opt(storage, "path", "storage", _str, "state/news.db")).resolve(),
-        seeds_path=(base / _opt(seeds, "path", "seeds", _str, "seeds")).resolve(),
-        seeds_interval=_opt(seeds, "interval", "seeds", parse_duration, 30.0),
-        seeds_watch=_opt(seeds, "watch", "seeds", _bool, True),
-        seeds_follow_symlinks=_opt(seeds, "follow_symlinks", "seeds", _bool, False),
-        timezone=_opt(service, "timezone", "service", _timezone, DEFAULT_TIMEZONE),
-        shutdown_timeout=_opt(service, "shutdown_timeout", "service", parse_duration, 10.0),
-        checkpoint_interval=_opt(service, "checkpoint_interval", "service", parse_duration, 300.0),
-        delivery_interval=_opt(delivery, "interval", "delivery", parse_duration, 10.0),
-        http_listen=_opt(http, "listen", "http", _listen, None),
+        # The two paths have no dataclass default: a default path depends on the config file's folder.
+        db_path=(base / _given(storage, "storage", path=_str).get("path", "state/news.db")).resolve(),
+        seeds_path=(base / _given(seeds, "seeds", path=_str).get("path", "seeds")).resolve(),
+        **_prefixed("seeds_", _given(seeds, "seeds", interval=parse_duration, watch=_bool,
+                                                    follow_symlinks=_bool)),
+        **_given(service, "service", timezone=_timezone, shutdown_timeout=parse_duration,
+                 checkpoint_interval=parse_duration),
+        **_prefixed("delivery_", _given(delivery, "delivery", interval=parse_duration)),
+        **_prefixed("http_", _given(http, "http", listen=_listen)),
         fetch=_read_fetch(_table(doc, "fetch")),
         feeds=tuple(feeds),
         rules=tuple(rules),
