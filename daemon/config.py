@@ -171,6 +171,29 @@ def _listen(value: object, where: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# sizes and durations the other way, for the lines an operator reads (fetch errors, retry logs): here,
+# beside the parsers, so that what an operator reads is in the units config.toml takes (MB, KB; s, m, h)
+
+
+def human_size(n: int) -> str:
+    """"10 MB", "512 KB", "100 bytes": for error lines an operator reads."""
+    for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
+        if n >= size:
+            value = n / size
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def human_duration(seconds: float) -> str:
+    """"45s", "15m", "2.5h": for log lines an operator reads."""
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"
+
+
+# ---------------------------------------------------------------------------------------------
 # table readers: check the keys against the allowed set, then parse each value
 
 

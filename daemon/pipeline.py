@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from daemon.config import Config
+from daemon.config import Config, human_duration
 from daemon.deliver.outbox import DeliveryReport, deliver_due
 from daemon.match import Matcher
 from daemon.models import Document, FeedConfig, Match, Prepared
@@ -214,7 +214,7 @@ class Pipeline:
         if result.error:
             report.errors.append(result.error)
             log.warning("feed %s: %s (attempt %d, next try in %s)", feed.name, result.error, decision.attempt,
-                        _human(decision.delay))
+                        human_duration(decision.delay))
         else:
             if result.moved_to:
                 log.warning("feed %s: moved permanently to %s; using the new URL", feed.name, result.moved_to)
@@ -249,12 +249,4 @@ def _skipped(seed: SeedFile, reason: str, report: SourceReport) -> LedgerEntry:
     log.warning("seeds: skipped %s: %s", seed.relpath, reason)
     report.errors.append(f"{seed.relpath}: {reason}")
     return LedgerEntry(seed.relpath, seed.size, seed.mtime_ns, reason=reason)
-
-
-def _human(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f}m"
-    return f"{seconds / 3600:.1f}h"
 

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from daemon.config import FetchSettings
+from daemon.config import FetchSettings, human_size
 from daemon.errors import FeedError
 from daemon.headers import parse_retry_after
 from daemon.models import Document, FeedConfig
@@ -78,15 +78,6 @@ class _Response:
     headers: Mapping[str, str]
     body: bytes
     moved_to: str | None
-
-
-def human_size(n: int) -> str:
-    """"10 MB", "512 KB", "100 bytes": for error lines an operator reads."""
-    for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
-        if n >= size:
-            value = n / size
-            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
-    return f"{n} bytes"
 
 
 class _Deadline:
