@@ -10,7 +10,6 @@ as many alerts as fit followed by "… và N tin khác".
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -122,10 +121,6 @@ def _chat_body(webhook: WebhookConfig, text: str) -> dict[str, object]:
     return {"chat_id": webhook.chat_id, "text": text, "parse_mode": "HTML", "disable_web_page_preview": True}
 
 
-def _dump(obj: object) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
 def render(webhook: WebhookConfig, alerts: Sequence[DueAlert], now: datetime, *, digest: bool) -> bytes:
     """The request body for ``alerts`` (one alert, or several as a digest) in the webhook's format."""
     if not alerts:
@@ -137,7 +132,7 @@ def render(webhook: WebhookConfig, alerts: Sequence[DueAlert], now: datetime, *,
         return payload.encode(event)
     if webhook.format not in STYLES:
         raise ValueError(f"unknown webhook format {webhook.format!r}")
-    return _dump(_chat_body(webhook, chat_text(webhook.format, alerts, digest=digest)))
+    return payload.encode(_chat_body(webhook, chat_text(webhook.format, alerts, digest=digest)))
 
 
 def render_probe(webhook: WebhookConfig, now: datetime) -> bytes:
@@ -147,4 +142,4 @@ def render_probe(webhook: WebhookConfig, now: datetime) -> bytes:
     style = STYLES[webhook.format]
     text = style.escape(f"✅ Thử kết nối từ newswatch tới webhook “{webhook.name}” lúc "
                         f"{now.isoformat(timespec='seconds')}.")
-    return _dump(_chat_body(webhook, text))
+    return payload.encode(_chat_body(webhook, text))

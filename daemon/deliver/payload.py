@@ -78,4 +78,5 @@ def probe_event(webhook: str, now: datetime) -> dict[str, Any]:
 
 
 def encode(event: dict[str, Any]) -> bytes:
+    """The bytes of every webhook request body, the json event's and the chat formats' alike: compact UTF-8."""
     return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
