@@ -16,7 +16,8 @@ Every error the daemon reports on purpose is a ``NewswatchError``; anything else
     │   │                      raises it only after every retry
     │   ├── StoreFull          the disk, or the database's size limit, is full (SQLITE_FULL)
     │   └── StoreCorrupt       the file is damaged or is not a database (SQLITE_CORRUPT, SQLITE_NOTADB)
-    └── AlreadyRunning         another `newswatch run` holds the lock on this database
+    ├── AlreadyRunning         another `newswatch run` holds the lock on this database
+    └── QueryError             a search query with nothing to look for ('', '*', only `-word`s); also a ``ValueError``
 
 Where each one ends up: a ``SeedFileError`` skips its file (recorded in the ledger) and a ``FeedError`` becomes
 the feed's ``last_error``; a ``DecodeError`` is turned into one of those two by whoever read the bytes. A
@@ -109,3 +110,7 @@ class StoreCorrupt(StoreError):
 
 class AlreadyRunning(NewswatchError):
     """Another instance holds the lock for this database."""
+
+
+class QueryError(NewswatchError, ValueError):
+    """A search query that cannot be searched; the message says what to type instead (the CLI: exit 2)."""

@@ -45,7 +45,7 @@ class Prepared:
 
     doc: Document  # title and body in canonical form
     content_hash: str  # "v2:" + SHA-256 of the squashed title and body: the dedupe key
-    folded: str  # folded words containing đ, indexed for diacritic-free search
+    folded: str  # title and body folded (no diacritics, đ→d), indexed for diacritic-free search
 
 
 @dataclass(frozen=True, slots=True)

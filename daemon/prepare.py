@@ -10,7 +10,6 @@ from __future__ import annotations
 import multiprocessing
 import operator
 import os
-import re
 import signal
 import threading
 import time
@@ -24,25 +23,11 @@ from daemon.errors import SeedFileError
 from daemon.match import Matcher
 from daemon.models import Document, Match, Prepared, Rule
 from daemon.sources.folder import SeedFile, read_seed
-from daemon.text import content_hash, fold_canonical, normalize, normalize_body
+from daemon.text import content_hash, normalize, normalize_body
+from daemon.text.search import folded_copy
 
 PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
 CHUNK = 100  # files per task sent to a worker
-
-_FROM_D = re.compile(r"[đĐ]\w*")
-
-
-def d_words(text: str) -> str:
-    """The folded forms of the words that contain đ/Đ, each once ("Đảng bộ đang" → "dang").
-
-    FTS5's ``remove_diacritics 2`` folds every Vietnamese mark but never đ (Unicode does not decompose
-    it), so "dang" would not find "Đảng". Indexing these few words folded next to title and body closes
-    that gap without indexing a second full copy of every article. đ is a consonant that starts a
-    syllable, so each such word starts at its đ (a typo gluing two syllables keeps only the second).
-    """
-    # Whole words of canonical text are canonical: the fold table alone is enough (no second normalize).
-    folded = fold_canonical(" ".join(dict.fromkeys(_FROM_D.findall(text))))
-    return " ".join(dict.fromkeys(folded.split()))
 
 
 def prepare(doc: Document) -> Prepared:
@@ -52,7 +37,7 @@ def prepare(doc: Document) -> Prepared:
     title = title or body[:200]
     if title is not doc.title or body is not doc.body:  # (a seed file's are canonical already)
         doc = replace(doc, title=title, body=body)
-    return Prepared(doc, content_hash(doc.title, body), d_words(f"{doc.title}\n{body}"))
+    return Prepared(doc, content_hash(doc.title, body), folded_copy(doc.title, body))
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,8 +121,8 @@ def test_backup_while_the_daemon_writes_is_consistent_and_restores(
     write_config(restored, RULES)
     shutil.copy2(last, restored / "state" / "news.db")
     proc = subprocess.run([sys.executable, "-m", "daemon", "--config", str(restored / "config.toml"),
-                           "search", "phuong so 3"], capture_output=True, text=True, timeout=60, cwd=restored,
-                          env=cli_env(), check=True)
+                           "search", "phuong so 3", "--sort", "rank"], capture_output=True, text=True, timeout=60,
+                          cwd=restored, env=cli_env(), check=True)
     assert "[9] Bản tin «số 3»" in proc.stdout.splitlines()[0], proc.stdout
 
 

@@ -1,36 +1,26 @@
-"""prepare(): the normalized document, its content hash and the folded đ-words indexed for search."""
+"""prepare(): the normalized document, its content hash and the folded copy indexed for search."""
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.prepare import d_words
-from daemon.text.normalize import fold, fold_with_map
+from daemon.text.normalize import fold, normalize, normalize_body
+from daemon.text.search import folded_copy
 
 
-def test_d_words_are_the_folded_words_with_d_each_once() -> None:
-    assert d_words("Đảng bộ đang Đảng ủy đồng chí") == "dang dong"
-    assert d_words("Không có chữ nào") == ""
-    assert d_words("Ban Chấp hành ĐẢNG BỘ") == "dang"
-
-
-def test_a_word_glued_to_its_neighbour_counts_from_its_d() -> None:
-    assert d_words("xđy Đảngđoàn") == "dy dangdoan"
+def test_the_folded_copy_is_title_and_body_without_any_diacritic() -> None:
+    assert folded_copy("Ban Chấp hành ĐẢNG BỘ", "Đà Nẵng, đã họp.") == "ban chap hanh dang bo\nda nang, da hop."
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="aăâdđĐeêoôơuưàáảãạằắẳẵặỏộ İ,.-_0123456789\n", max_size=60))
-def test_d_words_as_defined_by_a_regex(text: str) -> None:
-    """The split-based scan gives what the plain definition gives: each run of word characters from a đ."""
-    words = dict.fromkeys(re.findall(r"[đĐ]\w*", text))
-    folded, _ = fold_with_map(" ".join(words))
-    assert d_words(text) == " ".join(dict.fromkeys(folded.split()))
-    assert all(fold(w) == w for w in d_words(text).split())
+def test_the_folded_copy_is_fold_of_title_and_body(text: str) -> None:
+    title, body = normalize(text), normalize_body(text)
+    assert folded_copy(title, body).split() == fold(f"{title} {body}").split()
 
 
 def test_worker_processes_give_exactly_what_the_main_process_gives(tmp_path: Path) -> None:

@@ -28,12 +28,14 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_search(args: argparse.Namespace, config: Config) -> int:
-    from daemon.store.articles import highlight, query_tokens  # noqa: PLC0415
+    from daemon.errors import QueryError  # noqa: PLC0415
+    from daemon.text.search import parse  # noqa: PLC0415
 
-    tokens = query_tokens(args.query)
-    if not tokens:  # else "no article matches ''" reads as if the archive were empty
-        raise UsageError(f"nothing to search for in {args.query!r}: give at least one word or number", "search")
-    hits = open_store(config).search(args.query, limit=args.limit)
+    try:
+        query = parse(args.query)
+    except QueryError as exc:  # else "no article matches ''" reads as if the archive were empty
+        raise UsageError(str(exc), "search") from None
+    hits = open_store(config).search(query, limit=args.limit, sort=args.sort)
     if args.json:
         print_json([asdict(h) for h in hits])
         return 0
@@ -41,8 +43,8 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
         print(f"no article matches {args.query!r}")
         return 0
     for h in hits:
-        print(f"[{h.id}] {highlight(h.title, tokens, width=len(h.title))}")  # marked whole: the snippet skips it
-        print(f"     {h.published_at or '-'} · {h.source}" + (f" · {h.url}" if h.url else ""))
+        print(f"[{h.id}] {h.title_marked}")
+        print(f"     {h.published_at or '-'} · {h.outlet or h.source}" + (f" · {h.url}" if h.url else ""))
         print(f"     {h.snippet}")
     return 0
 

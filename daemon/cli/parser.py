@@ -89,9 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("run", cmd_run, "Run the service: scan seeds, poll feeds, deliver alerts, until Ctrl-C/SIGTERM.")
     sp.add_argument("--once", action="store_true", help="run one pass of every job, then exit")
 
-    sp = add("search", cmd_search, "Full-text search the stored articles (diacritics optional).")
-    sp.add_argument("query", help='words to find, e.g. "nghi quyet 57" or "Đảng bộ"')
+    sp = add("search", cmd_search, "Full-text search the stored articles: words with diacritics match them, "
+             "words without match any spelling.")
+    sp.add_argument("query", help='words to find: "Đà Nẵng" (exact), dang bo (any diacritics), "a phrase" in '
+                    "quotes, chuyển* (prefix), a OR b, -word or NOT word (without)")
     sp.add_argument("--limit", type=_count, default=20, help="at most this many results (default 20)")
+    sp.add_argument("--sort", choices=("newest", "rank"), default="newest",
+                    help="newest first (default) or by relevance")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     sp = add("status", cmd_status, "Show counts, job runs, feed health and database size.")

@@ -3,7 +3,8 @@
 ``Store`` is assembled from one mixin per group of tables, each in its own module, all sharing the
 connection and transaction helpers of ``db.Database``:
 
-* ``articles`` — articles, sightings, matches, new alert rows, the seed-file ledger, search
+* ``articles`` — articles, sightings, matches, new alert rows, the seed-file ledger
+* ``search``   — full-text search of the articles
 * ``feeds``    — per-feed health and conditional-GET state
 * ``alerts``   — the outbox as delivery sees it: due alerts, attempts, retries, disabled webhooks
 * ``jobs``     — scheduling state and the counts behind `newswatch status` and `/metrics`
@@ -14,9 +15,10 @@ from daemon.store.articles import ArticleTables
 from daemon.store.db import Database
 from daemon.store.feeds import FeedTables
 from daemon.store.jobs import JobTables
+from daemon.store.search import SearchTables
 
 
-class Store(ArticleTables, FeedTables, AlertTables, JobTables):
+class Store(ArticleTables, SearchTables, FeedTables, AlertTables, JobTables):
     """The database as the pipeline, the scheduler and the CLI see it."""
 
 

@@ -9,18 +9,15 @@ redone pass can never create an alert twice.
 from __future__ import annotations
 
 import hashlib
-import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from daemon.match.snippet import lead_overlap
 from daemon.models import SEEDS_SOURCE, Match, Prepared
 from daemon.sources.feeds.decide import FeedUpdate
 from daemon.store.db import Database
 from daemon.store.feeds import write_poll
-from daemon.text import fold, fold_with_map
 
 
 def _ledger_status(article_id: int | None, path: str, origins: set[tuple[int, str]]) -> str:
@@ -70,18 +67,6 @@ class IngestReport:
     skipped: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    id: int
-    title: str
-    url: str | None
-    source: str
-    published_at: str | None
-    snippet: str
-    rank: float
-
-
-_TOKEN = re.compile(r"\w+")
 _ROWS_PER_STATEMENT = 250  # articles per INSERT statement (see ``_insert_articles``)
 
 
@@ -246,68 +231,3 @@ class ArticleTables(Database):
                 return list(conn.execute(sql + " WHERE coalesce(published_at, ingested_at) >= ?"
                                          " ORDER BY coalesce(published_at, ingested_at) DESC", (since,)))
             return list(conn.execute(sql + " ORDER BY coalesce(published_at, ingested_at) DESC"))
-
-    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
-        """Diacritic-insensitive full-text search; any user input is safe (it is tokenized, then quoted)."""
-        tokens = query_tokens(query)
-        if not tokens:
-            return []
-        # Each folded token becomes a quoted FTS5 string: no operator in the input survives. Title and body
-        # are indexed with remove_diacritics 2; `folded` adds the đ-words, so ASCII tokens find everything.
-        fts_query = " AND ".join(f'"{t}"' for t in tokens)
-        sql = (
-            "SELECT a.id, a.title, a.body, a.url, a.source, a.published_at, articles_fts.rank AS rank"
-            " FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid"
-            " WHERE articles_fts MATCH ? ORDER BY articles_fts.rank LIMIT ?"
-        )
-        with self.read() as conn:
-            rows = list(conn.execute(sql, (fts_query, limit)))
-        # The snippet comes from the body, after any repeat of the title: the title is shown beside it.
-        return [
-            SearchHit(r["id"], r["title"], r["url"], r["source"], r["published_at"],
-                      highlight(r["body"], tokens, floor=lead_overlap(r["title"], r["body"])), float(r["rank"]))
-            for r in rows
-        ]
-
-
-def query_tokens(query: str) -> list[str]:
-    """The folded words and numbers a search looks for; none means there is nothing to search for."""
-    return _TOKEN.findall(fold(query))
-
-
-def highlight(text: str, tokens: Sequence[str], width: int = 90, floor: int = 0) -> str:
-    """A one-line snippet of ``text[floor:]`` around the first folded token hit, every hit marked «like this».
-
-    Without a hit there (the words are only in the title, or only in a ``folded`` đ-word form the text
-    spells otherwise) it is the start of that stretch.
-    """
-    folded, index = fold_with_map(text)
-    spans: list[tuple[int, int]] = []
-    for tok in set(tokens):
-        for m in re.finditer(rf"(?<!\w){re.escape(tok)}(?!\w)", folded):
-            if index[m.start()] >= floor:
-                spans.append((index[m.start()], index[m.end() - 1] + 1))
-    if not spans:
-        head = " ".join(text[floor : floor + 2 * width].split())
-        return ("…" if floor else "") + head + ("…" if floor + 2 * width < len(text) else "")
-    spans.sort()
-    start = max(floor, spans[0][0] - width)
-    end = min(len(text), spans[0][1] + width)
-    while 0 < start < spans[0][0] and not text[start - 1].isspace():
-        start += 1
-    while spans[0][1] < end < len(text) and not text[end].isspace():
-        end -= 1
-    merged: list[tuple[int, int]] = []
-    for s, e in spans:  # one mark around "Nghị quyết 57", not three
-        if merged and (s <= merged[-1][1] or not text[merged[-1][1] : s].strip()):
-            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
-        else:
-            merged.append((s, e))
-    out, pos = [], start
-    for s, e in merged:
-        if s < pos or e > end:
-            continue
-        out += [text[pos:s], "«", text[s:e], "»"]
-        pos = e
-    out.append(text[pos:end])
-    return ("…" if start > 0 else "") + " ".join("".join(out).split()) + ("…" if end < len(text) else "")

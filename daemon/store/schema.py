@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from daemon.text.normalize import content_hash
+from daemon.text.search import folded_copy
 
 
 @dataclass(frozen=True)
@@ -219,10 +220,70 @@ def _v5(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE articles ADD COLUMN outlet TEXT")
 
 
+FTS_TOKENIZER = "unicode61 remove_diacritics 0"
+
+
+def _v6(conn: sqlite3.Connection) -> None:
+    """Search that keeps diacritics: the text as written and a folded copy, in one FTS5 table.
+
+    Version 1 folded every mark in the index (``remove_diacritics 2``) and kept only the words with đ
+    folded beside it, so "Đà Nẵng" found «đã» and "Đảng" «đang». Now title and body are indexed as written
+    (lower case, marks kept) and ``folded`` holds the whole article folded (``text.search``): a query
+    word with diacritics can only meet the first, one without meets the second. One table still, named
+    and laid out as sqlite-utils' ``enable_fts`` does, so sqlite-utils and Datasette search it as is.
+    """
+    conn.execute("DROP TRIGGER articles_au")  # the index is rebuilt whole below: no per-row re-index
+    conn.create_function("newswatch_folded_copy", 2, folded_copy, deterministic=True)
+    try:
+        conn.execute("UPDATE articles SET folded = newswatch_folded_copy(title, body)")
+    finally:
+        conn.create_function("newswatch_folded_copy", 2, None)
+    conn.execute("DROP TABLE articles_fts")
+    conn.execute(
+        "CREATE VIRTUAL TABLE articles_fts USING FTS5 ("
+        f"title, body, folded, content=[articles], tokenize='{FTS_TOKENIZER}')"
+    )
+    conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+    conn.execute(_fts_trigger("UPDATE"))
+
+
+VIEWS = """
+CREATE VIEW article_matches AS                -- one row per keyword hit, with its article
+SELECT m.id, m.article_id, a.title, a.source, a.outlet, a.category, a.published_at, a.url,
+       m.rule, m.keyword, m.matched_text, m.field, m.snippet, m.created_at
+FROM matches m JOIN articles a ON a.id = m.article_id;
+
+CREATE VIEW article_alerts AS                 -- one row per alert, with its article and its webhook's state
+SELECT al.id, al.article_id, a.title, a.source, a.published_at, a.url, al.rule, al.webhook, al.status,
+       al.attempts, al.last_error, al.created_at, al.next_attempt_at, al.delivered_at,
+       w.disabled_at AS webhook_disabled_at, w.disabled_reason AS webhook_disabled_reason
+FROM alerts al JOIN articles a ON a.id = al.article_id LEFT JOIN webhooks w ON w.name = al.webhook;
+
+CREATE VIEW article_overview AS               -- one row per article: what it matched, where its alerts are
+SELECT a.id, a.title, a.source, a.outlet, a.category, a.published_at, a.url,
+       (SELECT json_group_array(rule) FROM (SELECT DISTINCT rule FROM matches WHERE article_id = a.id))
+           AS rules,
+       (SELECT count(*) FROM matches WHERE article_id = a.id) AS hits,
+       CASE WHEN NOT EXISTS (SELECT 1 FROM alerts WHERE article_id = a.id) THEN 'none'
+            WHEN EXISTS (SELECT 1 FROM alerts WHERE article_id = a.id AND status = 'failed') THEN 'failed'
+            WHEN EXISTS (SELECT 1 FROM alerts WHERE article_id = a.id AND status = 'pending') THEN 'pending'
+            ELSE 'delivered' END AS alert_status
+FROM articles a
+"""
+
+
+def _v7(conn: sqlite3.Connection) -> None:
+    # The joins office staff need most, as views (sqlite3, sqlite-utils and Datasette show them as tables).
+    for statement in _split(VIEWS):
+        conn.execute(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1),
     Migration(2, "feeds.failing_since", _v2),
     Migration(3, "content hash v2: title and body", _v3),
     Migration(4, "seed_files.deleted_at", _v4),
     Migration(5, "articles.outlet", _v5),
+    Migration(6, "search: text as written and folded, one FTS5 table", _v6),
+    Migration(7, "views: article_matches, article_alerts, article_overview", _v7),
 )
