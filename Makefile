@@ -6,7 +6,7 @@ CONFIG  ?= config.toml
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run once test lint unit bench clean
+.PHONY: run once ui test lint unit bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: $(STAMP_TEST)
 
 unit: $(STAMP_TEST)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+ui: $(STAMP_RUN)
+	$(BIN)/python -m pip install -q -e '.[ui]'
+	$(BIN)/newswatch --config $(CONFIG) ui $(if $(PORT),--port $(PORT))
 
 test: lint unit
 

@@ -24,6 +24,7 @@ from daemon.cli.commands import (
 )
 from daemon.cli.common import EXIT_USAGE, UsageError
 from daemon.cli.status import cmd_feeds, cmd_status
+from daemon.cli.ui import cmd_ui
 from daemon.config import parse_duration
 
 
@@ -136,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sp.add_argument("--port", type=_port, default=8787, help="port to listen on (default 8787)")
     sp.add_argument("--secret", help="whsec_... signing secret (default: the configured webhook's for this port)")
+    sp = add("ui", cmd_ui, "Open the archive in Datasette (read-only): search, facets and ready-made questions.")
+    sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    sp.add_argument("--port", type=_port, default=8001, help="port to listen on (default 8001)")
     sp = add("backup", cmd_backup, "Write a checked, consistent copy of the database (safe while the service runs).")
     sp.add_argument("path", metavar="PATH", help="the backup file to write, e.g. /var/backups/newswatch/news.db")
     sp.add_argument("--force", action="store_true", help="replace PATH if it exists (atomically)")
