@@ -40,7 +40,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def get(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310  (loopback only)
+    with urllib.request.urlopen(url, timeout=30) as resp:  # loopback only
         return resp.status, resp.read().decode("utf-8")
 
 
@@ -96,7 +96,7 @@ def test_views_and_canned_queries_answer(ui: str) -> None:
     overview = rows(ui, "/news/article_overview.json", _search="dang bo")
     assert [r["id"] for r in overview] == [ID["3-dangbo"]]
     assert overview[0]["alert_status"] == "none"
-    status, html = get(f"{ui}/news")
+    _, html = get(f"{ui}/news")
     assert "_migrations" not in html and "Tin bài" in html
 
 
