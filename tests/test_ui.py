@@ -129,3 +129,12 @@ def test_in_a_real_browser(ui: str, tmp_path: Path) -> None:
         finally:
             browser.close()
     assert (tmp_path / "articles.png").stat().st_size > 0
+
+
+def test_documents_cited_are_counted_once_per_article_in_one_spelling() -> None:
+    from daemon.ui.plugin import docrefs
+
+    text = ("Theo Nghị quyết số 57-NQ/TW và Nghị quyết 57, Quyết định 1519/QĐ-TTg, "
+            "Nghị định 13/2023/NĐ-CP và Chỉ thị 34.")
+    assert json.loads(docrefs(text)) == ["CT 34", "NQ 57 (TW)", "NĐ 13/2023 (CP)", "QĐ 1519 (TTG)"]
+    assert json.loads(docrefs(None)) == []

@@ -52,8 +52,10 @@ def search_snippet(title: str | None, body: str | None, query: str | None) -> st
 
 
 def _code(ref: DocRef) -> str:
+    """One spelling for every way a document is cited: type, number, year, issuer ("NQ 57 (TW)")."""
     year = f"/{ref.year}" if ref.year else ""
-    return f"{ref.number}{year}-{ref.type}/{ref.issuer}" if ref.issuer else f"{ref.type} {ref.number}{year}"
+    issuer = f" ({ref.issuer})" if ref.issuer else ""
+    return f"{ref.type} {ref.number}{year}{issuer}"
 
 
 def docrefs(text: str | None) -> str:
