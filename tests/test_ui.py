@@ -123,6 +123,9 @@ def test_in_a_real_browser(ui: str, tmp_path: Path) -> None:
             assert page.input_value("input[name=_search]") == "Đà Nẵng"  # the query shown as typed
             page.screenshot(path=str(tmp_path / "articles.png"), full_page=True)
 
+            assert search("-đã") == []
+            assert "only excludes words" in page.locator(".message-warning").inner_text()
+
             page.goto(f"{ui}/news/tim_kiem?" + urllib.parse.urlencode({"q": "Đảng -đã"}))
             assert page.locator("td.col-title").all_inner_texts() == ["Đại hội Đảng bộ"]
             page.screenshot(path=str(tmp_path / "tim_kiem.png"), full_page=True)

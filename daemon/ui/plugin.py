@@ -4,6 +4,8 @@
   ``text.search`` (registered after Datasette's own, hence ``trylast``): "Đà Nẵng" never finds «đã»,
   "dang bo" finds every spelling, quotes make a phrase, ``OR``/``NOT``/``-word``/``word*`` work. The
   same function is ``newswatch_fts(q)`` for SQL and the canned search, with ``newswatch_snippet``.
+* A search with nothing to look for (only ``-word``s) finds no row, and the page says why, as
+  ``newswatch search`` does.
 * The articles page leaves out body, hash and folded copy unless ``_col``/``_nocol`` ask otherwise
   (Datasette 0.65 has no per-table column setting); the JSON API keeps every column.
 * ``newswatch_docrefs(text)``: the documents a text cites, as a JSON array of codes, for the canned
@@ -72,6 +74,17 @@ def prepare_connection(conn: Any) -> None:
     conn.create_function("newswatch_fts", 1, fts_expression, deterministic=True)
     conn.create_function("newswatch_snippet", 3, search_snippet, deterministic=True)
     conn.create_function("newswatch_docrefs", 1, docrefs, deterministic=True)
+
+
+@hookimpl
+def filters_from_request(request: Any, datasette: Any) -> None:
+    query = request.args.get("_search")
+    if query is None:
+        return
+    try:
+        parse(query)
+    except QueryError as exc:
+        datasette.add_message(request, f"newswatch: {exc}", datasette.WARNING)
 
 
 def _without_storage_columns(app: App) -> App:
