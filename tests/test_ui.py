@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,3 +142,10 @@ def test_documents_cited_are_counted_once_per_article_in_one_spelling() -> None:
             "Nghị định 13/2023/NĐ-CP và Chỉ thị 34.")
     assert json.loads(docrefs(text)) == ["CT 34", "NQ 57 (TW)", "NĐ 13/2023 (CP)", "QĐ 1519 (TTG)"]
     assert json.loads(docrefs(None)) == []
+
+
+def test_ui_without_a_database_says_to_start_the_service(project: Path, run_cli: Callable[..., Any]) -> None:
+    proc = run_cli("ui", "--port", str(free_port()), check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (f"newswatch: no database yet at {project / 'state' / 'news.db'}:"
+                                   " start the service first (`newswatch run --once`)")
