@@ -18,9 +18,19 @@ from daemon.text.search import Query, find, highlight, parse
 
 Sort = Literal["newest", "rank"]
 SORTS: tuple[Sort, ...] = ("newest", "rank")
-_ORDER = {
-    "newest": "coalesce(a.published_at, a.ingested_at) DESC, a.id DESC",
-    "rank": "articles_fts.rank, a.id DESC",
+_COLUMNS = "a.id, a.title, a.body, a.url, a.source, a.outlet, a.published_at"
+# Newest first walks the (covering) published_at index from the end, probes each rowid against the set of
+# matches and stops at the limit; only those rows are then read. Joined first and sorted by time, a word in
+# every article carried every body through the sorter (5x slower on 100,000 articles). By relevance, FTS5
+# ranks the matches and only the best ``limit`` rows are read.
+_SQL = {
+    "newest": f"SELECT {_COLUMNS}, NULL AS rank FROM (SELECT id, published_at FROM articles"
+              " INDEXED BY articles_published_at"
+              " WHERE id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
+              " ORDER BY published_at DESC, id DESC LIMIT ?) t JOIN articles a ON a.id = t.id"
+              " ORDER BY t.published_at DESC, t.id DESC",
+    "rank": f"SELECT {_COLUMNS}, r.rank FROM (SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ?"
+            " ORDER BY rank LIMIT ?) r JOIN articles a ON a.id = r.rowid ORDER BY r.rank",
 }
 
 
@@ -34,7 +44,7 @@ class SearchHit:
     published_at: str | None
     title_marked: str  # the title with the query's words «marked»
     snippet: str  # from the body, after any repeat of the title
-    rank: float  # FTS5 bm25: lower is more relevant
+    rank: float | None  # FTS5 bm25, lower is more relevant; with --sort rank only
 
 
 class SearchTables(Database):
@@ -42,13 +52,8 @@ class SearchTables(Database):
         """Articles matching ``query``: any user input is safe (``text.search.parse``; it may raise QueryError)."""
         if isinstance(query, str):
             query = parse(query)
-        sql = (
-            "SELECT a.id, a.title, a.body, a.url, a.source, a.outlet, a.published_at, articles_fts.rank AS rank"
-            " FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid"
-            f" WHERE articles_fts MATCH ? ORDER BY {_ORDER[sort]} LIMIT ?"
-        )
         with self.read() as conn:
-            rows = list(conn.execute(sql, (query.fts(), limit)))
+            rows = list(conn.execute(_SQL[sort], (query.fts(), limit)))
         return _hits(rows, query)
 
 
@@ -62,6 +67,6 @@ def _hits(rows: Sequence[sqlite3.Row], query: Query) -> list[SearchHit]:
             r["id"], title, r["url"], r["source"], r["outlet"], r["published_at"],
             highlight(title, find(title, terms), width=len(title)),
             highlight(body, find(body, terms), floor=lead_overlap(title, body)),
-            float(r["rank"]),
+            None if r["rank"] is None else float(r["rank"]),
         ))
     return hits
