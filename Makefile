@@ -5,6 +5,7 @@ BIN     := $(VENV)/bin
 CONFIG  ?= config.toml
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+STAMP_UI   := $(VENV)/.installed-ui
 
 .PHONY: run once ui test lint unit bench clean
 
@@ -33,8 +34,11 @@ lint: $(STAMP_TEST)
 unit: $(STAMP_TEST)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-ui: $(STAMP_RUN)
+$(STAMP_UI): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[ui]'
+	touch $@ $(STAMP_RUN)
+
+ui: $(STAMP_UI)
 	$(BIN)/newswatch --config $(CONFIG) ui $(if $(PORT),--port $(PORT))
 
 test: lint unit
