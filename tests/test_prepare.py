@@ -13,7 +13,7 @@ from daemon.text.search import folded_copy
 
 
 def test_the_folded_copy_is_title_and_body_without_any_diacritic() -> None:
-    assert folded_copy("Ban Chấp hành ĐẢNG BỘ", "Đà Nẵng, đã họp.") == "ban chap hanh dang bo\nda nang, da hop."
+    assert folded_copy("Ban Chấp hành ĐẢNG BỘ", "Đà Nẵng, đã họp.") == "ban chap hanh dang bo da nang, da hop."
 
 
 @settings(max_examples=300, deadline=None)
