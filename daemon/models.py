@@ -82,6 +82,8 @@ class FeedConfig:
     enabled: bool = True
     full_text: bool = False
     alert_on_first_fetch: bool = False
+    title: str | None = None  # what people call it ("Tuổi Trẻ - Thời sự"); `feeds import` sets it, export writes it
+    category: str | None = None  # a folder in OPML ("Tin tức/Trong nước"); only `feeds export` reads it
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,7 @@ class WebhookConfig:
     name: str
     url: str
     secret: str | None = field(default=None, repr=False)
+    secret_env: str | None = None  # the environment variable the secret came from, to name it in listings
     format: str = "json"  # json | slack | discord | telegram
     chat_id: str | None = None  # telegram only
     max_alerts_per_pass: int = 20
