@@ -23,6 +23,7 @@ from daemon.cli.commands import (
     cmd_webhook_test,
 )
 from daemon.cli.common import EXIT_USAGE, UsageError
+from daemon.cli.feedlist import cmd_feeds_export, cmd_feeds_import
 from daemon.cli.status import cmd_feeds, cmd_status
 from daemon.config import parse_duration
 
@@ -97,8 +98,21 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("status", cmd_status, "Show counts, job runs, feed health and database size.")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    sp = add("feeds", cmd_feeds, "List configured feeds with their health.")
+    sp = add("feeds", cmd_feeds, "List configured feeds with their health; import or export them as OPML.")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+    fsub = sp.add_subparsers(dest="feeds_command", metavar="ACTION")
+    fi = fsub.add_parser("import", help="Add the feeds of an OPML file (Feedly, Miniflux...) to config.toml.",
+                         description="Add the feeds of an OPML file (Feedly, Inoreader, Miniflux, FreshRSS...) to"
+                                     " config.toml as [[feeds]] entries, keeping its comments; feeds already"
+                                     " configured are skipped.")
+    fi.add_argument("file", metavar="FILE", help="the OPML file (- for standard input)")
+    fi.add_argument("--dry-run", action="store_true", help="print what would be added, write nothing")
+    fi.set_defaults(func=cmd_feeds_import)
+    fe = fsub.add_parser("export", help="Write the configured feeds as OPML 2.0.",
+                         description="Write the configured feeds as OPML 2.0 (each category a folder), for another"
+                                     " feed reader.")
+    fe.add_argument("file", metavar="FILE", nargs="?", help="where to write it (default: standard output)")
+    fe.set_defaults(func=cmd_feeds_export)
 
     sp = add("fetch", cmd_fetch, "Poll one feed now and print what it found.")
     sp.add_argument("name", help="the feed's name in config.toml")
