@@ -157,7 +157,8 @@ def test_kill_9_mid_pass_loses_nothing_and_duplicates_nothing(project: Path, rec
 
 
 def test_sighup_adds_a_rule_that_then_fires(project: Path, receiver: Receiver, procs: list[Background]) -> None:
-    write_config(project, hook(receiver))
+    no_watch = "[service]\nwatch_config = false\n"  # only the signal reloads (test_service_config_watch: without)
+    write_config(project, no_watch + hook(receiver))
     d = daemon(project)
     procs.append(d)
     d.wait_line("newswatch running", stream="err")
@@ -165,9 +166,11 @@ def test_sighup_adds_a_rule_that_then_fires(project: Path, receiver: Receiver, p
     assert receiver.requests == []
     cfg = project / "config.toml"
     cfg.write_text(cfg.read_text() + "[[rules]\nbroken")  # invalid: refused, old config keeps running
+    time.sleep(1.5)
+    assert not any("reload" in line for line in d.err), d.err  # nobody watches the file: nothing happened yet
     d.proc.send_signal(signal.SIGHUP)
-    d.wait_line("reload refused", stream="err")
-    write_config(project, hook(receiver) + RULE)
+    d.wait_line("reload refused (SIGHUP)", stream="err")
+    write_config(project, no_watch + hook(receiver) + RULE)
     d.proc.send_signal(signal.SIGHUP)
     d.wait_line("config reloaded", stream="err")
     drop(project / "seeds", "hup.txt", f"title: Sau khi nạp lại\n\nBài mới nhắc tới {NQ57}.\n")
