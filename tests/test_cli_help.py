@@ -28,7 +28,7 @@ def test_every_command_and_option_has_help() -> None:
     commands = _commands(build_parser())
     names = {" ".join(c) for c, _ in commands}
     expected = {"run", "search", "status", "feeds", "fetch", "alerts", "match", "webhook", "webhook test",
-                "webhook enable", "listen", "backup"}
+                "webhook enable", "listen", "backup", "feeds import", "feeds export", "check", "rules", "webhooks"}
     assert expected <= names
     for name, sub in commands:
         assert sub.description, f"{' '.join(name)} has no description"

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from daemon import __version__
+from daemon.cli.check import cmd_check
 from daemon.cli.commands import (
     cmd_alerts,
     cmd_backup,
@@ -24,6 +25,7 @@ from daemon.cli.commands import (
 )
 from daemon.cli.common import EXIT_USAGE, UsageError
 from daemon.cli.feedlist import cmd_feeds_export, cmd_feeds_import
+from daemon.cli.listing import cmd_rules, cmd_webhooks
 from daemon.cli.status import cmd_feeds, cmd_status
 from daemon.config import parse_duration
 
@@ -113,6 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
                                      " feed reader.")
     fe.add_argument("file", metavar="FILE", nargs="?", help="where to write it (default: standard output)")
     fe.set_defaults(func=cmd_feeds_export)
+
+    sp = add("check", cmd_check, "Validate the config and the database without starting anything; print a summary"
+                                 " (exit 0 ok, 3 would not start).")
+    sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    sp = add("rules", cmd_rules, "List the rules, with how each keyword will be matched.")
+    sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    sp = add("webhooks", cmd_webhooks, "List the webhooks (never their secrets) and the rules that alert them.")
+    sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     sp = add("fetch", cmd_fetch, "Poll one feed now and print what it found.")
     sp.add_argument("name", help="the feed's name in config.toml")

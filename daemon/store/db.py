@@ -19,14 +19,15 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from daemon.errors import StoreBusy, StoreCorrupt, StoreError, StoreFull
-from daemon.store.schema import MIGRATIONS
+from daemon.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,51 @@ def _free_space(path: Path) -> str:
     except OSError:
         return "free space unknown"
     return f"{free / 1e6:.1f} MB free on its file system" if free else "its file system is full"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseProbe:
+    """What `newswatch check` reads from a database without opening it for writing."""
+
+    schema_version: int | None  # None: no file yet; 0: no newswatch schema in it yet (the next start makes it)
+    disabled_webhooks: Mapping[str, str] = field(default_factory=dict)  # name → when a 410 Gone disabled it
+
+
+def probe_database(path: Path) -> DatabaseProbe:
+    """The database at ``path``, read-only: nothing is created, migrated or locked (check must not change
+    what it checks). A file that is not a database, or cannot be read, raises ``StoreError``."""
+    if not path.exists():
+        return DatabaseProbe(None)
+    conn = None
+    # Read-write but only read from: closing as the last connection removes the -wal and -shm files that even a
+    # read-only connection creates. Neither mode creates the database. Read-only when writing is not allowed.
+    for mode in ("rw", "ro"):
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True,
+                                   timeout=BUSY_TIMEOUT_MS / 1000)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            break
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+                conn = None
+            if mode == "ro":
+                raise store_error(exc, path, "cannot open database") from exc
+    assert conn is not None
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "_migrations" not in tables:
+            return DatabaseProbe(0)
+        version = int(conn.execute("SELECT max(version) FROM _migrations").fetchone()[0] or 0)
+        disabled: dict[str, str] = {}
+        if "webhooks" in tables:
+            disabled = {r[0]: r[1] for r in conn.execute(
+                "SELECT name, disabled_at FROM webhooks WHERE disabled_at IS NOT NULL ORDER BY name")}
+        return DatabaseProbe(version, disabled)
+    except sqlite3.Error as exc:
+        raise store_error(exc, path, "cannot read it") from exc
+    finally:
+        conn.close()
 
 
 class Database:
@@ -196,7 +242,7 @@ class Database:
             " applied_at TEXT NOT NULL)"
         )
         done = {row[0] for row in self.conn.execute("SELECT version FROM _migrations")}
-        known = max(m.version for m in MIGRATIONS)
+        known = SCHEMA_VERSION
         if done and max(done) > known:
             raise StoreError(
                 f"{self.path}: schema version {max(done)} is newer than this newswatch ({known}); upgrade it"

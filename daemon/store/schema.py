@@ -226,3 +226,4 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "seed_files.deleted_at", _v4),
     Migration(5, "articles.outlet", _v5),
 )
+SCHEMA_VERSION = max(m.version for m in MIGRATIONS)  # what this newswatch migrates a database to

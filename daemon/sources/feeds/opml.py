@@ -20,7 +20,6 @@ from xml.sax.saxutils import escape, quoteattr
 
 from daemon.errors import OpmlError
 from daemon.models import FeedConfig
-from daemon.sources.feeds.parse import declares_entities, decode_feed
 from daemon.text.normalize import normalize
 
 MAX_BYTES = 10 * 1024 * 1024  # a list of thousands of feeds is a few hundred KB
@@ -132,6 +131,9 @@ def _feed_scheme(url: str) -> str:
 
 def parse_opml(data: bytes, name: str) -> Opml:
     """The feeds of an OPML 1.0/2.0 file; ``OpmlError`` (naming ``name`` and the line) when it is unusable."""
+    # Here, not at the top: the feed parser's module loads feedparser, which `feeds export` does not need.
+    from daemon.sources.feeds.parse import declares_entities, decode_feed  # noqa: PLC0415
+
     if len(data) > MAX_BYTES:
         raise OpmlError(name, f"too big for an OPML file ({len(data)} bytes; at most {MAX_BYTES})")
     text, _encoding = decode_feed(data)
