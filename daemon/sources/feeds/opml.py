@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
+from typing import NoReturn
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
@@ -50,22 +51,20 @@ class _Frame:
 
 @dataclass
 class _Reader:
-    """expat callbacks; a problem is kept as (line, message) and raised once parsing stops."""
+    """expat callbacks; a problem is raised from the callback as the ``OpmlError`` (it ends the parse)."""
 
+    name: str
     frames: list[_Frame] = field(default_factory=list)
     path: list[str] = field(default_factory=list)  # element names from the root down
     feeds: list[Outline] = field(default_factory=list)
     title: list[str] = field(default_factory=list)
-    problem: tuple[int, str] | None = None
     parser: xml.parsers.expat.XMLParserType | None = None
 
     def line(self) -> int:
         return self.parser.CurrentLineNumber if self.parser is not None else 0
 
-    def fail(self, message: str) -> None:
-        if self.problem is None:
-            self.problem = (self.line(), message)
-        raise _Stop
+    def fail(self, message: str, line: int | None = None) -> NoReturn:
+        raise OpmlError(self.name, f"line {line or self.line()}: {message}")
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         if not self.path and name.lower() != "opml":
@@ -92,23 +91,17 @@ class _Reader:
         title = _label(frame.attrs)
         named = f" {title!r}" if title else ""
         if not url:
-            self.problem = (frame.line, f"outline{named} has no xmlUrl (a feed outline needs the feed's address)")
-            raise _Stop
+            self.fail(f"outline{named} has no xmlUrl (a feed outline needs the feed's address)", frame.line)
         url = _feed_scheme(url)
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-            self.problem = (frame.line, f"outline{named}: xmlUrl {url!r} is not an http:// or https:// address")
-            raise _Stop
+            self.fail(f"outline{named}: xmlUrl {url!r} is not an http:// or https:// address", frame.line)
         folders = [_label(f.attrs) for f in self.frames]
         category = "/".join(f for f in folders if f) or _category_attr(frame.attrs)
         return Outline(url=url, title=title, category=category, line=frame.line)
 
     def entity(self, *_args: object) -> None:
         self.fail("refused: the file declares XML entities (possible entity-expansion bomb)")
-
-
-class _Stop(Exception):
-    """Ends parsing from inside a callback; the reason is in ``_Reader.problem``."""
 
 
 def _label(attrs: dict[str, str]) -> str:
@@ -141,7 +134,7 @@ def parse_opml(data: bytes, name: str) -> Opml:
         raise OpmlError(name, "the file is empty")
     if declares_entities(text):
         raise OpmlError(name, "refused: the file declares XML entities (possible entity-expansion bomb)")
-    reader = _Reader()
+    reader = _Reader(name)
     parser = xml.parsers.expat.ParserCreate()
     reader.parser = parser
     parser.StartElementHandler = reader.start
@@ -151,14 +144,9 @@ def parse_opml(data: bytes, name: str) -> Opml:
     parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
     try:
         parser.Parse(text.lstrip("\ufeff"), True)
-    except _Stop:
-        pass
     except xml.parsers.expat.ExpatError as exc:
         reason = xml.parsers.expat.ErrorString(exc.code)
         raise OpmlError(name, f"not valid XML: {reason} (line {exc.lineno}, column {exc.offset + 1})") from None
-    if reader.problem is not None:
-        line, message = reader.problem
-        raise OpmlError(name, f"line {line}: {message}" if line else message)
     if not reader.feeds:
         raise OpmlError(name, "no feeds in it (no <outline> with an xmlUrl inside <body>)")
     return Opml(title=" ".join("".join(reader.title).split()), feeds=tuple(reader.feeds))
