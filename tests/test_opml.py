@@ -8,6 +8,7 @@ with ``text`` and ``title``, ``type="rss"``) and Miniflux (OPML 2.0 with its own
 from __future__ import annotations
 
 import subprocess
+import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,7 @@ from daemon.errors import ConfigError, OpmlError
 from daemon.models import FeedConfig
 from daemon.sources.feeds.opml import parse_opml, render_opml
 from daemon.sources.feeds.subscribe import plan_import, slug, url_key
-from tests.conftest import write_config
+from tests.conftest import cli_env, write_config
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -183,7 +184,7 @@ def test_two_readers_exports_import_keep_the_comments_and_round_trip(project: Pa
     write_config(project / "again")
     run_cli("feeds", "export", str(project / "again" / "all.opml"))
     proc = subprocess.run([*run_cli_prefix(project / "again"), "feeds", "import", "all.opml"], capture_output=True,
-                          text=True, cwd=project / "again", check=True)
+                          text=True, cwd=project / "again", env=cli_env(), check=True, timeout=60)
     assert "6 feed(s) added" in proc.stdout
     again = load(project / "again" / "config.toml")
     assert [(f.url, f.title, f.category) for f in again.feeds] == [(f.url, f.title, f.category)
@@ -191,8 +192,6 @@ def test_two_readers_exports_import_keep_the_comments_and_round_trip(project: Pa
 
 
 def run_cli_prefix(folder: Path) -> list[str]:
-    import sys
-
     return [sys.executable, "-m", "daemon", "--config", str(folder / "config.toml")]
 
 
@@ -271,3 +270,10 @@ def test_export_writes_categories_as_nested_folders() -> None:
     # A folder holds its feeds where it first appears: c joins a's folder, ahead of b.
     assert feeds_of(text) == [("https://a.vn/rss?x=1&y=2", "a", "Tin tức/Trong nước"),
                               ("https://c.vn/rss", "c", "Tin tức"), ("https://b.vn/rss", 'Báo "B" <mới>', None)]
+
+
+def test_standard_input_is_read_with_a_dash(project: Path) -> None:
+    proc = subprocess.run([*run_cli_prefix(project), "feeds", "import", "-", "--dry-run"], input=FRESHRSS,
+                          capture_output=True, text=True, env=cli_env(), cwd=project, check=False, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "+ nhan-dan  https://nhandan.vn/rss/chinhtri.rss  [Uncategorized]  Nhân Dân"
