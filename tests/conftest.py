@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import Receiver, Script, Servers
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "seeds").glob("*.txt"))
 TONES = "\u0300\u0301\u0303\u0309\u0323"
@@ -87,83 +89,27 @@ def run_cli(project: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     return run
 
 
-# -- a webhook receiver on 127.0.0.1 that records what it gets -----------------------------------------
-
-import json  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
-
-
-@dataclass
-class Received:
-    at: float
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> dict:  # type: ignore[type-arg]
-        return json.loads(self.body)  # type: ignore[no-any-return]
-
-
-@dataclass
-class Receiver:
-    url: str = ""
-    status: int = 204
-    requests: list[Received] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def ids(self) -> list[str]:
-        with self.lock:
-            return [r.headers.get("webhook-id", "") for r in self.requests]
-
-    def alert_ids(self) -> list[str]:
-        """Every alert id received, whether sent alone or inside a digest."""
-        with self.lock:
-            payloads = [r.json for r in self.requests]
-        ids: list[str] = []
-        for p in payloads:
-            data = p["data"]
-            ids += [a["alert_id"] for a in data["alerts"]] if "alerts" in data else [data["alert_id"]]
-        return ids
-
-    def wait_for(self, predicate: Callable[[list[Received]], bool], timeout: float = 10) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                snapshot = list(self.requests)
-            if predicate(snapshot):
-                return snapshot
-            time.sleep(0.02)
-        raise AssertionError(f"receiver: condition not met in {timeout}s; got {len(snapshot)} requests")
+# -- servers on 127.0.0.1 --------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
+def loopback() -> Iterator[Servers]:
+    """``loopback()`` starts a routed server (tests.helpers.LoopbackServer); all are closed at teardown."""
+    servers = Servers()
+    yield servers
+    servers.close()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            with state.lock:
-                status = state.status
-                if 200 <= status < 300:
-                    state.requests.append(Received(time.monotonic(), {k.lower(): v for k, v in self.headers.items()},
-                                                   body))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
 
-        def log_message(self, *args: object) -> None:
-            pass
+@pytest.fixture
+def receivers(loopback: Servers) -> Callable[[Script | None], Receiver]:
+    """``receivers(script)`` starts another webhook receiver, each on its own server."""
+    return lambda script=None: Receiver(loopback(), script=script)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+
+@pytest.fixture
+def receiver(receivers: Callable[[Script | None], Receiver]) -> Receiver:
+    """A webhook receiver answering 204 (or ``receiver.status``) to every request."""
+    return receivers(None)
 
 
 # -- real processes in the background -----------------------------------------------------------------

@@ -1,0 +1,305 @@
+"""What the tests share, imported as ``tests.helpers`` (fixtures live in conftest.py; no test module imports
+another): one routed HTTP server on 127.0.0.1 that every test serving feeds or receiving webhooks builds on,
+the webhook receiver made from it, real CLI processes in the background, and sample data.
+
+One server kind instead of one per test module, so timing behaviour (TCP_NODELAY, a handler thread per
+connection, a stop event that ends every slow handler at teardown) is the same wherever a test relies on it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+# -- the routed loopback server ---------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    """One request as the server got it; ``status`` is what it answered (0 while unanswered, or never)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+    at: float  # time.monotonic() when the request arrived
+    status: int = 0
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+
+class Exchange(BaseHTTPRequestHandler):
+    """The request handler every route gets: the raw handler plus the recorded hit and the server's stop event."""
+
+    disable_nagle_algorithm = True  # TCP_NODELAY: small writes (drips, headers) leave at once
+    server: _Threaded
+    hit: Hit
+
+    @property
+    def stop(self) -> threading.Event:
+        """Set at teardown: a handler that sleeps or drips waits on this, so it ends with its test."""
+        return self.server.owner.stop
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.hit.status = code
+        super().send_response(code, message)
+
+    def reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        """A whole answer with its Content-Length."""
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _serve(self) -> None:
+        owner = self.server.owner
+        body = b""
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            body = self.rfile.read(length)
+        self.hit = Hit(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body,
+                       time.monotonic())
+        with owner.lock:
+            owner.hits.append(self.hit)
+            owner.active += 1
+            owner.max_active = max(owner.max_active, owner.active)
+        try:
+            owner.handler_for(self.path)(self)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client hung up on purpose (a deadline, a size cap)
+        finally:
+            with owner.lock:
+                owner.active -= 1
+
+    do_GET = do_POST = do_PUT = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+Handler = Callable[[Exchange], None]
+
+
+class _Threaded(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    owner: LoopbackServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # clients hanging up are expected here
+            super().handle_error(request, client_address)
+
+
+def reply(status: int, body: bytes = b"", headers: dict[str, str] | None = None, *, delay: float = 0.0,
+          gzipped: bool = False) -> Handler:
+    """A canned answer; ``delay`` waits first (cut short at teardown), ``gzipped`` compresses the body."""
+    if gzipped:
+        body = gzip.compress(body)
+        headers = {**(headers or {}), "Content-Encoding": "gzip"}
+
+    def handler(ex: Exchange) -> None:
+        if delay:
+            ex.stop.wait(delay)
+        ex.reply(status, body, headers)
+
+    return handler
+
+
+def redirect(status: int, location: str) -> Handler:
+    return reply(status, b"", {"Location": location})
+
+
+NOT_FOUND = reply(404, b"<html><body>Not found</body></html>", {"Content-Type": "text/html"})
+
+
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 answering from routes a test registers, recording every request.
+
+    Routes map a path (query string included, as sent) to a handler; ``fallback`` answers the rest.
+    """
+
+    def __init__(self, *, http11: bool = False) -> None:
+        self.routes: dict[str, Handler] = {}
+        self.fallback: Handler = NOT_FOUND
+        self.hits: list[Hit] = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.active = 0
+        self.max_active = 0
+        handler = type("Exchange11", (Exchange,), {"protocol_version": "HTTP/1.1"}) if http11 else Exchange
+        self._httpd = _Threaded(("127.0.0.1", 0), handler)
+        self._httpd.owner = self
+        self.port: int = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def route(self, path: str, handler: Handler) -> str:
+        self.routes[path] = handler
+        return self.url(path)
+
+    def handler_for(self, path: str) -> Handler:
+        return self.routes.get(path, self.fallback)
+
+    def snapshot(self) -> list[Hit]:
+        with self.lock:
+            return list(self.hits)
+
+    def close(self) -> None:
+        self.stop.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+class Servers:
+    """Starts loopback servers for one test and closes them all at its end (the ``loopback`` fixture)."""
+
+    def __init__(self) -> None:
+        self.started: list[LoopbackServer] = []
+
+    def __call__(self, *, http11: bool = False) -> LoopbackServer:
+        self.started.append(LoopbackServer(http11=http11))
+        return self.started[-1]
+
+    def close(self) -> None:
+        for s in self.started:
+            s.close()
+
+
+# -- slow and streamed bodies ----------------------------------------------------------------------------
+
+
+def drip(seconds_between: float, stall_after: float | None = None, length: int | None = None) -> Handler:
+    """A 200 whose body trickles in; with ``length``, a Content-Length the drip never reaches."""
+
+    def handler(ex: Exchange) -> None:
+        ex.send_response(200)
+        ex.send_header("Content-Type", "application/rss+xml")
+        if length is not None:
+            ex.send_header("Content-Length", str(length))
+        ex.send_header("Connection", "close")
+        ex.end_headers()
+        ex.wfile.write(b'<?xml version="1.0"?><rss version="2.0"><channel>')
+        ex.wfile.flush()
+        started = time.monotonic()
+        while not ex.stop.is_set() and time.monotonic() - started < 10:
+            if stall_after is not None and time.monotonic() - started > stall_after:
+                ex.stop.wait(10)
+                break
+            ex.wfile.write(b" ")
+            ex.wfile.flush()
+            ex.stop.wait(seconds_between)
+        ex.close_connection = True
+
+    return handler
+
+
+def never_answers(ex: Exchange) -> None:
+    ex.stop.wait(10)
+
+
+def streamed(body_pieces: Callable[[], Iterator[bytes]], headers: dict[str, str]) -> Handler:
+    """A body without Content-Length (read until close), so only the streaming cap can stop it."""
+
+    def handler(ex: Exchange) -> None:
+        ex.send_response(200)
+        for k, v in headers.items():
+            ex.send_header(k, v)
+        ex.send_header("Connection", "close")
+        ex.end_headers()
+        for piece in body_pieces():
+            ex.wfile.write(piece)
+        ex.close_connection = True
+
+    return handler
+
+
+# -- a webhook receiver on the loopback server ------------------------------------------------------------
+
+Reply = tuple[int, dict[str, str], bytes]
+Script = Callable[["Receiver", Hit], Reply]
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver: its own loopback server answering every path (``url`` ends in /hook).
+
+    It answers ``status`` unless a ``script`` decides per request; status 0 hangs until the test ends.
+    ``requests`` holds every request with the status it got; ``wait_for``, ``ids`` and ``alert_ids``
+    look only at the delivered (2xx) ones.
+    """
+
+    server: LoopbackServer
+    status: int = 204
+    script: Script | None = None
+    requests: list[Hit] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.server.fallback = self._answer
+
+    @property
+    def url(self) -> str:
+        return self.server.url("/hook")
+
+    @property
+    def lock(self) -> threading.Lock:
+        return self.server.lock
+
+    def _answer(self, ex: Exchange) -> None:
+        with self.lock:
+            status = self.status
+        # The script sees the requests before this one (a "fail the first four" script counts them).
+        status, headers, body = self.script(self, ex.hit) if self.script else (status, {}, b"")
+        ex.hit.status = status
+        with self.lock:
+            self.requests.append(ex.hit)
+        if status == 0:  # hang: never answer until the test ends
+            ex.stop.wait(30)
+            return
+        ex.reply(status, body, headers)
+
+    def delivered(self) -> list[Hit]:
+        with self.lock:
+            return [r for r in self.requests if 200 <= r.status < 300]
+
+    def delivered_ids(self) -> list[str]:
+        return [r.headers["webhook-id"] for r in self.delivered()]
+
+    def ids(self) -> list[str]:
+        return [r.headers.get("webhook-id", "") for r in self.delivered()]
+
+    def alert_ids(self) -> list[str]:
+        """Every alert id received, whether sent alone or inside a digest."""
+        ids: list[str] = []
+        for r in self.delivered():
+            data = r.json["data"]
+            ids += [a["alert_id"] for a in data["alerts"]] if "alerts" in data else [data["alert_id"]]
+        return ids
+
+    def wait_for(self, predicate: Callable[[list[Hit]], bool], timeout: float = 10) -> list[Hit]:
+        deadline = time.monotonic() + timeout
+        snapshot: list[Hit] = []
+        while time.monotonic() < deadline:
+            snapshot = self.delivered()
+            if predicate(snapshot):
+                return snapshot
+            time.sleep(0.02)
+        raise AssertionError(f"receiver: condition not met in {timeout}s; got {len(snapshot)} requests")
+
+
+def always(status: int, headers: dict[str, str] | None = None, body: bytes = b"") -> Script:
+    return lambda _s, _r: (status, headers or {}, body)
