@@ -152,6 +152,11 @@ class LoopbackServer:
         self.routes[path] = handler
         return self.url(path)
 
+    def static(self, path: str, body: bytes, status: int = 200, ctype: str = "application/rss+xml",
+               headers: dict[str, str] | None = None) -> str:
+        """A canned answer at ``path`` (a feed unless ``ctype`` says otherwise); returns its URL."""
+        return self.route(path, reply(status, body, {"Content-Type": ctype, **(headers or {})}))
+
     def handler_for(self, path: str) -> Handler:
         return self.routes.get(path, self.fallback)
 
