@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from tests.conftest import ROOT, Background, Receiver, free_port, write_config
+from tests.helpers import ROOT, Background, Receiver, free_port, write_config
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Background, Receiver, cli_env, write_config
+from tests.helpers import Background, Receiver, cli_env, write_config
 from tests.test_alerts_cli import RULES, drop, hook
 
 Run = Callable[..., subprocess.CompletedProcess[str]]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import build_parser
-from tests.conftest import Background, cli_env, free_port, write_config
+from tests.helpers import Background, cli_env, free_port, write_config
 from tests.test_cli_help import _commands
 
 USAGE, RUNTIME, CONFIG = 2, 1, 3

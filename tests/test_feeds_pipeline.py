@@ -27,8 +27,7 @@ import pytest
 from daemon.config import Config, load
 from daemon.pipeline import Pipeline
 from daemon.store import Store
-from tests.conftest import Receiver, write_config
-from tests.helpers import Exchange, LoopbackServer, Servers
+from tests.helpers import Exchange, LoopbackServer, Receiver, Servers, write_config
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import cli_env, free_port, write_config
+from tests.helpers import cli_env, free_port, write_config
 from tests.test_alerts_cli import RULES, hook
 
 Run = Callable[..., subprocess.CompletedProcess[str]]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Background, Receiver, cli_env, write_config
+from tests.helpers import Background, Receiver, cli_env, write_config
 
 pytestmark = pytest.mark.service
 

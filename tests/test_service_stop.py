@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Background, write_config
-from tests.helpers import Exchange, LoopbackServer, Servers
+from tests.helpers import Background, Exchange, LoopbackServer, Servers, write_config
 
 pytestmark = pytest.mark.service
 
