@@ -8,11 +8,14 @@ connection, a stop event that ends every slow handler at teardown) is the same w
 
 from __future__ import annotations
 
+import argparse
+import base64
 import gzip
 import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -415,6 +418,81 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# -- sample config and rules, database peeks -------------------------------------------------------------
+
+SHIPPED_URL = "http://127.0.0.1:8787/"
+SHIPPED_SECRET = "whsec_bmV3c3dhdGNoLWRlbW8tc2VjcmV0LWNoYW5nZS1tZSE="
+HOOK_SECRET = "whsec_" + base64.b64encode(b"alerts-cli-test-secret-0123456789").decode()
+RULES = '[[rules]]\nname = "nq57"\nkeywords = ["Nghị quyết 57"]\n[[rules]]\nname = "ct34"\nkeywords = ["Chỉ thị 34"]\n'
+
+
+def shipped_config(project: Path, port: int) -> None:
+    """The shipped config.toml as is, except the demo webhook's port and a fast delivery interval."""
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    assert SHIPPED_URL in text and SHIPPED_SECRET in text and 'interval = "10s"' in text
+    text = text.replace(SHIPPED_URL, f"http://127.0.0.1:{port}/").replace('interval = "10s"', 'interval = "1s"')
+    (project / "config.toml").write_text(text, encoding="utf-8")
+
+
+def hook(url: str, name: str = "office", secret: str | None = HOOK_SECRET) -> str:
+    return (f'[[webhooks]]\nname = "{name}"\nurl = "{url}"\ntimeout = "3s"\n'
+            + (f'secret = "{secret}"\n' if secret else ""))
+
+
+def sql(project: Path, statement: str, *params: object) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(project / "state" / "news.db", timeout=10) as conn:
+        return conn.execute(statement, params).fetchall()
+
+
+def drop(folder: Path, name: str, text: str) -> None:
+    """A new seed file dated 5 s back, so `run --once` does not leave it to settle."""
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    old = time.time() - 5
+    os.utime(path, (old, old))
+
+
+# -- the CLI's own shape ----------------------------------------------------------------------------------
+
+Command = tuple[tuple[str, ...], argparse.ArgumentParser]
+
+
+def cli_commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[Command]:
+    """Every command and subcommand with its parser, so tests cover commands added later without a list."""
+    found: list[Command] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for name, sub in action.choices.items():
+                assert helps.get(name), f"command {' '.join((*prefix, name))!r} has no help text"
+                found.append(((*prefix, name), sub))
+                found += cli_commands(sub, (*prefix, name))
+    return found
+
+
+def parse_unit(text: str) -> dict[str, dict[str, list[str]]]:
+    """systemd unit syntax: like INI, but keys repeat (each line adds), and '\\' continues a line."""
+    sections: dict[str, dict[str, list[str]]] = {}
+    current: dict[str, list[str]] | None = None
+    pending = ""
+    for raw in text.splitlines():
+        line = pending + raw.strip()
+        pending = ""
+        if line.endswith("\\"):
+            pending = line[:-1] + " "
+            continue
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+            continue
+        assert current is not None, f"setting outside a section: {line!r}"
+        key, sep, value = line.partition("=")
+        assert sep, f"not KEY=VALUE: {line!r}"
+        current.setdefault(key.strip(), []).append(value.strip())
+    return sections
 
 
 # -- delivery data: a real store file, rows inserted the way ingestion writes them ------------------------

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import build_parser
-from tests.helpers import Background, cli_env, free_port, write_config
-from tests.test_cli_help import _commands
+from tests.helpers import Background, cli_commands, cli_env, free_port, write_config
 
 USAGE, RUNTIME, CONFIG = 2, 1, 3
 
@@ -89,7 +88,7 @@ def test_every_command_with_bad_arguments_says_one_line_and_the_documented_statu
                           '[[rules]]\nname = "nq57"\nkeywords = ["Nghị quyết 57"]\n'
                           '[[webhooks]]\nname = "office"\nurl = "http://127.0.0.1:9/hook"\n')
     table = cases(busy_port, project)
-    commands = {c[0] for c, _ in _commands(build_parser())}
+    commands = {c[0] for c, _ in cli_commands(build_parser())}
     covered = {argv[0] for argv, _, _ in table if argv and not argv[0].startswith("-")}
     assert commands <= covered, f"no bad-argument case for: {sorted(commands - covered)}"
 

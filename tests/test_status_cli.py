@@ -19,8 +19,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import Background, Receiver, Servers, cli_env, free_port, reply, write_config
-from tests.test_alerts_cli import RULES, drop, hook
+from tests.helpers import RULES, Background, Receiver, Servers, cli_env, drop, free_port, hook, reply, write_config
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
