@@ -59,7 +59,11 @@ def loopback() -> Iterator[Servers]:
 @pytest.fixture
 def receivers(loopback: Servers) -> Callable[[Script | None], Receiver]:
     """``receivers(script)`` starts another webhook receiver, each on its own server."""
-    return lambda script=None: Receiver(loopback(), script=script)
+
+    def make(script: Script | None = None) -> Receiver:
+        return Receiver(loopback(), script=script)
+
+    return make
 
 
 @pytest.fixture
