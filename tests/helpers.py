@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import gzip
 import json
 import os
 import signal
@@ -115,19 +114,9 @@ class _Threaded(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def reply(status: int, body: bytes = b"", headers: dict[str, str] | None = None, *, delay: float = 0.0,
-          gzipped: bool = False) -> Handler:
-    """A canned answer; ``delay`` waits first (cut short at teardown), ``gzipped`` compresses the body."""
-    if gzipped:
-        body = gzip.compress(body)
-        headers = {**(headers or {}), "Content-Encoding": "gzip"}
-
-    def handler(ex: Exchange) -> None:
-        if delay:
-            ex.stop.wait(delay)
-        ex.reply(status, body, headers)
-
-    return handler
+def reply(status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> Handler:
+    """A canned answer, the same to every request (a gzipped body is bytes plus its Content-Encoding)."""
+    return lambda ex: ex.reply(status, body, headers)
 
 
 def redirect(status: int, location: str) -> Handler:
@@ -173,10 +162,6 @@ class LoopbackServer:
 
     def handler_for(self, path: str) -> Handler:
         return self.routes.get(path, self.fallback)
-
-    def snapshot(self) -> list[Hit]:
-        with self.lock:
-            return list(self.hits)
 
     def close(self) -> None:
         self.stop.set()
