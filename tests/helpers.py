@@ -439,6 +439,27 @@ def drop(folder: Path, name: str, text: str) -> None:
     os.utime(path, (old, old))
 
 
+NQ57 = "Nghị quyết 57"
+RULE = f'[[rules]]\nname = "nq57"\nkeywords = ["{NQ57}"]\n'
+
+
+def receiver_hook(receiver: Receiver) -> str:
+    """A webhook entry sending to ``receiver``, unsigned."""
+    return f'[[webhooks]]\nname = "office"\nurl = "{receiver.url}"\ntimeout = "3s"\n'
+
+
+def run_daemon(project: Path, env: dict[str, str] | None = None) -> Background:
+    """`python -m daemon run` as systemd or a person starts it; its log is ``.err``."""
+    return Background(project, "run", env=env)
+
+
+def drop_renamed(folder: Path, name: str, text: str) -> None:
+    """Write atomically (temp name, then rename), the way a well-behaved producer drops a file."""
+    tmp = folder / f".{name}.part"
+    tmp.write_text(text, encoding="utf-8")
+    tmp.rename(folder / name)
+
+
 # -- the CLI's own shape ----------------------------------------------------------------------------------
 
 Command = tuple[tuple[str, ...], argparse.ArgumentParser]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from daemon.cli.listing import redact_url
-from tests.conftest import write_config
+from tests.helpers import write_config
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 

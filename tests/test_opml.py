@@ -21,7 +21,7 @@ from daemon.errors import ConfigError, OpmlError
 from daemon.models import FeedConfig
 from daemon.sources.feeds.opml import parse_opml, render_opml
 from daemon.sources.feeds.subscribe import plan_import, slug, url_key
-from tests.conftest import cli_env, write_config
+from tests.helpers import cli_env, write_config
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -13,33 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Background, Receiver, cli_env, write_config
+from tests.helpers import NQ57, RULE, Background, Receiver, cli_env, write_config
+from tests.helpers import drop_renamed as drop
+from tests.helpers import receiver_hook as hook
+from tests.helpers import run_daemon as daemon
 
 pytestmark = pytest.mark.service
-
-NQ57 = "Nghị quyết 57"
-RULE = f'[[rules]]\nname = "nq57"\nkeywords = ["{NQ57}"]\n'
-
-
-def hook(receiver: Receiver) -> str:
-    return f'[[webhooks]]\nname = "office"\nurl = "{receiver.url}"\ntimeout = "3s"\n'
-
-
-def daemon(project: Path, env: dict[str, str] | None = None) -> Background:
-    """`python -m daemon run` as systemd or a person starts it; its log is ``.err``."""
-    return Background(project, "run", env=env)
-
 
 def db_count(project: Path, sql: str) -> int:
     with sqlite3.connect(project / "state" / "news.db", timeout=10) as conn:
         return int(conn.execute(sql).fetchone()[0])
-
-
-def drop(folder: Path, name: str, text: str) -> None:
-    """Write atomically (temp name, then rename), the way a well-behaved producer drops a file."""
-    tmp = folder / f".{name}.part"
-    tmp.write_text(text, encoding="utf-8")
-    tmp.rename(folder / name)
 
 
 def test_dropped_file_reaches_the_webhook_within_two_seconds(project: Path, receiver: Receiver,

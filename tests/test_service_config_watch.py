@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Background, Receiver, write_config
-from tests.test_service import NQ57, RULE, daemon, drop, hook
+from tests.helpers import NQ57, RULE, Background, Receiver, write_config
+from tests.helpers import drop_renamed as drop
+from tests.helpers import receiver_hook as hook
+from tests.helpers import run_daemon as daemon
 
 pytestmark = pytest.mark.service
 
