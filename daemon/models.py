@@ -24,7 +24,11 @@ def _empty() -> Mapping[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One article candidate as a source found it (not yet normalized or deduplicated)."""
+    """One article candidate as a source found it (not yet normalized or deduplicated).
+
+    A source whose text is canonical already may say so in the type (``daemon.text.normalize``'s
+    ``Canonical`` title, ``CanonicalBody`` body: the seed parser does); ``prepare`` then keeps it as it is.
+    """
 
     source: str  # "seeds" or the feed's name
     locator: str  # where it was seen: path relative to the seeds folder, or the feed item's key

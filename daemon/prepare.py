@@ -24,7 +24,7 @@ from daemon.errors import SeedFileError
 from daemon.match import Matcher
 from daemon.models import Document, Match, Prepared, Rule
 from daemon.sources.folder import SeedFile, read_seed
-from daemon.text import content_hash, fold_canonical, normalize, normalize_body
+from daemon.text import Canonical, CanonicalBody, content_hash, fold_canonical, normalize, normalize_body
 
 PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
 CHUNK = 100  # files per task sent to a worker
@@ -47,12 +47,13 @@ def d_words(text: str) -> str:
 
 def prepare(doc: Document) -> Prepared:
     """Normalize a document and compute its identity (the content hash of its title and body)."""
-    title = normalize(doc.title)
-    body = normalize_body(doc.body) or title  # a title-only feed item is still an article
-    title = title or body[:200]
-    if title is not doc.title or body is not doc.body:  # (a seed file's are canonical already)
-        doc = replace(doc, title=title, body=body)
-    return Prepared(doc, content_hash(doc.title, body), d_words(f"{doc.title}\n{body}"))
+    # A source may hand over text typed canonical (a seed file's body is, and its title when a header gave
+    # it): such a document is kept as it is, and no stage normalizes its text again.
+    if not (isinstance(doc.title, Canonical) and isinstance(doc.body, CanonicalBody) and doc.title and doc.body):
+        title: str = normalize(doc.title)
+        body = normalize_body(doc.body) or title  # a title-only feed item is still an article
+        doc = replace(doc, title=title or body[:200], body=body)
+    return Prepared(doc, content_hash(doc.title, doc.body), d_words(f"{doc.title}\n{doc.body}"))
 
 
 @dataclass(frozen=True, slots=True)
