@@ -7,15 +7,22 @@ too so that every stage can take them without importing ``config`` (which does f
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 
 SEEDS_SOURCE = "seeds"
 # A rule term written with this prefix is a Python regular expression. Here, below both, so that config
 # (which refuses one that does not compile) and match (which compiles it) read the same syntax.
 REGEX_PREFIX = "regex:"
+
+# The wire form of a type: its fields as a plain tuple, in the order its constructor takes them, for what
+# worker processes send back (``daemon.prepare``). Unpickling a frozen slotted dataclass goes through a
+# Python-level __setstate__ per object, which cost the main process (the single writer) ~35 µs a file.
+Wire = tuple[Any, ...]
 
 
 def _empty() -> Mapping[str, str]:
@@ -42,6 +49,17 @@ class Document:
     alert: bool = True  # False: store and match, but queue no alerts (first fetch of a new feed)
     outlet: str | None = None  # the publication it names ("Báo Đà Nẵng"): a seed header's ``source:``
 
+    def to_wire(self) -> Wire:
+        return _DOCUMENT_WIRE(self)
+
+    @classmethod
+    def from_wire(cls, wire: Wire) -> Document:
+        return cls(*wire)
+
+
+# dataclasses.fields() is the constructor's positional order; attrgetter reads them all in one C call.
+_DOCUMENT_WIRE = operator.attrgetter(*(f.name for f in fields(Document)))
+
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
@@ -50,6 +68,14 @@ class Prepared:
     doc: Document  # title and body in canonical form
     content_hash: str  # "v2:" + SHA-256 of the squashed title and body: the dedupe key
     folded: str  # folded words containing đ, indexed for diacritic-free search
+
+    def to_wire(self) -> Wire:
+        return self.doc.to_wire(), self.content_hash, self.folded
+
+    @classmethod
+    def from_wire(cls, wire: Wire) -> Prepared:
+        doc, content_hash, folded = wire
+        return cls(Document.from_wire(doc), content_hash, folded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +87,16 @@ class Match:
     text: str  # the matched text exactly as it stands in the article
     field: str  # "title" or "body"
     snippet: str  # context around the match, with the match marked as «…»
+
+    def to_wire(self) -> Wire:
+        return _MATCH_WIRE(self)
+
+    @classmethod
+    def from_wire(cls, wire: Wire) -> Match:
+        return cls(*wire)
+
+
+_MATCH_WIRE = operator.attrgetter(*(f.name for f in fields(Match)))
 
 
 @dataclass(frozen=True, slots=True)
