@@ -18,7 +18,7 @@ from datetime import datetime
 from daemon.match.snippet import lead_overlap
 from daemon.models import SEEDS_SOURCE, Match, Prepared
 from daemon.sources.feeds.decide import FeedUpdate
-from daemon.store.db import Database
+from daemon.store.db import Database, execute_in
 from daemon.store.feeds import write_poll
 from daemon.text import fold, fold_with_map
 
@@ -88,26 +88,16 @@ _ROWS_PER_STATEMENT = 250  # articles per INSERT statement (see ``_insert_articl
 class ArticleTables(Database):
     # -- dedupe look-ups (before matching, so duplicates cost no matching) -----------------------
     def known_hashes(self, hashes: Iterable[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        batch = list(dict.fromkeys(hashes))
         with self.read() as conn:
-            for i in range(0, len(batch), 500):
-                part = batch[i : i + 500]
-                marks = ",".join("?" * len(part))
-                for row in conn.execute(f"SELECT content_hash, id FROM articles WHERE content_hash IN ({marks})", part):
-                    found[row[0]] = row[1]
-        return found
+            return self._ids_of(conn, hashes)
 
     def seen_locators(self, source: str, locators: Iterable[str]) -> set[str]:
         """Item keys this source has already delivered (identity within a feed)."""
         seen: set[str] = set()
-        batch = list(dict.fromkeys(locators))
         with self.read() as conn:
-            for i in range(0, len(batch), 500):
-                part = batch[i : i + 500]
-                marks = ",".join("?" * len(part))
-                sql = f"SELECT locator FROM sightings WHERE source = ? AND locator IN ({marks})"
-                seen.update(row[0] for row in conn.execute(sql, [source, *part]))
+            for cur in execute_in(conn, "SELECT locator FROM sightings WHERE source = ? AND locator IN ({marks})",
+                                  locators, [source]):
+                seen.update(row[0] for row in cur)
         return seen
 
     def ledger(self) -> dict[str, tuple[int, int]]:
@@ -121,11 +111,9 @@ class ArticleTables(Database):
         stamp = self.iso(now or self.now())
         marked = 0
         with self.tx() as conn:
-            for i in range(0, len(paths), 500):
-                part = paths[i : i + 500]
-                sql = (f"UPDATE seed_files SET status = 'deleted', deleted_at = ? WHERE status != 'deleted'"
-                       f" AND path IN ({','.join('?' * len(part))})")
-                marked += conn.execute(sql, [stamp, *part]).rowcount
+            for cur in execute_in(conn, "UPDATE seed_files SET status = 'deleted', deleted_at = ?"
+                                  " WHERE status != 'deleted' AND path IN ({marks})", paths, [stamp]):
+                marked += cur.rowcount
         return marked
 
     # -- the write ------------------------------------------------------------------------------
@@ -192,12 +180,9 @@ class ArticleTables(Database):
     def _seed_origins(conn: sqlite3.Connection, pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
         """The (article, seed file) pairs among these where the file is the article's first sighting."""
         found: set[tuple[int, str]] = set()
-        paths = list(dict.fromkeys(path for _, path in pairs))
-        for i in range(0, len(paths), 500):
-            part = paths[i : i + 500]
-            sql = ("SELECT article_id, locator FROM sightings WHERE source = ? AND is_first = 1"
-                   f" AND locator IN ({','.join('?' * len(part))})")
-            found.update((row[0], row[1]) for row in conn.execute(sql, [SEEDS_SOURCE, *part]))
+        for cur in execute_in(conn, "SELECT article_id, locator FROM sightings WHERE source = ? AND is_first = 1"
+                              " AND locator IN ({marks})", (path for _, path in pairs), [SEEDS_SOURCE]):
+            found.update((row[0], row[1]) for row in cur)
         return found
 
     def _insert_articles(self, conn: sqlite3.Connection, items: Sequence[NewItem], stamp: str) -> dict[str, int]:
@@ -230,11 +215,8 @@ class ArticleTables(Database):
     @staticmethod
     def _ids_of(conn: sqlite3.Connection, hashes: Iterable[str]) -> dict[str, int]:
         found: dict[str, int] = {}
-        batch = list(hashes)
-        for i in range(0, len(batch), 500):
-            part = batch[i : i + 500]
-            sql = f"SELECT content_hash, id FROM articles WHERE content_hash IN ({','.join('?' * len(part))})"
-            found.update(conn.execute(sql, part).fetchall())
+        for cur in execute_in(conn, "SELECT content_hash, id FROM articles WHERE content_hash IN ({marks})", hashes):
+            found.update(cur.fetchall())
         return found
 
     # -- reading -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000  # SQLite waits this long for a lock before answering SQLITE_BUSY
 BUSY_TRIES = 6  # tries of a write's BEGIN IMMEDIATE while another connection holds the write lock
 BUSY_BACKOFF_S = 0.5  # pause after the n-th busy try: n × this (on top of the busy timeout itself)
+IN_BATCH = 500  # values per ``IN (...)`` list (``execute_in``)
 
 _BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 _CORRUPT = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
@@ -42,6 +43,20 @@ _CORRUPT = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 def iso(dt: datetime, tz: ZoneInfo) -> str:
     """ISO 8601 in the configured zone, seconds precision: text order is time order."""
     return dt.astimezone(tz).isoformat(timespec="seconds")
+
+
+def execute_in(conn: sqlite3.Connection, sql: str, values: Iterable[object],
+               before: Sequence[object] = ()) -> Iterator[sqlite3.Cursor]:
+    """Run ``sql`` once per batch of the distinct ``values``, its ``{marks}`` standing for the batch's ``?``s
+    (as in ``... IN ({marks})``), bound after ``before``; yields each batch's cursor.
+
+    A statement binds at most 999 parameters in SQLite before 3.32 (and 32,766 since): a look-up of a
+    whole bulk import's hashes or paths would not fit in one.
+    """
+    batch = list(dict.fromkeys(values))
+    for i in range(0, len(batch), IN_BATCH):
+        part = batch[i : i + IN_BATCH]
+        yield conn.execute(sql.format(marks=",".join("?" * len(part))), [*before, *part])
 
 
 def store_error(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:
