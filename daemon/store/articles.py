@@ -83,6 +83,10 @@ class SearchHit:
 
 _TOKEN = re.compile(r"\w+")
 _ROWS_PER_STATEMENT = 250  # articles per INSERT statement (see ``_insert_articles``)
+# The columns ``_insert_articles`` writes, in the order of the row tuples it builds.
+_ARTICLE_COLUMNS = ("content_hash", "title", "body", "url", "source", "category", "published_at", "published_raw",
+                    "date_inferred", "ingested_at", "folded", "outlet")
+_ARTICLE_ROW_MARKS = f"({', '.join('?' * len(_ARTICLE_COLUMNS))})"
 
 
 class ArticleTables(Database):
@@ -199,14 +203,14 @@ class ArticleTables(Database):
              stamp, p.folded, doc.outlet)
             for p, doc in ((item.prepared, item.prepared.doc) for item in items)
         ]
-        per_statement = max(1, min(_ROWS_PER_STATEMENT, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 12))
+        limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        per_statement = max(1, min(_ROWS_PER_STATEMENT, limit // len(_ARTICLE_COLUMNS)))
         created: dict[str, int] = {}
         for i in range(0, len(rows), per_statement):
             part = rows[i : i + per_statement]
             sql = (
-                "INSERT INTO articles (content_hash, title, body, url, source, category, published_at,"
-                " published_raw, date_inferred, ingested_at, folded, outlet) VALUES "
-                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(part))
+                f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES "
+                + ", ".join([_ARTICLE_ROW_MARKS] * len(part))
                 + " ON CONFLICT (content_hash) DO NOTHING RETURNING content_hash, id"
             )
             created.update(conn.execute(sql, [value for row in part for value in row]).fetchall())
