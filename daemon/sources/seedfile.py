@@ -169,25 +169,14 @@ def _category(line: str) -> str | None:
 
 
 def _tidy_body(text: str) -> str:
-    """Drop the wordless lines at both ends (text is already normalized, so nothing else changes).
-
-    Only the end lines are looked at (``find``/``rfind``), not every line of the body.
-    """
-    end = len(text)
-    while True:  # the last line with a word ends the body
-        last = text.rfind("\n", 0, end) + 1
-        if _HAS_WORD.search(text, last, end):
-            break
-        if last == 0:
-            return ""
-        end = last - 1
+    """Drop the wordless lines at both ends (text is already normalized, so nothing else changes)."""
+    lines = text.split("\n")
+    while lines and not _HAS_WORD.search(lines[-1]):
+        lines.pop()
     start = 0
-    while True:  # and the first one starts it (there is one: the last)
-        line_end = text.find("\n", start, end)
-        line_end = end if line_end < 0 else line_end
-        if _HAS_WORD.search(text, start, line_end):
-            return text[start:end]
-        start = line_end + 1
+    while start < len(lines) and not _HAS_WORD.search(lines[start]):
+        start += 1
+    return "\n".join(lines[start:])
 
 
 def _first_sentence(body: str) -> str:
