@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon.errors import ConfigError
-from daemon.models import REGEX_PREFIX, SEEDS_SOURCE, FeedConfig, Rule, WebhookConfig
+from daemon.models import REGEX_PREFIX, SEEDS_SOURCE, FeedConfig, Rule, StorySettings, WebhookConfig
 
 ENV_VAR = "NEWSWATCH_CONFIG"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -65,6 +65,7 @@ class Config:
     watch_config: bool = True  # a running service reloads this file when it changes, as on SIGHUP
     http_listen: str | None = None
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    stories: StorySettings = field(default_factory=StorySettings)
     feeds: tuple[FeedConfig, ...] = ()
     rules: tuple[Rule, ...] = ()
     webhooks: tuple[WebhookConfig, ...] = ()
@@ -346,9 +347,23 @@ def _read_fetch(t: Mapping[str, Any]) -> FetchSettings:
                                   stale_after=parse_duration, max_backoff=parse_duration))
 
 
+def _share(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise _Invalid(where, f"expected a number above 0 and at most 1, such as 0.5, got {value!r}")
+    return float(value)
+
+
+def _read_stories(t: Mapping[str, Any]) -> StorySettings:
+    w = "stories"
+    _check_keys(t, {"enabled", "window", "threshold", "lead_window", "alert_each_copy"}, w)
+    return StorySettings(**_given(t, w, enabled=_bool, window=parse_duration, threshold=_share,
+                                  lead_window=parse_duration, alert_each_copy=_bool))
+
+
 def _build(doc: Mapping[str, Any], path: Path) -> Config:
     base = path.parent
-    _check_keys(doc, {"service", "storage", "seeds", "delivery", "http", "fetch", "feeds", "rules", "webhooks"}, "")
+    _check_keys(doc, {"service", "storage", "seeds", "delivery", "http", "fetch", "stories", "feeds", "rules",
+                      "webhooks"}, "")
 
     service = _table(doc, "service")
     _check_keys(service, {"timezone", "shutdown_timeout", "checkpoint_interval", "watch_config"}, "service")
@@ -390,6 +405,7 @@ def _build(doc: Mapping[str, Any], path: Path) -> Config:
         **_prefixed("delivery_", _given(delivery, "delivery", interval=parse_duration)),
         **_prefixed("http_", _given(http, "http", listen=_listen)),
         fetch=_read_fetch(_table(doc, "fetch")),
+        stories=_read_stories(_table(doc, "stories")),
         feeds=tuple(feeds),
         rules=tuple(rules),
         webhooks=tuple(hooks),

@@ -33,7 +33,7 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
     tokens = query_tokens(args.query)
     if not tokens:  # else "no article matches ''" reads as if the archive were empty
         raise UsageError(f"nothing to search for in {args.query!r}: give at least one word or number", "search")
-    hits = open_store(config).search(args.query, limit=args.limit)
+    hits = open_store(config).search(args.query, limit=args.limit, per_story=not args.all)
     if args.json:
         print_json([asdict(h) for h in hits])
         return 0
@@ -41,9 +41,40 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
         print(f"no article matches {args.query!r}")
         return 0
     for h in hits:
-        print(f"[{h.id}] {highlight(h.title, tokens, width=len(h.title))}")  # marked whole: the snippet skips it
+        copies = f"  +{h.copies} {'copy' if h.copies == 1 else 'copies'}" if h.copies else ""
+        print(f"[{h.id}] {highlight(h.title, tokens, width=len(h.title))}{copies}")  # marked whole: snippet skips it
         print(f"     {h.published_at or '-'} · {h.source}" + (f" · {h.url}" if h.url else ""))
         print(f"     {h.snippet}")
+    return 0
+
+
+def cmd_stories(args: argparse.Namespace, config: Config) -> int:
+    from daemon.cli.status import table  # noqa: PLC0415
+
+    if args.rule is not None:
+        named("rule", args.rule, config.rules, config, "stories")
+    store = open_store(config)
+    if config.stories.enabled:
+        store.backfill_stories(config.stories)  # a database the service has not opened since the upgrade
+    since = store.iso(store.now() - timedelta(seconds=args.since))
+    stories = store.list_stories(since, args.rule, limit=args.limit)
+    if args.json:
+        print_json(stories)
+        return 0
+    if not stories:
+        what = f" with an article rule {args.rule!r} matched" if args.rule else ""
+        off = " ([stories] enabled = false)" if not config.stories.enabled else ""
+        print(f"no stories{what} seen since {since}{off}")
+        return 0
+    for s in stories:
+        outlets = f"{s['source_count']} {'outlet' if s['source_count'] == 1 else 'outlets'}"
+        print(f"story {s['id']}  {s['title']}")
+        print(f"     {s['article_count']} {'article' if s['article_count'] == 1 else 'articles'}, {outlets}"
+              f" ({', '.join(s['sources'])}); first seen {s['first_seen_at']}, last {s['last_seen_at']}")
+        rows = [[f"[{a['id']}]", a["outlet"] or a["source"], a["published_at"] or "-", a["title"][:80]]
+                for a in s["articles"]]
+        for line in table(["ID", "OUTLET", "PUBLISHED", "TITLE"], rows)[1:]:
+            print(f"     {line}")
     return 0
 
 

@@ -20,6 +20,7 @@ from daemon.cli.commands import (
     cmd_match,
     cmd_run,
     cmd_search,
+    cmd_stories,
     cmd_webhook_enable,
     cmd_webhook_test,
 )
@@ -70,6 +71,14 @@ def _age(value: str) -> float:
         ) from None
 
 
+def _story_age(value: str) -> float:
+    """``stories --since``: the same durations; left out, the last day."""
+    try:
+        return parse_duration(value, "--since")
+    except Exception:
+        raise argparse.ArgumentTypeError(f'expected a duration like "12h" or "7d", got {value!r}') from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="newswatch",
@@ -95,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("search", cmd_search, "Full-text search the stored articles (diacritics optional).")
     sp.add_argument("query", help='words to find, e.g. "nghi quyet 57" or "Đảng bộ"')
     sp.add_argument("--limit", type=_count, default=20, help="at most this many results (default 20)")
+    sp.add_argument("--all", action="store_true",
+                    help="list every matching article (default: one row per story, with its number of copies)")
+    sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    sp = add("stories", cmd_stories, "List stories (one report carried by many outlets) with their copies.")
+    sp.add_argument("--since", metavar="AGE", type=_story_age, default=86400.0,
+                    help='stories with a copy seen within this long, e.g. "12h", "7d" (default "1d")')
+    sp.add_argument("--rule", metavar="R", help="only stories with an article this rule matched")
+    sp.add_argument("--limit", type=_count, default=100, help="at most this many stories (default 100)")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     sp = add("status", cmd_status, "Show counts, job runs, feed health and database size.")

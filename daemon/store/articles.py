@@ -11,15 +11,17 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from daemon.match.snippet import lead_overlap
-from daemon.models import SEEDS_SOURCE, Match, Prepared
+from daemon.models import SEEDS_SOURCE, Match, Prepared, StorySettings
 from daemon.sources.feeds.decide import FeedUpdate
 from daemon.store.db import Database, execute_in
 from daemon.store.feeds import write_poll
+from daemon.store.stories import NewArticle, assign_stories, refresh_stories
+from daemon.stories.sketch import Sketch
 from daemon.text import fold, fold_with_map
 
 
@@ -59,6 +61,7 @@ class NewItem:
     prepared: Prepared
     matches: Sequence[Match] = ()
     alerts: Sequence[tuple[str, str]] = ()  # (rule, webhook) pairs to queue
+    sketch: Sketch | None = None  # what story assignment compares (None: stories are off)
 
 
 @dataclass(slots=True)
@@ -68,6 +71,8 @@ class IngestReport:
     matches: int = 0
     alerts: int = 0
     skipped: int = 0
+    joined: int = 0  # new articles that joined an existing story (copies of a report already stored)
+    held: int = 0  # alerts not queued: their story had already alerted for that rule and webhook
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,8 @@ class SearchHit:
     published_at: str | None
     snippet: str
     rank: float
+    story_id: int | None = None
+    copies: int = 0  # other articles of its story (shown as "+N"); 0 when listing every article
 
 
 _TOKEN = re.compile(r"\w+")
@@ -122,11 +129,14 @@ class ArticleTables(Database):
 
     # -- the write ------------------------------------------------------------------------------
     def ingest(self, items: Sequence[NewItem], ledger: Sequence[LedgerEntry] = (),
-               now: datetime | None = None, *, feed: FeedUpdate | None = None) -> IngestReport:
-        """Store a batch atomically: new articles with matches and alerts, sightings of duplicates.
+               now: datetime | None = None, *, feed: FeedUpdate | None = None,
+               stories: StorySettings | None = None) -> IngestReport:
+        """Store a batch atomically: new articles with their stories, matches and alerts, sightings of duplicates.
 
         The batch's bookkeeping goes in the same transaction: the seed files' ledger entries, or the
         polled feed's row (a poll with no new items is a batch of none), so no crash separates them.
+        With ``stories`` (and sketches on the items), each new article joins a story or starts one, and
+        an alert is queued once per (story, rule, webhook) unless ``alert_each_copy``.
         """
         stamp = self.iso(now or self.now())
         report = IngestReport()
@@ -136,6 +146,9 @@ class ArticleTables(Database):
             missing = {i.prepared.content_hash for i in items} - ids.keys()
             missing |= {e.content_hash for e in ledger if e.content_hash and e.content_hash not in ids}
             ids.update(self._ids_of(conn, missing))
+            story_of = self._assign(conn, items, dict(created), stamp, stories)
+            alerted = self._story_alerts(conn, story_of, created) if stories and not stories.alert_each_copy else None
+            report.joined = sum(1 for aid, sid in story_of.items() if aid != sid)
             matches: list[tuple[object, ...]] = []
             alerts: list[tuple[object, ...]] = []
             sightings: list[tuple[object, ...]] = []
@@ -153,8 +166,14 @@ class ArticleTables(Database):
                 report.new.append((article_id, p))
                 matches += [(article_id, m.rule, m.keyword, m.text, m.field, m.snippet, stamp) for m in item.matches]
                 if doc.alert:
+                    pairs = item.alerts
+                    if alerted is not None and article_id in story_of:
+                        done = alerted.setdefault(story_of[article_id], set())
+                        pairs = [pair for pair in item.alerts if pair not in done]
+                        report.held += len(item.alerts) - len(pairs)
+                        done.update(pairs)
                     alerts += [(alert_id(p.content_hash, rule, webhook), article_id, rule, webhook, stamp, stamp)
-                               for rule, webhook in item.alerts]
+                               for rule, webhook in pairs]
             conn.executemany(
                 "INSERT INTO matches (article_id, rule, keyword, matched_text, field, snippet, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)", matches)
@@ -163,9 +182,12 @@ class ArticleTables(Database):
                 "INSERT OR IGNORE INTO alerts (id, article_id, rule, webhook, status, created_at, next_attempt_at)"
                 " VALUES (?, ?, ?, ?, 'pending', ?, ?)", alerts)
             report.alerts = max(cur.rowcount, 0)
-            conn.executemany(
+            cur = conn.executemany(
                 "INSERT OR IGNORE INTO sightings (article_id, source, locator, seen_at, is_first)"
                 " VALUES (?, ?, ?, ?, ?)", sightings)
+            if stories is not None and stories.enabled and (story_of or (report.duplicates and cur.rowcount)):
+                touched = set(story_of.values()) | self._stories_of(conn, [a for a, _ in report.duplicates])
+                refresh_stories(conn, dict.fromkeys(touched, stamp))
             # A seed file is "ingested" when it brought its article, in this batch (origins) or in an earlier
             # pass (it was touched, or deleted and put back); otherwise it is a duplicate.
             linked = [(e, ids[e.content_hash] if e.content_hash else None) for e in ledger]
@@ -179,6 +201,46 @@ class ArticleTables(Database):
             if feed is not None:
                 write_poll(conn, feed, self.iso)
         return report
+
+    def _assign(self, conn: sqlite3.Connection, items: Sequence[NewItem], created: Mapping[str, int], stamp: str,
+                settings: StorySettings | None) -> dict[int, int]:
+        """The stories of the articles this batch created (article id -> story id); none when stories are off."""
+        if settings is None or not settings.enabled:
+            return {}
+        new: list[NewArticle] = []
+        seen: set[str] = set()
+        for item in items:
+            p, doc = item.prepared, item.prepared.doc
+            if item.sketch is None or p.content_hash not in created or p.content_hash in seen:
+                continue
+            seen.add(p.content_hash)
+            published = None if doc.date_inferred or doc.published_at is None else self.iso(doc.published_at)
+            new.append(NewArticle(created[p.content_hash], doc.title, item.sketch, stamp, published))
+        return assign_stories(conn, new, settings)
+
+    @staticmethod
+    def _story_alerts(conn: sqlite3.Connection, story_of: Mapping[int, int],
+                      created: Mapping[str, int]) -> dict[int, set[tuple[str, str]]]:
+        """(rule, webhook) pairs already queued for the stories the new articles joined (new stories have none)."""
+        joined = sorted({sid for aid, sid in story_of.items() if aid != sid})
+        found: dict[int, set[tuple[str, str]]] = {}
+        for i in range(0, len(joined), 500):
+            part = joined[i : i + 500]
+            sql = ("SELECT r.story_id, a.rule, a.webhook FROM alerts a JOIN articles r ON r.id = a.article_id"
+                   f" WHERE r.story_id IN ({','.join('?' * len(part))})")
+            for sid, rule, webhook in conn.execute(sql, part):
+                found.setdefault(int(sid), set()).add((rule, webhook))
+        return found
+
+    @staticmethod
+    def _stories_of(conn: sqlite3.Connection, article_ids: Sequence[int]) -> set[int]:
+        found: set[int] = set()
+        batch = sorted(set(article_ids))
+        for i in range(0, len(batch), 500):
+            part = batch[i : i + 500]
+            sql = f"SELECT story_id FROM articles WHERE story_id IS NOT NULL AND id IN ({','.join('?' * len(part))})"
+            found.update(int(r[0]) for r in conn.execute(sql, part))
+        return found
 
     @staticmethod
     def _seed_origins(conn: sqlite3.Connection, pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
@@ -233,8 +295,11 @@ class ArticleTables(Database):
                                          " ORDER BY coalesce(published_at, ingested_at) DESC", (since,)))
             return list(conn.execute(sql + " ORDER BY coalesce(published_at, ingested_at) DESC"))
 
-    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
-        """Diacritic-insensitive full-text search; any user input is safe (it is tokenized, then quoted)."""
+    def search(self, query: str, limit: int = 20, *, per_story: bool = True) -> list[SearchHit]:
+        """Diacritic-insensitive full-text search; any user input is safe (it is tokenized, then quoted).
+
+        ``per_story``: one hit per story (its best-ranked article), with how many other copies it has.
+        """
         tokens = query_tokens(query)
         if not tokens:
             return []
@@ -242,17 +307,32 @@ class ArticleTables(Database):
         # are indexed with remove_diacritics 2; `folded` adds the đ-words, so ASCII tokens find everything.
         fts_query = " AND ".join(f'"{t}"' for t in tokens)
         sql = (
-            "SELECT a.id, a.title, a.body, a.url, a.source, a.published_at, articles_fts.rank AS rank"
-            " FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid"
-            " WHERE articles_fts MATCH ? ORDER BY articles_fts.rank LIMIT ?"
+            "SELECT a.id, a.title, a.body, a.url, a.source, a.published_at, articles_fts.rank AS rank,"
+            " a.story_id, coalesce(s.article_count, 1) AS articles"
+            " FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid LEFT JOIN stories s ON s.id = a.story_id"
+            " WHERE articles_fts MATCH ? ORDER BY articles_fts.rank LIMIT ? OFFSET ?"
         )
+        rows: list[sqlite3.Row] = []
+        stories: set[int] = set()
         with self.read() as conn:
-            rows = list(conn.execute(sql, (fts_query, limit)))
+            offset = 0
+            while len(rows) < limit:  # copies of one story take no room: read on until `limit` stories
+                page = list(conn.execute(sql, (fts_query, limit * 4, offset)))
+                offset += len(page)
+                for r in page:
+                    if per_story and r["story_id"] is not None:
+                        if r["story_id"] in stories:
+                            continue
+                        stories.add(r["story_id"])
+                    rows.append(r)
+                if len(page) < limit * 4:
+                    break
         # The snippet comes from the body, after any repeat of the title: the title is shown beside it.
         return [
             SearchHit(r["id"], r["title"], r["url"], r["source"], r["published_at"],
-                      highlight(r["body"], tokens, floor=lead_overlap(r["title"], r["body"])), float(r["rank"]))
-            for r in rows
+                      highlight(r["body"], tokens, floor=lead_overlap(r["title"], r["body"])), float(r["rank"]),
+                      r["story_id"], int(r["articles"]) - 1 if per_story else 0)
+            for r in rows[:limit]
         ]
 
 

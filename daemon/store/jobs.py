@@ -55,6 +55,7 @@ class JobTables(Database):
                 "articles": one("SELECT count(*) FROM articles"),
                 "sightings": one("SELECT count(*) FROM sightings"),
                 "matches": one("SELECT count(*) FROM matches"),
+                "stories": one("SELECT count(*) FROM stories"),
                 "alerts": alerts,
                 "seed_files": seeds,
                 "feeds": one("SELECT count(*) FROM feeds"),
