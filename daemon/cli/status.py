@@ -162,8 +162,8 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
     labelled("service", [_service_line(info["service"])])
     labelled("database", [f"{info['database']} ({info['database_bytes'] / 1e6:.1f} MB,"
                            f" schema v{info['schema_version']})"])
-    labelled("articles", [f"{info['articles']} in {info['stories']} stories ({info['sightings']} sightings,"
-                          f" {info['matches']} matches)"])
+    labelled("articles", [f"{info['articles']} ({info['sightings']} sightings, {info['matches']} matches)"])
+    labelled("stories", [f"{info['stories']} ({info['stories_with_copies']} carried by more than one article)"])
     labelled("alerts", [f"{a.get('pending', 0)} pending, {a.get('delivered', 0)} delivered,"
                          f" {a.get('failed', 0)} failed"])
     if seeds:

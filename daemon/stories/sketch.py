@@ -24,7 +24,7 @@ import re
 import zlib
 from dataclasses import dataclass
 
-MIN_WORDS = 4  # shorter clauses ("Sáng 12-3", "đồng chí") say nothing about which report it is
+MIN_WORDS = 5  # shorter clauses ("Sáng 12-3", "bí thư tỉnh ủy") say nothing about which report it is
 SAMPLE = 2  # one body clause in SAMPLE is indexed
 SHORT = 6  # an article with fewer sampled body clauses than this is a title-and-lead item
 LEAD_CHARS = 600  # the lead: the start of the body, about the length of a feed item's description
@@ -32,7 +32,7 @@ LEAD_CHARS = 600  # the lead: the start of the body, about the length of a feed 
 # Clause boundaries: sentence and clause punctuation, brackets, quotes, line breaks, and a dash between
 # spaces (the outlet prefix "VOV.VN - ", replaced by a line break first: an alternative in the pattern
 # made the split three times slower); a hyphen inside "57-NQ/TW" or "25-12" is not one.
-_CLAUSE = re.compile(r"[.,;:!?…()\[\]{}\"“”‘’«»\n\t|•*]+")
+_CLAUSE = re.compile(r"[;:!?…()\[\]{}\"“”‘’«»\n\t|•*]+|[.,](?!\d)")  # "8.000", "2,5" are numbers
 _LEAD_SEED = 0x9E3779B9  # the lead's keys are hashed from another starting value: their own key space
 
 
