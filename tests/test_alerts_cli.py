@@ -137,7 +137,9 @@ def test_payload_shape_and_signatures_and_no_secret_in_the_database_or_logs(
         assert event["type"] == "article.matched"
         assert datetime.fromisoformat(event["timestamp"]).utcoffset() is not None
         assert event["timestamp"].endswith("+07:00")
-        assert set(event["data"]) == {"alert_id", "rule", "matches", "article"}
+        assert set(event["data"]) == {"alert_id", "rule", "matches", "article", "story"}
+        story = event["data"]["story"]  # a sample is a story of its own, from the seed folder
+        assert story == {"id": event["data"]["article"]["id"], "articles": 1, "sources": ["seeds"]}
         assert set(event["data"]["article"]) == {"id", "title", "url", "source", "category", "published_at",
                                                  "content_hash", "excerpt"}
         for m in event["data"]["matches"]:

@@ -247,7 +247,8 @@ CREATE TABLE story_sketches (                 -- internal: what story assignment
     lead_keys     INTEGER NOT NULL,
     short         INTEGER NOT NULL,
     seen_at       TEXT NOT NULL,
-    published_at  TEXT                        -- NULL when the article's date is a fallback
+    published_at  TEXT,                       -- NULL when the article's date is a fallback
+    numbers       TEXT NOT NULL               -- hashes of its figures, comma-separated
 )
 """
 

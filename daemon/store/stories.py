@@ -16,6 +16,7 @@ import json
 import logging
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +24,7 @@ from typing import Any
 
 from daemon.models import SEEDS_SOURCE, StorySettings
 from daemon.store.db import Database
-from daemon.stories.assign import POSTINGS, Arrival, Member, assign
+from daemon.stories.assign import COMMON, POSTINGS, Arrival, Member, assign
 from daemon.stories.sketch import Sketch, sketch
 
 log = logging.getLogger(__name__)
@@ -61,22 +62,30 @@ def _chunks(items: Sequence[Any], n: int = 500) -> Iterable[Sequence[Any]]:
 
 def _first_id_since(conn: sqlite3.Connection, since: str) -> int:
     """The first article first seen at or after ``since`` (ids grow with ``ingested_at``): one index seek."""
-    row = conn.execute("SELECT id FROM articles WHERE ingested_at >= ? ORDER BY ingested_at, id LIMIT 1",
+    row = conn.execute("SELECT id FROM articles WHERE ingested_at >= ? ORDER BY ingested_at LIMIT 1",
                        (since,)).fetchone()
     return int(row[0]) if row else 1 << 62
 
 
-def _postings(conn: sqlite3.Connection, keys: Sequence[int], first_id: int) -> dict[int, list[int]]:
-    """key -> the most recent articles (at most ``POSTINGS``, from ``first_id`` on) that have it."""
+def _postings(conn: sqlite3.Connection, keys: Sequence[int], first_id: int
+              ) -> tuple[dict[int, list[int]], dict[int, int]]:
+    """key -> the most recent articles (at most ``POSTINGS``, from ``first_id`` on) that have it; and
+    key -> in how many stories those are. A key in ``COMMON`` stories or more is a formula: its articles
+    are not read."""
     out: dict[int, list[int]] = {}
-    sql = ("SELECT j.value, (SELECT group_concat(article_id) FROM (SELECT article_id FROM story_keys"
+    spread: dict[int, int] = {}
+    sql = ("SELECT j.value, (SELECT count(DISTINCT story_id) || ':' || group_concat(article_id) FROM"
+           " (SELECT article_id, story_id FROM story_keys"
            f" WHERE key = j.value AND article_id >= ? ORDER BY article_id DESC LIMIT {POSTINGS}))"
            " FROM json_each(?) j")
     for part in _chunks(keys, 5000):
-        for key, ids in conn.execute(sql, (first_id, json.dumps(list(part)))):
-            if ids:
-                out[int(key)] = [int(i) for i in ids.split(",")]
-    return out
+        for key, found in conn.execute(sql, (first_id, json.dumps(list(part)))):
+            if found:
+                stories, _, ids = found.partition(":")
+                spread[key] = int(stories)
+                if spread[key] < COMMON:
+                    out[key] = json.loads(f"[{ids}]")
+    return out, spread
 
 
 def _members(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Member]:
@@ -84,10 +93,11 @@ def _members(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Member]:
     wanted = sorted(set(ids))
     for part in _chunks(wanted, 5000):
         for r in conn.execute(
-            "SELECT article_id, story_id, body_keys, lead_keys, short, seen_at, published_at FROM story_sketches"
-            " WHERE article_id IN (SELECT value FROM json_each(?))", (json.dumps(list(part)),)):
+            "SELECT article_id, story_id, body_keys, lead_keys, short, seen_at, published_at, numbers"
+            " FROM story_sketches WHERE article_id IN (SELECT value FROM json_each(?))", (json.dumps(list(part)),)):
             out[int(r[0])] = Member(int(r[0]), int(r[1]), datetime.fromisoformat(r[5]),
-                                    datetime.fromisoformat(r[6]) if r[6] else None, int(r[2]), int(r[3]), bool(r[4]))
+                                    datetime.fromisoformat(r[6]) if r[6] else None, int(r[2]), int(r[3]), bool(r[4]),
+                                    frozenset(int(n) for n in r[7].split(",") if n))
     return out
 
 
@@ -101,10 +111,12 @@ def assign_stories(conn: sqlite3.Connection, new: Sequence[NewArticle], settings
     since = min(a.seen_at for a in arrivals) - timedelta(seconds=reach)
     first_id = _first_id_since(conn, since.isoformat(timespec="seconds"))
     keys = list(dict.fromkeys(k for n in new for k in (*n.sketch.body, *n.sketch.lead)))
-    postings = _postings(conn, keys, first_id)
-    members = _members(conn, (i for ids in postings.values() for i in ids))
+    postings, spread = _postings(conn, keys, first_id)
+    # Only articles that share two keys or more with the batch can be a near-copy of one of its articles.
+    hits = Counter(i for ids in postings.values() for i in ids)
+    members = _members(conn, (i for i, n in hits.items() if n >= 2))
     postings = {k: [i for i in ids if i in members] for k, ids in postings.items()}
-    stories = assign(arrivals, postings, members, settings)
+    stories = assign(arrivals, postings, members, settings, spread)
     decided = {n.article_id: sid for n, sid in zip(new, stories, strict=True)}
     conn.executemany(
         "INSERT INTO stories (id, title, first_article_id, first_seen_at, last_seen_at, article_count, source_count)"
@@ -114,9 +126,9 @@ def assign_stories(conn: sqlite3.Connection, new: Sequence[NewArticle], settings
     conn.executemany("UPDATE articles SET story_id = ? WHERE id = ?", [(sid, aid) for aid, sid in decided.items()])
     conn.executemany(
         "INSERT OR REPLACE INTO story_sketches (article_id, story_id, body_keys, lead_keys, short, seen_at,"
-        " published_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " published_at, numbers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [(n.article_id, decided[n.article_id], len(n.sketch.body), len(n.sketch.lead), int(n.sketch.short),
-          n.seen_at, n.published_at) for n in new])
+          n.seen_at, n.published_at, ",".join(map(str, n.sketch.numbers))) for n in new])
     conn.executemany(
         "INSERT OR IGNORE INTO story_keys (key, article_id, story_id) VALUES (?, ?, ?)",
         [(k, n.article_id, decided[n.article_id]) for n in new

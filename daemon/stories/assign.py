@@ -29,7 +29,11 @@ from daemon.models import StorySettings
 from daemon.stories.sketch import Sketch
 
 POSTINGS = 48  # most recent articles read per key: bounds a look-up however many articles are stored
-COMMON = 8  # a key in this many different stories within the window is a formula
+COMMON = 16  # a key in this many different stories within the window is a formula
+FIGURES = 0.6  # share of the shorter list of figures two articles must have in common (when both have one)
+SAME_FIGURES = 1.0  # ... and with this share (and 3 or more), fewer shingles suffice:
+LOOSE = 0.6  # the threshold times this
+STRICT = 0.8  # the share of shingles asked when there are no figures to compare
 MIN_SHARED = 3  # body clauses (sampled) two articles must share, whatever the share
 MIN_SHARED_LEAD = 2  # title and lead clauses two articles must share under the lead rule (or all of
 # the shorter lead's, when it has only one: a feed item whose description repeats its title)
@@ -46,6 +50,7 @@ class Member:
     body_n: int  # how many sampled body keys it has
     lead_n: int
     short: bool
+    numbers: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,62 +69,93 @@ def _near(a: Arrival, m: Member, window: float) -> bool:
     return True
 
 
-def _shares(keys: Sequence[int], postings: Mapping[int, list[int]], story_of: Mapping[int, int],
+def _agree(score: float, a: Arrival, m: Member, threshold: float) -> bool:
+    """Near-copy: enough shingles in common, and the same figures (dates, counts, amounts).
+
+    Figures are the stronger evidence: the same three or more figures and nothing else let a heavily
+    edited copy in with fewer shingles in common (``threshold`` × ``LOOSE``); without figures on both
+    sides to compare, a higher share of shingles is asked (``STRICT``).
+    """
+    if not (a.sketch.numbers and m.numbers):
+        return score >= max(threshold, STRICT)
+    shared = len(m.numbers.intersection(a.sketch.numbers))
+    figures = shared / min(len(a.sketch.numbers), len(m.numbers))
+    if figures >= FIGURES and score >= threshold:
+        return True
+    return shared >= 3 and figures >= SAME_FIGURES and score >= threshold * LOOSE
+
+
+def _shares(keys: Sequence[int], postings: Mapping[int, list[int]], common: set[int]
             ) -> tuple[dict[int, int], int]:
     """Per candidate article, how many of ``keys`` it has; and how many of ``keys`` are not formulas."""
     shared: dict[int, int] = {}
     rare = 0
     for key in keys:
-        ids = postings.get(key)
-        if not ids:
-            rare += 1
-            continue
-        if len({story_of[i] for i in ids}) >= COMMON:
+        if key in common:
             continue
         rare += 1
-        for i in dict.fromkeys(ids):
+        for i in postings.get(key, ()):
             shared[i] = shared.get(i, 0) + 1
     return shared, rare
 
 
 def _best(a: Arrival, postings: Mapping[int, list[int]], members: Mapping[int, Member],
-          story_of: Mapping[int, int], settings: StorySettings) -> int | None:
+          common: set[int], settings: StorySettings) -> int | None:
     best: tuple[float, int] | None = None  # (score, -member id): the higher score, then the earlier member
-    body, rare = _shares(a.sketch.body, postings, story_of)
+    body, rare = _shares(a.sketch.body, postings, common)
+    # The member's formulas are not counted either: of its keys, about the share of the arrival's that are
+    # not formulas (two articles on one topic carry about as much of its formulas). Without figures to
+    # agree on, that estimate is not trusted.
+    keep = rare / len(a.sketch.body) if a.sketch.body and a.sketch.numbers else 1.0
     for aid, n in body.items():
-        m = members[aid]
-        if n < MIN_SHARED or not _near(a, m, settings.window):
+        m = members.get(aid)
+        if m is None or n < MIN_SHARED or not _near(a, m, settings.window):
             continue
-        score = n / max(1, min(rare, m.body_n))
-        if score >= settings.threshold and (best is None or (score, -aid) > best):
+        score = min(1.0, n / max(1.0, min(rare, m.body_n * keep)))
+        if _agree(score, a, m, settings.threshold) and (best is None or (score, -aid) > best):
             best = (score, -aid)
-    lead, rare_lead = _shares(a.sketch.lead, postings, story_of)
+    lead, rare_lead = _shares(a.sketch.lead, postings, common)
+    keep = 1.0
     for aid, n in lead.items():
-        m = members[aid]
-        shorter = max(1, min(rare_lead, m.lead_n))
+        m = members.get(aid)
+        if m is None:
+            continue
+        shorter = max(1.0, min(rare_lead, m.lead_n * keep))
         if not (a.sketch.short or m.short) or n < min(MIN_SHARED_LEAD, shorter) \
                 or not _near(a, m, settings.lead_window):
             continue
-        score = n / shorter
-        if score >= settings.threshold and (best is None or (score, -aid) > best):
+        score = min(1.0, n / shorter)
+        if _agree(score, a, m, settings.threshold) and (best is None or (score, -aid) > best):
             best = (score, -aid)
     return None if best is None else members[-best[1]].story_id
 
 
 def assign(arrivals: Sequence[Arrival], postings: Mapping[int, Sequence[int]], members: Mapping[int, Member],
-           settings: StorySettings) -> list[int]:
-    """The story id of each arrival, in order; each arrival is a candidate for the ones after it."""
+           settings: StorySettings, spread: Mapping[int, int] | None = None) -> list[int]:
+    """The story id of each arrival, in order; each arrival is a candidate for the ones after it.
+
+    ``spread``: key -> in how many stories the store found it (at least ``COMMON``: a formula, and its
+    articles are not passed); without it, counted from the members.
+    """
     lists = {k: list(v) for k, v in postings.items()}
     known = dict(members)
-    story_of = {m.article_id: m.story_id for m in known.values()}
+    count = dict(spread) if spread is not None else {k: len({known[i].story_id for i in v}) for k, v in lists.items()}
+    formulas = {k for k, n in count.items() if n >= COMMON}
+    added: dict[int, set[int]] = {}  # key -> stories this batch added it to
     out: list[int] = []
     for a in arrivals:
-        story = _best(a, lists, known, story_of, settings)
+        story = _best(a, lists, known, formulas, settings)
         sid = a.article_id if story is None else story
         out.append(sid)
         known[a.article_id] = Member(a.article_id, sid, a.seen_at, a.published_at, len(a.sketch.body),
-                                     len(a.sketch.lead), a.sketch.short)
-        story_of[a.article_id] = sid
+                                     len(a.sketch.lead), a.sketch.short, frozenset(a.sketch.numbers))
         for key in (*a.sketch.body, *a.sketch.lead):
+            if key in formulas:
+                continue
             lists.setdefault(key, []).insert(0, a.article_id)
+            mine = added.setdefault(key, set())
+            if sid not in mine:
+                mine.add(sid)
+                if count.get(key, 0) + len(mine) >= COMMON:
+                    formulas.add(key)
     return out

@@ -1,21 +1,28 @@
-"""What of an article is compared with other articles: a sample of its clauses, hashed.
+"""What of an article is compared with other articles: a sample of its syllable shingles, hashed.
 
 Outlets that republish a report keep its sentences and change what surrounds them: a new title, a new
 opening sentence, an outlet prefix ("(Chinhphu.vn) - "), image captions, a trimmed ending, a moved
-paragraph, a word changed here and there. So the unit compared is a *clause* of normalized text (the
-words between two punctuation marks or line breaks, lower-cased), at least ``MIN_WORDS`` syllables long:
-an edit costs the copy the one or two clauses it touches and nothing else. Splitting on punctuation runs
-in C (a regex split), and hashing a clause is one call, so a sketch costs a few tens of microseconds where
-syllable shingles cost a Python step per syllable (measured: bench/bench_stories.py).
+paragraph, a word changed here and there. The unit compared is a *shingle*: four consecutive syllables
+of the lower-cased normalized text. A changed word costs a copy the four shingles it is in, a dropped
+paragraph its own shingles, and nothing else.
 
-Only the clauses whose hash falls in one bucket of ``SAMPLE`` are kept (the same clause is kept or left
-out in every article alike), so the store indexes a fraction of them; the share of sampled clauses two
-articles have in common estimates the share of all their clauses (Broder's mod-m sampling).
+Only shingles that start at an *anchor* syllable are kept: one syllable in ``SAMPLE`` of the vocabulary
+(by hash; the very common ones, "của", "và", "các", never), so the same shingles are kept in every copy
+and the share two articles have in common estimates the share of all their shingles. Choosing by the
+first syllable costs one dictionary look-up per syllable (the answer is cached per syllable), where
+hashing every shingle first would cost a hash per syllable: a sketch is a few tens of microseconds
+(bench/bench_stories.py). Syllables are split at white space only (the text is normalized), so a
+comma stays on its word: copies keep their punctuation.
 
-Two sets are kept: ``body`` (the body's clauses: what copies share) and ``lead`` (every clause of the
-title and the first ``LEAD_CHARS`` characters of the body, unsampled, in their own key space): a feed
-item that carries only a title and a lead has too few body clauses to compare, and is compared by its
-lead instead (``assign``).
+Reports of different events written from the same formulas (two provinces' conferences on one
+resolution) share whole sentences; what tells them apart is their figures: dates, counts, percentages,
+amounts. A copy keeps them. So ``numbers`` keeps the figures of the title and body (years and ranges
+of years left out: every report of a season has them), and ``assign`` asks two articles to agree on
+them too.
+
+Two sets of shingles are kept: ``body`` (what copies share) and ``lead`` (the shingles of the title and the first
+``LEAD_CHARS`` characters of the body, sampled more densely, in their own key space): a feed item that
+carries only a title and a lead is compared by its lead (``assign``).
 """
 
 from __future__ import annotations
@@ -24,48 +31,76 @@ import re
 import zlib
 from dataclasses import dataclass
 
-MIN_WORDS = 5  # shorter clauses ("Sáng 12-3", "bí thư tỉnh ủy") say nothing about which report it is
-SAMPLE = 2  # one body clause in SAMPLE is indexed
-SHORT = 6  # an article with fewer sampled body clauses than this is a title-and-lead item
-LEAD_CHARS = 600  # the lead: the start of the body, about the length of a feed item's description
-
-# Clause boundaries: sentence and clause punctuation, brackets, quotes, line breaks, and a dash between
-# spaces (the outlet prefix "VOV.VN - ", replaced by a line break first: an alternative in the pattern
-# made the split three times slower); a hyphen inside "57-NQ/TW" or "25-12" is not one.
-_CLAUSE = re.compile(r"[;:!?…()\[\]{}\"“”‘’«»\n\t|•*]+|[.,](?!\d)")  # "8.000", "2,5" are numbers
+K = 4  # syllables per shingle
+SAMPLE = 5  # one syllable in SAMPLE (of the vocabulary) is an anchor of the body's shingles
+LEAD_SAMPLE = 3  # the lead is short: denser
+SHORT_WORDS = 150  # a body shorter than this many syllables is a title-and-lead item, compared by its lead
+LEAD_CHARS = 400  # the lead: the start of the body, about the length of a feed item's description
 _LEAD_SEED = 0x9E3779B9  # the lead's keys are hashed from another starting value: their own key space
+
+# Syllables too common to anchor a shingle: what follows them is as common as they are.
+STOP = frozenset((
+    "của", "và", "các", "những", "là", "có", "được", "trong", "cho", "với", "đã", "để", "này", "một", "người",
+    "không", "về", "theo", "tại", "từ", "đến", "năm", "ngày", "đồng", "chí", "thực", "hiện", "tỉnh", "ủy",
+    "đảng", "công", "tác", "nhiệm", "vụ", "hội", "nghị", "cấp", "thành", "phố", "ban", "trên", "đó", "khi",
+    "đây", "đều", "cũng", "như", "sẽ", "đang", "vào", "ra", "lại", "thì", "mà", "nhưng", "hay", "hoặc", "bộ",
+))
+
+
+class _Anchors(dict[str, int]):
+    """Syllable -> its anchor hash (0: not an anchor), computed once per syllable seen."""
+
+    def __init__(self, sample: int) -> None:
+        super().__init__()
+        self.sample = sample
+
+    def __missing__(self, word: str) -> int:
+        h = zlib.crc32(word.encode())
+        value = 0 if word in STOP or h % self.sample or len(self) > 500_000 else h | 1
+        if len(self) <= 500_000:  # bounded: a feed of random tokens must not grow it forever
+            self[word] = value
+        return value
+
+
+_BODY = _Anchors(SAMPLE)
+_LEAD = _Anchors(LEAD_SAMPLE)
+
+
+_FIGURE = re.compile(r"\d+(?:[.,/:-]\d+)*")
+_NOT_A_FIGURE = re.compile(r"(?:19|20)\d\d(?:-(?:19|20)\d\d)?")  # a year, a range of years
 
 
 @dataclass(frozen=True, slots=True)
 class Sketch:
-    """The sampled clause keys of an article's body and the keys of its title and lead."""
+    """The sampled shingle keys of an article's body and of its title and lead, and its figures."""
 
     body: tuple[int, ...]
     lead: tuple[int, ...]
-
-    @property
-    def short(self) -> bool:
-        """Too little body to compare by (a title and a lead): compared by its lead."""
-        return len(self.body) < SHORT
+    short: bool = False  # a title and a lead only: compared by its lead
+    numbers: tuple[int, ...] = ()  # CRC-32s of its figures ("12-3", "8.000", "80" of "80%")
 
 
-def _keys(parts: list[bytes], seed: int) -> dict[int, None]:
-    """62-bit keys (non-negative in SQLite's signed integers): two CRC-32s from different starting values.
+def figures(text: str) -> tuple[int, ...]:
+    """The figures of ``text``, hashed: what two reports from one set of formulas differ in."""
+    out: dict[int, None] = {}
+    for token in _FIGURE.findall(text):
+        if not _NOT_A_FIGURE.fullmatch(token):
+            out[zlib.crc32(token.encode())] = None
+    return tuple(out)
 
-    CRC-32 runs in C, about four times faster than blake2b here; a collision between two clauses only
-    adds one shared clause to a pair of articles, far below any threshold.
-    """
-    return dict.fromkeys(((zlib.crc32(b, seed) & 0x3FFFFFFF) << 32) | zlib.crc32(b) for b in parts)
 
-
-def clauses(text: str) -> list[str]:
-    """The clauses of normalized ``text`` worth comparing, lower-cased (its white space is single spaces)."""
-    parts = _CLAUSE.split(text.lower().replace(" - ", "\n").replace(" – ", "\n"))
-    return [c for c in (p.strip() for p in parts) if c.count(" ") >= MIN_WORDS - 1]
+def _keys(words: list[str], anchors: _Anchors, seed: int) -> tuple[int, ...]:
+    """62-bit keys (non-negative in SQLite's signed integers) of the shingles starting at an anchor."""
+    out: dict[int, None] = {}
+    for i in [i for i, w in enumerate(words[: len(words) - K + 1]) if anchors[w]]:
+        b = " ".join(words[i : i + K]).encode()
+        out[((zlib.crc32(b, seed) & 0x3FFFFFFF) << 32) | zlib.crc32(b)] = None
+    return tuple(out)
 
 
 def sketch(title: str, body: str) -> Sketch:
     """The sketch of a normalized article (``prepare``'s title and body)."""
-    body_keys = [k for k in _keys([c.encode() for c in clauses(body)], 0) if k % SAMPLE == 0]
-    lead = f"{title}\n{body.lstrip()[:LEAD_CHARS]}"
-    return Sketch(tuple(body_keys), tuple(_keys([c.encode() for c in clauses(lead)], _LEAD_SEED)))
+    words = body.lower().split()
+    lead = f"{title}\n{body.lstrip()[:LEAD_CHARS]}".lower().split()
+    return Sketch(_keys(words, _BODY, 0), _keys(lead, _LEAD, _LEAD_SEED), len(words) < SHORT_WORDS,
+                  figures(f"{title}\n{body}"))
