@@ -73,7 +73,7 @@ class StorySettings:
 
     enabled: bool = True
     window: float = 7 * 86400.0  # a copy joins a story when a member of it was first seen this recently
-    threshold: float = 0.5  # share of the shorter text's sampled clauses the two must have in common
+    threshold: float = 0.5  # share of the shorter text's sampled shingles the two must have in common
     lead_window: float = 2 * 86400.0  # a title-and-lead feed item joins by its lead within this long
     alert_each_copy: bool = False  # true: every matching copy alerts, as before stories existed
 

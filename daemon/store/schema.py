@@ -233,7 +233,7 @@ CREATE TABLE stories (                        -- one report, however many outlet
 );
 CREATE INDEX stories_last_seen ON stories(last_seen_at);
 
-CREATE TABLE story_keys (                     -- internal: sampled clause keys of recent articles
+CREATE TABLE story_keys (                     -- internal: sampled shingle keys of articles
     key         INTEGER NOT NULL,
     article_id  INTEGER NOT NULL,
     story_id    INTEGER NOT NULL,

@@ -1,7 +1,7 @@
 """The ``stories`` tables: which story each article belongs to, and what finding it takes.
 
 ``assign_stories`` runs inside the transaction that stores a batch of articles (``ArticleTables.ingest``)
-and inside each transaction of the backfill: it reads what the batch's clause keys meet among recent
+and inside each transaction of the backfill: it reads what the batch's shingle keys meet among recent
 articles, lets ``daemon.stories.assign`` decide (pure), and writes the decision. A look-up reads at most
 ``POSTINGS`` rows per key, the most recent first, and only rows of articles first seen within the window
 (a range of the primary key): its cost depends on the window, not on how many articles are stored.

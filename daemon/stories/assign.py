@@ -8,8 +8,10 @@ the same batch find each other just as a copy finds one stored a day ago.
 * A key carried by articles of ``COMMON`` or more different stories in the window is a formula, not a
   report ("quán triệt, triển khai thực hiện Nghị quyết", a list of attendees' titles): it is left out on
   both sides. A key shared by forty copies of one report is not: what is counted is stories, not articles.
-* Body rule: the share of the shorter article's sampled clauses that the two have in common, at least
-  ``threshold``, with at least ``MIN_SHARED`` clauses in common.
+* Body rule: the share of the shorter article's sampled shingles (formulas left out) that the two have
+  in common, at least ``threshold``, with at least ``MIN_SHARED`` shingles in common; and the same
+  figures (``_agree``: dates, counts, amounts), which is what two reports written from one set of
+  formulas differ in.
 * Lead rule: when either article is a title-and-lead item (``Sketch.short``), the same share over the
   keys of their titles and leads, and only within ``lead_window``.
 * Within the window: the member was first seen at most ``window`` before the arrival, and when both
@@ -34,8 +36,8 @@ FIGURES = 0.6  # share of the shorter list of figures two articles must have in 
 SAME_FIGURES = 1.0  # ... and with this share (and 3 or more), fewer shingles suffice:
 LOOSE = 0.6  # the threshold times this
 STRICT = 0.8  # the share of shingles asked when there are no figures to compare
-MIN_SHARED = 3  # body clauses (sampled) two articles must share, whatever the share
-MIN_SHARED_LEAD = 2  # title and lead clauses two articles must share under the lead rule (or all of
+MIN_SHARED = 3  # body shingles (sampled) two articles must share, whatever the share
+MIN_SHARED_LEAD = 2  # title and lead shingles two articles must share under the lead rule (or all of
 # the shorter lead's, when it has only one: a feed item whose description repeats its title)
 
 

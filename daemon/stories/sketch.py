@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
+from itertools import compress
 
 K = 4  # syllables per shingle
 SAMPLE = 5  # one syllable in SAMPLE (of the vocabulary) is an anchor of the body's shingles
@@ -90,9 +91,12 @@ def figures(text: str) -> tuple[int, ...]:
 
 
 def _keys(words: list[str], anchors: _Anchors, seed: int) -> tuple[int, ...]:
-    """62-bit keys (non-negative in SQLite's signed integers) of the shingles starting at an anchor."""
+    """62-bit keys (non-negative in SQLite's signed integers) of the shingles starting at an anchor.
+
+    The anchors are found by ``compress`` over ``map``: the loop over every syllable runs in C.
+    """
     out: dict[int, None] = {}
-    for i in [i for i, w in enumerate(words[: len(words) - K + 1]) if anchors[w]]:
+    for i in compress(range(len(words) - K + 1), map(anchors.__getitem__, words)):
         b = " ".join(words[i : i + K]).encode()
         out[((zlib.crc32(b, seed) & 0x3FFFFFFF) << 32) | zlib.crc32(b)] = None
     return tuple(out)
