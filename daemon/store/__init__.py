@@ -7,7 +7,8 @@ connection and transaction helpers of ``db.Database``:
 * ``feeds``    — per-feed health and conditional-GET state
 * ``alerts``   — the outbox as delivery sees it: due alerts, attempts, retries, disabled webhooks
 * ``jobs``     — scheduling state and the counts behind `newswatch status` and `/metrics`
-* ``stories``  — which story each article belongs to: assignment (inside ``ingest``), the backfill, listings
+* ``stories``  — which story each article belongs to: assignment (inside ``ingest``, so ``ArticleTables``
+  builds on it), the backfill, listings
 """
 
 from daemon.store.alerts import AlertTables
@@ -15,10 +16,9 @@ from daemon.store.articles import ArticleTables
 from daemon.store.db import Database
 from daemon.store.feeds import FeedTables
 from daemon.store.jobs import JobTables
-from daemon.store.stories import StoryTables
 
 
-class Store(ArticleTables, FeedTables, AlertTables, JobTables, StoryTables):
+class Store(ArticleTables, FeedTables, AlertTables, JobTables):
     """The database as the pipeline, the scheduler and the CLI see it."""
 
 

@@ -18,9 +18,9 @@ from datetime import datetime
 from daemon.match.snippet import lead_overlap
 from daemon.models import SEEDS_SOURCE, Match, Prepared, StorySettings
 from daemon.sources.feeds.decide import FeedUpdate
-from daemon.store.db import Database, execute_in
+from daemon.store.db import execute_in
 from daemon.store.feeds import write_poll
-from daemon.store.stories import NewArticle, assign_stories, refresh_stories
+from daemon.store.stories import NewArticle, StoryTables, assign_stories, refresh_stories
 from daemon.stories.sketch import Sketch
 from daemon.text import fold, fold_with_map
 
@@ -96,7 +96,7 @@ _ARTICLE_COLUMNS = ("content_hash", "title", "body", "url", "source", "category"
 _ARTICLE_ROW_MARKS = f"({', '.join('?' * len(_ARTICLE_COLUMNS))})"
 
 
-class ArticleTables(Database):
+class ArticleTables(StoryTables):  # its ingest assigns stories
     # -- dedupe look-ups (before matching, so duplicates cost no matching) -----------------------
     def known_hashes(self, hashes: Iterable[str]) -> dict[str, int]:
         with self.read() as conn:
@@ -216,7 +216,7 @@ class ArticleTables(Database):
             seen.add(p.content_hash)
             published = None if doc.date_inferred or doc.published_at is None else self.iso(doc.published_at)
             new.append(NewArticle(created[p.content_hash], doc.title, item.sketch, stamp, published))
-        return assign_stories(conn, new, settings)
+        return assign_stories(conn, new, settings, self.pruned_below)
 
     @staticmethod
     def _story_alerts(conn: sqlite3.Connection, story_of: Mapping[int, int],

@@ -29,6 +29,7 @@ from daemon.stories.sketch import Sketch, sketch
 
 log = logging.getLogger(__name__)
 
+PRUNE_EVERY = 20_000  # articles the window moves on between two prunings of story_keys
 BACKFILL_BATCH = 2000  # articles per transaction while the first start after the upgrade assigns stories
 
 # The outlet of one sighting: the feed's name, or for a seed file the outlet its header names.
@@ -101,8 +102,24 @@ def _members(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Member]:
     return out
 
 
-def assign_stories(conn: sqlite3.Connection, new: Sequence[NewArticle], settings: StorySettings) -> dict[int, int]:
-    """Give each new article its story (in order), inside the caller's transaction; article id -> story id."""
+def prune_keys(conn: sqlite3.Connection, below_id: int) -> int:
+    """Forget the keys of articles older than any window can reach (``below_id``): one pass over the table.
+
+    Without it the table would hold every article's keys and outgrow the page cache, and each look-up
+    would go to disk: measured, 3× the cost with 200,000 articles stored. Pruned, it holds the articles
+    of the window whatever the archive's size. (A window made longer later reaches back only as far as
+    the keys kept.)
+    """
+    return conn.execute("DELETE FROM story_keys WHERE article_id < ?", (below_id,)).rowcount
+
+
+def assign_stories(conn: sqlite3.Connection, new: Sequence[NewArticle], settings: StorySettings,
+                   pruned: list[int] | None = None) -> dict[int, int]:
+    """Give each new article its story (in order), inside the caller's transaction; article id -> story id.
+
+    ``pruned`` (one id, kept by the caller between calls): the keys below it are gone; once the window has
+    moved ``PRUNE_EVERY`` articles past it, older keys are pruned in this transaction.
+    """
     if not new:
         return {}
     arrivals = [Arrival(n.article_id, n.sketch, datetime.fromisoformat(n.seen_at),
@@ -110,6 +127,9 @@ def assign_stories(conn: sqlite3.Connection, new: Sequence[NewArticle], settings
     reach = max(settings.window, settings.lead_window)
     since = min(a.seen_at for a in arrivals) - timedelta(seconds=reach)
     first_id = _first_id_since(conn, since.isoformat(timespec="seconds"))
+    if pruned is not None and first_id < 1 << 62 and first_id - pruned[0] >= PRUNE_EVERY:
+        prune_keys(conn, first_id)
+        pruned[0] = first_id
     keys = list(dict.fromkeys(k for n in new for k in (*n.sketch.body, *n.sketch.lead)))
     postings, spread = _postings(conn, keys, first_id)
     # Only articles that share two keys or more with the batch can be a near-copy of one of its articles.
@@ -169,6 +189,10 @@ def story_facts(conn: sqlite3.Connection, story_ids: Iterable[int]) -> dict[int,
 class StoryTables(Database):
     """Store methods for stories: the backfill and what the commands read."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pruned_below = [0]  # story_keys below this article id are gone (one list: assign_stories moves it)
+
     def backfill_stories(self, settings: StorySettings, *, batch: int = BACKFILL_BATCH) -> int:
         """Give every article without a story its story, in first-seen order; how many were assigned.
 
@@ -186,7 +210,7 @@ class StoryTables(Database):
                     break
                 new = [NewArticle(r[0], r[1], sketch(r[1], r[2]), r[3], None if r[5] or not r[4] else r[4])
                        for r in rows]
-                decided = assign_stories(conn, new, settings)
+                decided = assign_stories(conn, new, settings, self.pruned_below)
                 latest: dict[int, str] = {}
                 for n in new:
                     sid = decided[n.article_id]

@@ -36,7 +36,7 @@ FIGURES = 0.6  # share of the shorter list of figures two articles must have in 
 SAME_FIGURES = 1.0  # ... and with this share (and 3 or more), fewer shingles suffice:
 LOOSE = 0.6  # the threshold times this
 STRICT = 0.8  # the share of shingles asked when there are no figures to compare
-MIN_SHARED = 3  # body shingles (sampled) two articles must share, whatever the share
+MIN_SHARED = 2  # body shingles (sampled) two articles must share, whatever the share
 MIN_SHARED_LEAD = 2  # title and lead shingles two articles must share under the lead rule (or all of
 # the shorter lead's, when it has only one: a feed item whose description repeats its title)
 
@@ -81,8 +81,11 @@ def _agree(score: float, a: Arrival, m: Member, threshold: float) -> bool:
     if not (a.sketch.numbers and m.numbers):
         return score >= max(threshold, STRICT)
     shared = len(m.numbers.intersection(a.sketch.numbers))
-    figures = shared / min(len(a.sketch.numbers), len(m.numbers))
-    if figures >= FIGURES and score >= threshold:
+    fewer = min(len(a.sketch.numbers), len(m.numbers))
+    figures = shared / fewer
+    if fewer == 1:  # one date in a lead: some evidence, not enough alone
+        return figures == 1 and score >= max(threshold, STRICT)
+    if figures >= FIGURES and shared >= 2 and score >= threshold:
         return True
     return shared >= 3 and figures >= SAME_FIGURES and score >= threshold * LOOSE
 

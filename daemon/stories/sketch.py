@@ -67,7 +67,8 @@ _BODY = _Anchors(SAMPLE)
 _LEAD = _Anchors(LEAD_SAMPLE)
 
 
-_FIGURE = re.compile(r"\d+(?:[.,/:-]\d+)*")
+# A figure, not the number of a document ("57" in "57-NQ/TW", "13" in "13/2023/NĐ-CP": a letter follows).
+_FIGURE = re.compile(r"(?<![^\W\d_])\d+(?:[.,/:-]\d+)*(?![.,/:-]?[^\W\d_])(?![.,/:-]?\d)")
 _NOT_A_FIGURE = re.compile(r"(?:19|20)\d\d(?:-(?:19|20)\d\d)?")  # a year, a range of years
 
 
