@@ -179,39 +179,51 @@ def main() -> None:
     ap.add_argument("--big", type=int, default=200_000)
     ap.add_argument("--small", type=int, default=10_000)
     ap.add_argument("--skip-scale", action="store_true", help="only quality and ingest throughput")
+    ap.add_argument("--only-scale", action="store_true", help="only the cost against the archive's size")
     args = ap.parse_args()
     articles = corpus(args.stories)
     sizes = Counter(a.story for a in articles)
     print(f"corpus: {len(articles)} articles in {len(sizes)} stories ({sum(1 for n in sizes.values() if n > 1)}"
           f" with copies, up to {max(sizes.values())} articles)")
     with tempfile.TemporaryDirectory() as tmp:
-        precision, recall, f1, found, truth = quality(articles, Path(tmp) / "quality")
+        if not args.only_scale:
+            measure(articles, Path(tmp), args.repeat)
+        if args.skip_scale:
+            return
+        scale(articles, Path(tmp), args.small, args.big)
+
+
+def measure(articles: Sequence[Article], tmp: Path, repeat: int) -> None:
+    if True:
+        precision, recall, f1, found, truth = quality(articles, tmp / "quality")
         print(f"clustering: precision {precision:.4f}  recall {recall:.4f}  F1 {f1:.4f}  ({found} stories found,"
               f" {truth} true; targets precision >= 0.99, recall >= 0.95)")
         docs = documents(articles, "t")
         ratios = []
-        for i in range(args.repeat):
-            off = ingest_time(docs, Path(tmp) / f"off{i}", "[stories]\nenabled = false\n")
-            on = ingest_time(docs, Path(tmp) / f"on{i}", "")
+        for i in range(repeat):
+            off = ingest_time(docs, tmp / f"off{i}", "[stories]\nenabled = false\n")
+            on = ingest_time(docs, tmp / f"on{i}", "")
             ratios.append(on / off)
             print(f"run {i + 1}: stories off {len(docs) / off:7.0f} articles/s  on {len(docs) / on:7.0f} articles/s"
                   f"  cost {100 * (on / off - 1):+.1f} %")
         print(f"ingest cost of stories: {100 * (statistics.median(ratios) - 1):+.1f} % (median; target <= 20 %)")
-        if args.skip_scale:
-            return
+
+
+def scale(articles: Sequence[Article], tmp: Path, n_small: int, n_big: int) -> None:
+    if True:
         arrivals = articles[:2000]
-        small = archive(Path(tmp) / "small", args.small, 2000)
+        small = archive(tmp / "small", n_small, 2000)
         backfill_small = small[2]
-        big, big_now, backfill_big = archive(Path(tmp) / "big", args.big, 2000)
-        burst, burst_now, _ = archive(Path(tmp) / "burst", args.big, args.big)
+        big, big_now, backfill_big = archive(tmp / "big", n_big, 2000)
+        burst, burst_now, _ = archive(tmp / "burst", n_big, n_big)
         costs = assignment_costs([(small[0], small[1]), (big, big_now), (burst, burst_now)], arrivals)
-        print(f"assignment with {args.small:>7} stored: {costs[0] * 1e6:6.0f} µs/article")
-        print(f"assignment with {args.big:>7} stored: {costs[1] * 1e6:6.0f} µs/article  ({costs[1] / costs[0]:.2f}×"
+        print(f"assignment with {n_small:>7} stored: {costs[0] * 1e6:6.0f} µs/article")
+        print(f"assignment with {n_big:>7} stored: {costs[1] * 1e6:6.0f} µs/article  ({costs[1] / costs[0]:.2f}×"
               " the cost; target <= 1.5)")
-        print(f"  the same, all {args.big} first seen in one day: {costs[2] * 1e6:6.0f} µs/article"
+        print(f"  the same, all {n_big} first seen in one day: {costs[2] * 1e6:6.0f} µs/article"
               f" ({costs[2] / costs[0]:.2f}×)")
-        print(f"backfill: {backfill_big * 100_000:.1f} s per 100,000 articles (measured on {args.big};"
-              f" {backfill_small * 100_000:.1f} s on {args.small})")
+        print(f"backfill: {backfill_big * 100_000:.1f} s per 100,000 articles (measured on {n_big};"
+              f" {backfill_small * 100_000:.1f} s on {n_small})")
 
 
 if __name__ == "__main__":
