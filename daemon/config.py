@@ -9,11 +9,12 @@ so the service behaves the same whatever directory it is started from.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon.errors import ConfigError
-from daemon.models import REGEX_PREFIX, SEEDS_SOURCE, FeedConfig, Rule, WebhookConfig
+from daemon.models import REGEX_PREFIX, SEEDS_SOURCE, FeedConfig, Rule, StorySettings, WebhookConfig
 
 ENV_VAR = "NEWSWATCH_CONFIG"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -61,11 +62,14 @@ class Config:
     delivery_interval: float = 10.0
     shutdown_timeout: float = 10.0
     checkpoint_interval: float = 300.0
+    watch_config: bool = True  # a running service reloads this file when it changes, as on SIGHUP
     http_listen: str | None = None
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    stories: StorySettings = field(default_factory=StorySettings)
     feeds: tuple[FeedConfig, ...] = ()
     rules: tuple[Rule, ...] = ()
     webhooks: tuple[WebhookConfig, ...] = ()
+    digest: str = ""  # SHA-256 of the file's bytes as loaded: the config watcher reloads only on a real change
 
     @property
     def tz(self) -> ZoneInfo:
@@ -251,7 +255,7 @@ def _unique(names: list[str], where: str) -> None:
 
 
 def _read_feed(t: Mapping[str, Any], where: str) -> FeedConfig:
-    keys = {"name", "url", "interval", "headers", "enabled", "full_text", "alert_on_first_fetch"}
+    keys = {"name", "url", "interval", "headers", "enabled", "full_text", "alert_on_first_fetch", "title", "category"}
     _check_keys(t, keys, where, required={"name", "url"})
     name = _str(t["name"], f"{where}.name")
     if name == SEEDS_SOURCE:
@@ -260,7 +264,7 @@ def _read_feed(t: Mapping[str, Any], where: str) -> FeedConfig:
         name=name,
         url=_http_url(t["url"], f"{where}.url"),
         **_given(t, where, interval=parse_duration, headers=_headers, enabled=_bool, full_text=_bool,
-                 alert_on_first_fetch=_bool),
+                 alert_on_first_fetch=_bool, title=_str, category=_str),
     )
 
 
@@ -295,6 +299,7 @@ def _read_webhook(t: Mapping[str, Any], where: str) -> WebhookConfig:
     if "secret" in t and "secret_env" in t:
         raise _Invalid(where, "give either secret or secret_env, not both")
     secret: str | None = _given(t, where, secret=_str).get("secret")
+    var: str | None = None
     if "secret_env" in t:
         var = _str(t["secret_env"], f"{where}.secret_env")
         secret = os.environ.get(var)
@@ -317,6 +322,7 @@ def _read_webhook(t: Mapping[str, Any], where: str) -> WebhookConfig:
         name=name,
         url=_http_url(t["url"], f"{where}.url"),
         secret=secret,
+        secret_env=var,
         **chosen,
         **_given(t, where, max_alerts_per_pass=_posint, timeout=parse_duration, headers=_headers, enabled=_bool),
     )
@@ -341,12 +347,26 @@ def _read_fetch(t: Mapping[str, Any]) -> FetchSettings:
                                   stale_after=parse_duration, max_backoff=parse_duration))
 
 
+def _share(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise _Invalid(where, f"expected a number above 0 and at most 1, such as 0.5, got {value!r}")
+    return float(value)
+
+
+def _read_stories(t: Mapping[str, Any]) -> StorySettings:
+    w = "stories"
+    _check_keys(t, {"enabled", "window", "threshold", "lead_window", "alert_each_copy"}, w)
+    return StorySettings(**_given(t, w, enabled=_bool, window=parse_duration, threshold=_share,
+                                  lead_window=parse_duration, alert_each_copy=_bool))
+
+
 def _build(doc: Mapping[str, Any], path: Path) -> Config:
     base = path.parent
-    _check_keys(doc, {"service", "storage", "seeds", "delivery", "http", "fetch", "feeds", "rules", "webhooks"}, "")
+    _check_keys(doc, {"service", "storage", "seeds", "delivery", "http", "fetch", "stories", "feeds", "rules",
+                      "webhooks"}, "")
 
     service = _table(doc, "service")
-    _check_keys(service, {"timezone", "shutdown_timeout", "checkpoint_interval"}, "service")
+    _check_keys(service, {"timezone", "shutdown_timeout", "checkpoint_interval", "watch_config"}, "service")
     storage = _table(doc, "storage")
     _check_keys(storage, {"path"}, "storage")
     seeds = _table(doc, "seeds")
@@ -381,10 +401,11 @@ def _build(doc: Mapping[str, Any], path: Path) -> Config:
         **_prefixed("seeds_", _given(seeds, "seeds", interval=parse_duration, watch=_bool,
                                                     follow_symlinks=_bool)),
         **_given(service, "service", timezone=_timezone, shutdown_timeout=parse_duration,
-                 checkpoint_interval=parse_duration),
+                 checkpoint_interval=parse_duration, watch_config=_bool),
         **_prefixed("delivery_", _given(delivery, "delivery", interval=parse_duration)),
         **_prefixed("http_", _given(http, "http", listen=_listen)),
         fetch=_read_fetch(_table(doc, "fetch")),
+        stories=_read_stories(_table(doc, "stories")),
         feeds=tuple(feeds),
         rules=tuple(rules),
         webhooks=tuple(hooks),
@@ -408,7 +429,12 @@ def load(path: str | os.PathLike[str]) -> Config:
         raw = p.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read config file: {exc.strerror or exc}") from None
-    return loads(raw.decode("utf-8", errors="replace"), p)
+    return replace(loads(raw.decode("utf-8", errors="replace"), p), digest=file_digest(raw))
+
+
+def file_digest(raw: bytes) -> str:
+    """What ``Config.digest`` holds: the watcher compares it with the file's bytes now."""
+    return hashlib.sha256(raw).hexdigest()
 
 
 def loads(text: str, path: Path) -> Config:

@@ -8,6 +8,7 @@ Every error the daemon reports on purpose is a ``NewswatchError``; anything else
     ├── SourceError            one source failed; the pass goes on with the others (a base: never raised as is)
     │   ├── SeedFileError      a file in seeds/ is empty, binary, unreadable or too big
     │   ├── FeedError          a feed could not be fetched or parsed (the fetcher's internal ``_Failed`` is one)
+    │   ├── OpmlError          an OPML file given to `feeds import` cannot be read: nothing is imported
     │   └── DecodeError        bytes that are not text we can read (also a ``ValueError``)
     ├── StoreError             the database (or the instance lock beside it) cannot be opened, migrated, read or
     │   │                      written. Every ``sqlite3.Error`` leaving ``daemon.store`` is one, its class chosen
@@ -73,6 +74,10 @@ class SeedFileError(SourceError):
 
 class FeedError(SourceError):
     """A feed fetch or parse failed; recorded as the feed's last_error."""
+
+
+class OpmlError(SourceError):
+    """An OPML subscription list is unusable (not XML, no feed outlines, an outline without xmlUrl, entities)."""
 
 
 class DecodeError(SourceError, ValueError):

@@ -7,15 +7,28 @@ too so that every stage can take them without importing ``config`` (which does f
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 
 SEEDS_SOURCE = "seeds"
 # A rule term written with this prefix is a Python regular expression. Here, below both, so that config
 # (which refuses one that does not compile) and match (which compiles it) read the same syntax.
 REGEX_PREFIX = "regex:"
+
+# The wire form of a type: its fields as a plain tuple, in the order its constructor takes them, for what
+# worker processes send back (``daemon.prepare``). Unpickling a frozen slotted dataclass goes through a
+# Python-level __setstate__ per object, which cost the main process (the single writer) ~35 µs a file.
+Wire = tuple[Any, ...]
+
+
+def _plain(values: Wire) -> Wire:
+    """``values`` with text as plain ``str``: pickle handles a str subclass (the canonical text types of
+    ``daemon.text.normalize``) in Python, ~8 µs each. The receiver gets the text without that claim."""
+    return tuple(str(v) if isinstance(v, str) else v for v in values)
 
 
 def _empty() -> Mapping[str, str]:
@@ -24,7 +37,11 @@ def _empty() -> Mapping[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One article candidate as a source found it (not yet normalized or deduplicated)."""
+    """One article candidate as a source found it (not yet normalized or deduplicated).
+
+    A source whose text is canonical already may say so in the type (``daemon.text.normalize``'s
+    ``Canonical`` title, ``CanonicalBody`` body: the seed parser does); ``prepare`` then keeps it as it is.
+    """
 
     source: str  # "seeds" or the feed's name
     locator: str  # where it was seen: path relative to the seeds folder, or the feed item's key
@@ -38,6 +55,28 @@ class Document:
     alert: bool = True  # False: store and match, but queue no alerts (first fetch of a new feed)
     outlet: str | None = None  # the publication it names ("Báo Đà Nẵng"): a seed header's ``source:``
 
+    def to_wire(self) -> Wire:
+        return _plain(_DOCUMENT_WIRE(self))
+
+    @classmethod
+    def from_wire(cls, wire: Wire) -> Document:
+        return cls(*wire)
+
+
+# dataclasses.fields() is the constructor's positional order; attrgetter reads them all in one C call.
+_DOCUMENT_WIRE = operator.attrgetter(*(f.name for f in fields(Document)))
+
+
+@dataclass(frozen=True, slots=True)
+class StorySettings:
+    """`[stories]`: how copies of one report are grouped into one story (``daemon.stories``)."""
+
+    enabled: bool = True
+    window: float = 7 * 86400.0  # a copy joins a story when a member of it was first seen this recently
+    threshold: float = 0.5  # share of the shorter text's sampled shingles the two must have in common
+    lead_window: float = 2 * 86400.0  # a title-and-lead feed item joins by its lead within this long
+    alert_each_copy: bool = False  # true: every matching copy alerts, as before stories existed
+
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
@@ -46,6 +85,14 @@ class Prepared:
     doc: Document  # title and body in canonical form
     content_hash: str  # "v2:" + SHA-256 of the squashed title and body: the dedupe key
     folded: str  # title and body folded (no diacritics, đ→d), indexed for diacritic-free search
+
+    def to_wire(self) -> Wire:
+        return self.doc.to_wire(), self.content_hash, self.folded
+
+    @classmethod
+    def from_wire(cls, wire: Wire) -> Prepared:
+        doc, content_hash, folded = wire
+        return cls(Document.from_wire(doc), content_hash, folded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +104,16 @@ class Match:
     text: str  # the matched text exactly as it stands in the article
     field: str  # "title" or "body"
     snippet: str  # context around the match, with the match marked as «…»
+
+    def to_wire(self) -> Wire:
+        return _MATCH_WIRE(self)
+
+    @classmethod
+    def from_wire(cls, wire: Wire) -> Match:
+        return cls(*wire)
+
+
+_MATCH_WIRE = operator.attrgetter(*(f.name for f in fields(Match)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +139,8 @@ class FeedConfig:
     enabled: bool = True
     full_text: bool = False
     alert_on_first_fetch: bool = False
+    title: str | None = None  # what people call it ("Tuổi Trẻ - Thời sự"); `feeds import` sets it, export writes it
+    category: str | None = None  # a folder in OPML ("Tin tức/Trong nước"); only `feeds export` reads it
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +150,7 @@ class WebhookConfig:
     name: str
     url: str
     secret: str | None = field(default=None, repr=False)
+    secret_env: str | None = None  # the environment variable the secret came from, to name it in listings
     format: str = "json"  # json | slack | discord | telegram
     chat_id: str | None = None  # telegram only
     max_alerts_per_pass: int = 20

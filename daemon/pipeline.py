@@ -26,6 +26,7 @@ from daemon.sources.feeds.results import FetchResult
 from daemon.sources.folder import SETTLE_SECONDS, SeedFile, scan
 from daemon.store import Store
 from daemon.store.articles import IngestReport, LedgerEntry, NewItem
+from daemon.stories.sketch import sketch
 
 
 class Metrics(Protocol):
@@ -76,6 +77,8 @@ class Pipeline:
         self._rules = {r.name: r for r in config.rules}
         self._fetcher: FeedFetcher | None = None
         store.sync_feeds(config.feeds)
+        if config.stories.enabled:  # the first start after the upgrade: every stored article gets its story
+            store.backfill_stories(config.stories)
 
     @property
     def fetcher(self) -> FeedFetcher:
@@ -108,6 +111,7 @@ class Pipeline:
         A feed poll's row (``feed``) is written in the same transaction, also when no document came.
         """
         known = self.store.known_hashes(p.content_hash for p, _ in entries)
+        stories = self.config.stories.enabled
         items: list[NewItem] = []
         fresh: set[str] = set()
         for p, given in entries:
@@ -116,9 +120,10 @@ class Pipeline:
                 continue
             fresh.add(p.content_hash)
             matches = given if given is not None else self.matcher.match(p.doc.title, p.doc.body, p.doc.source)
-            items.append(NewItem(p, matches, self._alert_targets(matches)))
+            items.append(NewItem(p, matches, self._alert_targets(matches),
+                                 sketch(p.doc.title, p.doc.body) if stories else None))
         # a busy database is retried by the store, as every write is
-        return self.store.ingest(items, ledger, feed=feed)
+        return self.store.ingest(items, ledger, feed=feed, stories=self.config.stories)
 
     # -- jobs ------------------------------------------------------------------------------------
     def scan_seeds(self) -> SourceReport:

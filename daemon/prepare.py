@@ -8,7 +8,6 @@ few new files runs it in-process. Either way the result is the same list of ``Se
 from __future__ import annotations
 
 import multiprocessing
-import operator
 import os
 import signal
 import threading
@@ -16,14 +15,13 @@ import time
 from collections.abc import Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from daemon.errors import SeedFileError
 from daemon.match import Matcher
-from daemon.models import Document, Match, Prepared, Rule
+from daemon.models import Document, Match, Prepared, Rule, Wire
 from daemon.sources.folder import SeedFile, read_seed
-from daemon.text import content_hash, normalize, normalize_body
+from daemon.text import Canonical, CanonicalBody, content_hash, normalize, normalize_body
 from daemon.text.search import folded_copy
 
 PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
@@ -32,12 +30,13 @@ CHUNK = 100  # files per task sent to a worker
 
 def prepare(doc: Document) -> Prepared:
     """Normalize a document and compute its identity (the content hash of its title and body)."""
-    title = normalize(doc.title)
-    body = normalize_body(doc.body) or title  # a title-only feed item is still an article
-    title = title or body[:200]
-    if title is not doc.title or body is not doc.body:  # (a seed file's are canonical already)
-        doc = replace(doc, title=title, body=body)
-    return Prepared(doc, content_hash(doc.title, body), folded_copy(doc.title, body))
+    # A source may hand over text typed canonical (a seed file's body is, and its title when a header gave
+    # it): such a document is kept as it is, and no stage normalizes its text again.
+    if not (isinstance(doc.title, Canonical) and isinstance(doc.body, CanonicalBody) and doc.title and doc.body):
+        title: str = normalize(doc.title)
+        body = normalize_body(doc.body) or title  # a title-only feed item is still an article
+        doc = replace(doc, title=title or body[:200], body=body)
+    return Prepared(doc, content_hash(doc.title, doc.body), folded_copy(doc.title, doc.body))
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +48,21 @@ class SeedOutcome:
     matches: tuple[Match, ...] = ()
     sha256: str | None = None
     error: str | None = None
+
+    def to_wire(self) -> Wire | str:
+        """What a worker sends back (``daemon.models.Wire``): the prepared article, its matches and the
+        file's SHA-256, or the reason for a skipped file. The seed is the caller's already."""
+        p = self.prepared
+        if p is None:
+            return self.error or "unreadable"
+        return p.to_wire(), [m.to_wire() for m in self.matches], self.sha256
+
+    @classmethod
+    def from_wire(cls, seed: SeedFile, wire: Wire | str) -> SeedOutcome:
+        if isinstance(wire, str):
+            return cls(seed, error=wire)
+        prepared, matches, sha256 = wire
+        return cls(seed, Prepared.from_wire(prepared), tuple(Match.from_wire(m) for m in matches), sha256)
 
 
 def process_seed(seed: SeedFile, tz: ZoneInfo, matcher: Matcher) -> SeedOutcome:
@@ -83,35 +97,10 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-# What a worker sends back per file: plain tuples. Unpickling frozen slotted dataclasses goes through a
-# Python-level __setstate__ per object, which cost the main process (the single writer) ~35 µs a file.
-# (Document's fields, content hash, folded words, each Match's fields, sha256), or the error for a skipped file.
-_Packed = tuple[tuple[Any, ...], str, str, list[tuple[Any, ...]], str | None] | str
-_DOCUMENT_FIELDS = operator.attrgetter(*Document.__slots__)
-_MATCH_FIELDS = operator.attrgetter(*Match.__slots__)
-
-
-def _pack(outcome: SeedOutcome) -> _Packed:
-    p = outcome.prepared
-    if p is None:
-        return outcome.error or "unreadable"
-    return (_DOCUMENT_FIELDS(p.doc), p.content_hash, p.folded, [_MATCH_FIELDS(m) for m in outcome.matches],
-            outcome.sha256)
-
-
-def _unpack(seed: SeedFile, packed: _Packed) -> SeedOutcome:
-    if isinstance(packed, str):
-        return SeedOutcome(seed, error=packed)
-    doc, content_hash, folded, matches, sha256 = packed
-    return SeedOutcome(seed, Prepared(Document(*doc), content_hash, folded), tuple(Match(*m) for m in matches),
-                       sha256)
-
-
-def _process_chunk(seeds: Sequence[tuple[str, str, int, int]]) -> list[_Packed]:
+def _process_chunk(seeds: Sequence[tuple[str, str, int, int]]) -> list[Wire | str]:
     assert _worker is not None
     tz, matcher = _worker
-    return [_pack(process_seed(SeedFile(path, relpath, size, mtime_ns), tz, matcher))
-            for path, relpath, size, mtime_ns in seeds]
+    return [process_seed(SeedFile.from_wire(seed), tz, matcher).to_wire() for seed in seeds]
 
 
 def process_seeds(seeds: Sequence[SeedFile], tz: ZoneInfo, matcher: Matcher, rules: Sequence[Rule],
@@ -125,13 +114,12 @@ def process_seeds(seeds: Sequence[SeedFile], tz: ZoneInfo, matcher: Matcher, rul
     # "spawn": the service has threads (scheduler, watcher), and forking a threaded process is unsafe.
     context = multiprocessing.get_context("spawn")
     chunks = [seeds[i : i + CHUNK] for i in range(0, len(seeds), CHUNK)]
-    # Sent as plain tuples too: a slotted dataclass is unpickled by a Python-level __setstate__.
-    tasks = [[(s.path, s.relpath, s.size, s.mtime_ns) for s in chunk] for chunk in chunks]
+    tasks = [[s.to_wire() for s in chunk] for chunk in chunks]
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(tz.key, tuple(rules), os.getpid())) as pool:
         try:
             for chunk, packed in zip(chunks, pool.map(_process_chunk, tasks), strict=True):
-                yield [_unpack(seed, p) for seed, p in zip(chunk, packed, strict=True)]
+                yield [SeedOutcome.from_wire(seed, w) for seed, w in zip(chunk, packed, strict=True)]
         except GeneratorExit:
             pool.shutdown(wait=False, cancel_futures=True)  # the caller stopped early (shutting down)
             raise

@@ -13,7 +13,10 @@ Signals: SIGTERM/SIGINT stop: no job starts any more, running jobs get ``shutdow
 the signal) to finish, and the process exits 0 within about a second after that whatever still runs. A job
 still running then is abandoned: its open transaction rolls back (committed ones are already in the WAL), so
 what it had not finished is redone at the next start. SIGHUP reloads config.toml and keeps the old config if
-the new one is invalid.
+the new one is invalid. With ``[service] watch_config`` (the default) a change to the file does the same
+without the signal, because people edit it and forget to send one: its folder is watched, and a reload
+runs when the file's bytes differ from those loaded (an editor's save that changes nothing, or a touch, does
+not reload; an invalid file is refused once, not at every event).
 
 Jobs never call into the scheduler once a stop has begun, and the stop never waits for jobs inside
 APScheduler (whose ``shutdown(wait=True)`` holds the lock that ``get_job``/``modify_job`` need): the service
@@ -35,13 +38,14 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from daemon.config import Config, load
+from daemon.config import Config, file_digest, load
 from daemon.errors import ConfigError, StoreFull
 from daemon.models import FeedConfig
 from daemon.pipeline import Pipeline, SourceReport
@@ -49,7 +53,7 @@ from daemon.service import systemd
 from daemon.service.http import Metrics, StatusServer
 from daemon.service.lock import InstanceLock
 from daemon.service.outage import Notice, Outage, human_duration
-from daemon.service.watch import FolderWatcher
+from daemon.service.watch import FolderWatcher, names_filter
 from daemon.store import Store
 
 log = logging.getLogger(__name__)
@@ -65,6 +69,9 @@ class Service:
         self.metrics = Metrics(self._stats)
         self.stop_event = threading.Event()
         self._reload_requested = threading.Event()
+        self._config_changed = threading.Event()  # set by the config watcher; the main loop reloads
+        self._refused_digest: str | None = None  # the content a watcher reload last refused: not again
+        self._config_watchers: list[FolderWatcher] = []
         self._store: Store | None = None
         self._pipeline: Pipeline | None = None
         self._scheduler: BackgroundScheduler | None = None
@@ -255,6 +262,7 @@ class Service:
             if self.config.http_listen:
                 server = StatusServer(self.config.http_listen, self.metrics, self._health)
                 server.start()
+            self._sync_config_watch()
             log.info("newswatch running: database %s, seeds %s, %d feeds, %d rules, %d webhooks",
                      self.config.db_path, self.config.seeds_path, len(self.config.feeds), len(self.config.rules),
                      len(self.config.webhooks))
@@ -277,6 +285,9 @@ class Service:
             if self._reload_requested.is_set():
                 self._reload_requested.clear()
                 self.reload()
+            if self._config_changed.is_set():
+                self._config_changed.clear()
+                self._reload_if_changed()
 
     def _stop(self, lock: InstanceLock, watcher: FolderWatcher | None, server: StatusServer | None) -> bool:
         """Stop taking work, wait for running jobs until the deadline, close. True when jobs were abandoned."""
@@ -286,8 +297,9 @@ class Service:
         with self._jobs_cv:
             self.stop_event.set()
         log.info("stopping: no new work; waiting up to %gs for running jobs", timeout)
-        if watcher is not None:
-            watcher.stop(timeout=min(1.0, max(0.1, deadline - time.monotonic())))
+        for w in ([watcher] if watcher is not None else []) + self._config_watchers:
+            w.stop(timeout=min(1.0, max(0.1, deadline - time.monotonic())))
+        self._config_watchers = []
         if self._scheduler is not None and self._scheduler.running:
             # Not wait=True: APScheduler would wait holding its job-store lock, which a finishing job needs.
             self._scheduler.shutdown(wait=False)
@@ -370,8 +382,40 @@ class Service:
             replace_existing=True,
         )
 
-    def reload(self) -> bool:
-        """SIGHUP: validate the new config fully before touching anything; keep the old one on error."""
+    # -- config.toml changes ----------------------------------------------------------------------
+    def _sync_config_watch(self) -> None:
+        """Watch config.toml (through its folder, and its target's when it is a symlink) iff watch_config."""
+        if not self.config.watch_config:
+            for w in self._config_watchers:
+                w.stop(timeout=1.0)
+            self._config_watchers = []
+            return
+        if self._config_watchers:
+            return
+        path = self.config.path
+        folders: dict[Path, set[str]] = {}
+        for p in (path, path.resolve()):
+            folders.setdefault(p.parent, set()).add(p.name)
+        for folder, names in folders.items():
+            w = FolderWatcher(folder, self._config_changed.set, recursive=False, accept=names_filter(names),
+                              thread_name="newswatch-watch-config")
+            w.start()
+            self._config_watchers.append(w)
+        self._config_changed.set()  # an edit between loading the file and watching it is not missed
+
+    def _reload_if_changed(self) -> None:
+        try:
+            digest = file_digest(self.config.path.read_bytes())
+        except OSError:
+            return  # being replaced, or gone: the next event (or SIGHUP) says when there is a file again
+        if digest in (self.config.digest, self._refused_digest):
+            return
+        if not self.reload(reason=f"{self.config.path.name} changed"):
+            self._refused_digest = digest
+
+    def reload(self, reason: str = "SIGHUP") -> bool:
+        """SIGHUP or a changed file: validate the new config fully before touching anything; keep the old one
+        on error."""
         systemd.reloading()
         try:
             new = load(self.config.path)
@@ -379,9 +423,10 @@ class Service:
                 raise ConfigError(f"{new.path}: [storage] path cannot change while running; restart instead")
             pipeline = Pipeline(new, self.store, metrics=self.metrics, stop=self.stop_event)
         except Exception as exc:
-            log.error("reload refused, keeping the running config: %s", exc)
+            log.error("reload refused (%s), keeping the running config: %s", reason, exc)
             systemd.ready("reload refused")
             return False
+        self._refused_digest = None
         old = self._pipeline
         self.config, self._pipeline = new, pipeline
         if self._scheduler is not None:
@@ -391,7 +436,9 @@ class Service:
             self._schedule_all()
         if old is not None:
             old.close()
-        log.info("config reloaded: %d feeds, %d rules, %d webhooks", len(new.feeds), len(new.rules),
+        if self._scheduler is not None:  # the running service, not a test's bare instance
+            self._sync_config_watch()
+        log.info("config reloaded (%s): %d feeds, %d rules, %d webhooks", reason, len(new.feeds), len(new.rules),
                  len(new.webhooks))
         systemd.ready("reloaded")
         return True

@@ -1,55 +1,19 @@
 """Shared fixtures: a throw-away project folder (config + seeds + state), ways to run the real CLI (to the
-end, or in the background while a test watches its output), and a webhook receiver on 127.0.0.1."""
+end, or in the background while a test watches its output), and servers on 127.0.0.1. What they are built
+from (and everything else tests share) is in tests/helpers.py."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
-import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = sorted((ROOT / "seeds").glob("*.txt"))
-TONES = "\u0300\u0301\u0303\u0309\u0323"
-
-
-def to_cp1258(text: str) -> bytes:
-    """Encode as Windows Vietnamese the way real cp1258 files are: base letters precomposed, tones combining."""
-    decomposed = unicodedata.normalize("NFD", text)
-    # Recompose everything but the five tone marks (cp1258 has â ê ô ă ơ ư đ, not the toned letters).
-    chunks: list[str] = []
-    buf = ""
-    tones = ""
-    for ch in decomposed:
-        if ch in TONES:
-            tones += ch
-        elif unicodedata.combining(ch):
-            buf += ch
-        else:
-            chunks.append(unicodedata.normalize("NFC", buf) + tones)
-            buf, tones = ch, ""
-    chunks.append(unicodedata.normalize("NFC", buf) + tones)
-    return "".join(chunks).encode("cp1258")
-
-
-def write_config(folder: Path, extra: str = "", *, seeds: str = "seeds") -> Path:
-    cfg = folder / "config.toml"
-    cfg.write_text(
-        f'[storage]\npath = "state/news.db"\n[seeds]\npath = "{seeds}"\ninterval = "1s"\n'
-        '[delivery]\ninterval = "1s"\n' + extra,
-        encoding="utf-8",
-    )
-    return cfg
+from tests.helpers import SAMPLES, Background, Receiver, Script, Servers, cli_env, write_config
 
 
 @pytest.fixture
@@ -63,12 +27,6 @@ def project(tmp_path: Path) -> Path:
         os.utime(tmp_path / "seeds" / sample.name, (1_795_000_000, 1_795_000_000))  # 2026-11-18
     write_config(tmp_path)
     return tmp_path
-
-
-def cli_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSWATCH_", "NOTIFY_SOCKET", "WATCHDOG_"))}
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 @pytest.fixture
@@ -87,134 +45,34 @@ def run_cli(project: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     return run
 
 
-# -- a webhook receiver on 127.0.0.1 that records what it gets -----------------------------------------
-
-import json  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
-
-
-@dataclass
-class Received:
-    at: float
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> dict:  # type: ignore[type-arg]
-        return json.loads(self.body)  # type: ignore[no-any-return]
-
-
-@dataclass
-class Receiver:
-    url: str = ""
-    status: int = 204
-    requests: list[Received] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def ids(self) -> list[str]:
-        with self.lock:
-            return [r.headers.get("webhook-id", "") for r in self.requests]
-
-    def alert_ids(self) -> list[str]:
-        """Every alert id received, whether sent alone or inside a digest."""
-        with self.lock:
-            payloads = [r.json for r in self.requests]
-        ids: list[str] = []
-        for p in payloads:
-            data = p["data"]
-            ids += [a["alert_id"] for a in data["alerts"]] if "alerts" in data else [data["alert_id"]]
-        return ids
-
-    def wait_for(self, predicate: Callable[[list[Received]], bool], timeout: float = 10) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                snapshot = list(self.requests)
-            if predicate(snapshot):
-                return snapshot
-            time.sleep(0.02)
-        raise AssertionError(f"receiver: condition not met in {timeout}s; got {len(snapshot)} requests")
+# -- servers on 127.0.0.1 --------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
+def loopback() -> Iterator[Servers]:
+    """``loopback()`` starts a routed server (tests.helpers.LoopbackServer); all are closed at teardown."""
+    servers = Servers()
+    yield servers
+    servers.close()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            with state.lock:
-                status = state.status
-                if 200 <= status < 300:
-                    state.requests.append(Received(time.monotonic(), {k.lower(): v for k, v in self.headers.items()},
-                                                   body))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
 
-        def log_message(self, *args: object) -> None:
-            pass
+@pytest.fixture
+def receivers(loopback: Servers) -> Callable[[Script | None], Receiver]:
+    """``receivers(script)`` starts another webhook receiver, each on its own server."""
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    def make(script: Script | None = None) -> Receiver:
+        return Receiver(loopback(), script=script)
+
+    return make
+
+
+@pytest.fixture
+def receiver(receivers: Callable[[Script | None], Receiver]) -> Receiver:
+    """A webhook receiver answering 204 (or ``receiver.status``) to every request."""
+    return receivers(None)
 
 
 # -- real processes in the background -----------------------------------------------------------------
-
-
-class Background:
-    """A CLI command running as a real process, its stdout and stderr lines collected as they arrive."""
-
-    def __init__(self, project: Path, *args: str, env: dict[str, str] | None = None) -> None:
-        self.out: list[str] = []
-        self.err: list[str] = []
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daemon", "--config", str(project / "config.toml"), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
-            env=env or cli_env(), cwd=project,
-        )
-        self._readers = [threading.Thread(target=self._read, args=(s, d), daemon=True)
-                         for s, d in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))]
-        for t in self._readers:
-            t.start()
-
-    @staticmethod
-    def _read(stream: Any, lines: list[str]) -> None:
-        for line in stream:
-            lines.append(line.rstrip("\n"))
-
-    def wait_for(self, predicate: Callable[[list[str]], bool], *, stream: str = "out", timeout: float = 15) -> None:
-        lines = self.out if stream == "out" else self.err
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate(list(lines)):
-                return
-            if self.proc.poll() is not None and predicate(list(lines)) is False:
-                time.sleep(0.1)  # let the readers drain, then give up
-                if predicate(list(lines)):
-                    return
-                break
-            time.sleep(0.02)
-        raise AssertionError(f"condition not met in {timeout}s (exit {self.proc.poll()});\nstdout:\n"
-                             + "\n".join(self.out) + "\nstderr:\n" + "\n".join(self.err))
-
-    def wait_line(self, text: str, *, stream: str = "out", timeout: float = 15) -> None:
-        self.wait_for(lambda lines: any(text in line for line in lines), stream=stream, timeout=timeout)
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        code = self.proc.wait(timeout)
-        for t in self._readers:
-            t.join(5)
-        return code
 
 
 @pytest.fixture
@@ -225,9 +83,3 @@ def procs() -> Iterator[list[Background]]:
         if p.proc.poll() is None:
             p.proc.kill()
             p.proc.wait(10)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
@@ -20,33 +18,17 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from tests.conftest import ROOT, Background, Receiver, free_port, write_config
+from tests.helpers import HOOK_SECRET as SECRET
+from tests.helpers import RULES, Background, Receiver, drop, free_port, hook, shipped_config, sql, write_config
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
-SHIPPED_URL = "http://127.0.0.1:8787/"
-SHIPPED_SECRET = "whsec_bmV3c3dhdGNoLWRlbW8tc2VjcmV0LWNoYW5nZS1tZSE="
-SECRET = "whsec_" + base64.b64encode(b"alerts-cli-test-secret-0123456789").decode()
 OTHER_SECRET = "whsec_" + base64.b64encode(b"not-the-secret-the-sender-uses!!").decode()
 NQ57_TITLE = "Trao Bằng khen của Văn phòng Trung ương Đảng đối với các cá nhân có thành tích xuất sắc trong năm 2025"
 CT34_TITLE = "Làm tốt công tác tham mưu, tổng hợp phục vụ lãnh đạo các cấp trong chỉ đạo, điều hành"
-RULES = '[[rules]]\nname = "nq57"\nkeywords = ["Nghị quyết 57"]\n[[rules]]\nname = "ct34"\nkeywords = ["Chỉ thị 34"]\n'
 
 
 # -- helpers ------------------------------------------------------------------------------------------
-
-
-def shipped_config(project: Path, port: int) -> None:
-    """The shipped config.toml as is, except the demo webhook's port and a fast delivery interval."""
-    text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    assert SHIPPED_URL in text and SHIPPED_SECRET in text and 'interval = "10s"' in text
-    text = text.replace(SHIPPED_URL, f"http://127.0.0.1:{port}/").replace('interval = "10s"', 'interval = "1s"')
-    (project / "config.toml").write_text(text, encoding="utf-8")
-
-
-def hook(url: str, name: str = "office", secret: str | None = SECRET) -> str:
-    return (f'[[webhooks]]\nname = "{name}"\nurl = "{url}"\ntimeout = "3s"\n'
-            + (f'secret = "{secret}"\n' if secret else ""))
 
 
 def alerts(run_cli: Run, *args: str) -> list[dict[str, Any]]:
@@ -56,19 +38,6 @@ def alerts(run_cli: Run, *args: str) -> list[dict[str, Any]]:
 
 def by_rule(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {r["rule"]: r for r in rows}
-
-
-def sql(project: Path, statement: str, *params: object) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(project / "state" / "news.db", timeout=10) as conn:
-        return conn.execute(statement, params).fetchall()
-
-
-def drop(folder: Path, name: str, text: str) -> None:
-    """A new seed file dated 5 s back, so `run --once` does not leave it to settle."""
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    old = time.time() - 5
-    os.utime(path, (old, old))
 
 
 def alert_count(listener: Background) -> int:
@@ -168,7 +137,9 @@ def test_payload_shape_and_signatures_and_no_secret_in_the_database_or_logs(
         assert event["type"] == "article.matched"
         assert datetime.fromisoformat(event["timestamp"]).utcoffset() is not None
         assert event["timestamp"].endswith("+07:00")
-        assert set(event["data"]) == {"alert_id", "rule", "matches", "article"}
+        assert set(event["data"]) == {"alert_id", "rule", "matches", "article", "story"}
+        story = event["data"]["story"]  # a sample is a story of its own, from the seed folder
+        assert story == {"id": event["data"]["article"]["id"], "articles": 1, "sources": ["seeds"]}
         assert set(event["data"]["article"]) == {"id", "title", "url", "source", "category", "published_at",
                                                  "content_hash", "excerpt"}
         for m in event["data"]["matches"]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_deliver_support import T0, AlertStore, add_alert, add_article, alert_row, later, open_store
+from tests.helpers import T0, AlertStore, add_alert, add_article, alert_row, later, open_store
 
 
 @pytest.fixture

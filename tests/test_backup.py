@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Background, Receiver, cli_env, write_config
-from tests.test_alerts_cli import RULES, drop, hook
+from tests.helpers import RULES, Background, Receiver, cli_env, drop, hook, write_config
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 COUNTS = re.compile(r"^  (\d+) articles, (\d+) sightings, (\d+) matches, (\d+) feeds; "

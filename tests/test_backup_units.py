@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli_env
-from tests.test_service_unit import parse_unit
+from tests.helpers import cli_env, parse_unit
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 SERVICE, TIMER = DEPLOY / "newswatch-backup.service", DEPLOY / "newswatch-backup.timer"

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import build_parser
-from tests.conftest import Background, cli_env, free_port, write_config
-from tests.test_cli_help import _commands
+from tests.helpers import Background, cli_commands, cli_env, free_port, write_config
 
 USAGE, RUNTIME, CONFIG = 2, 1, 3
 
@@ -50,7 +49,17 @@ def cases(busy: int, folder: Path) -> list[Case]:
         (("search", "NOT dang"), USAGE, "only excludes words: give at least one word to look for"),
         (("ui", "--port", "99999"), USAGE, "--port: must be between 0 and 65535, got 99999"),
         (("status", "--verbose"), USAGE, "unrecognized arguments: --verbose"),
-        (("feeds", "local"), USAGE, "unrecognized arguments: local"),
+        (("feeds", "local"), USAGE, "invalid choice: 'local'"),
+        (("feeds", "import"), USAGE, "the following arguments are required: FILE"),
+        (("feeds", "import", str(folder / "missing.opml")), RUNTIME, "missing.opml: cannot read it: no such file"),
+        (("feeds", "import", str(folder / "taken.db")), RUNTIME, "taken.db: the file is empty"),
+        (("feeds", "export", str(folder)), RUNTIME, "is a folder; give the OPML file a name"),
+        (("check", "--verbose"), USAGE, "unrecognized arguments: --verbose"),
+        (("rules", "nq57"), USAGE, "unrecognized arguments: nq57"),
+        (("webhooks", "office"), USAGE, "unrecognized arguments: office"),
+        (("stories", "--since", "10y"), USAGE, "--since: expected a duration like"),
+        (("stories", "--rule", "nope"), USAGE, "no rule named 'nope' in "),
+        (("stories", "--limit", "0"), USAGE, "--limit: must be at least 1, got 0"),
         (("fetch", "nope"), USAGE, "no feed named 'nope' in "),
         (("fetch",), USAGE, "the following arguments are required: name"),
         (("alerts", "--status", "lost"), USAGE, "invalid choice: 'lost'"),
@@ -85,7 +94,7 @@ def test_every_command_with_bad_arguments_says_one_line_and_the_documented_statu
                           '[[rules]]\nname = "nq57"\nkeywords = ["Nghị quyết 57"]\n'
                           '[[webhooks]]\nname = "office"\nurl = "http://127.0.0.1:9/hook"\n')
     table = cases(busy_port, project)
-    commands = {c[0] for c, _ in _commands(build_parser())}
+    commands = {c[0] for c, _ in cli_commands(build_parser())}
     covered = {argv[0] for argv, _, _ in table if argv and not argv[0].startswith("-")}
     assert commands <= covered, f"no bad-argument case for: {sorted(commands - covered)}"
 

@@ -8,27 +8,14 @@ from pathlib import Path
 import pytest
 
 from daemon.cli import build_parser, main
-
-Command = tuple[tuple[str, ...], argparse.ArgumentParser]
-
-
-def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[Command]:
-    found: list[Command] = []
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            helps = {a.dest: a.help for a in action._choices_actions}
-            for name, sub in action.choices.items():
-                assert helps.get(name), f"command {' '.join((*prefix, name))!r} has no help text"
-                found.append(((*prefix, name), sub))
-                found += _commands(sub, (*prefix, name))
-    return found
+from tests.helpers import cli_commands
 
 
 def test_every_command_and_option_has_help() -> None:
-    commands = _commands(build_parser())
+    commands = cli_commands(build_parser())
     names = {" ".join(c) for c, _ in commands}
     expected = {"run", "search", "status", "feeds", "fetch", "alerts", "match", "webhook", "webhook test",
-                "webhook enable", "listen", "backup"}
+                "webhook enable", "listen", "backup", "feeds import", "feeds export", "check", "rules", "webhooks"}
     assert expected <= names
     for name, sub in commands:
         assert sub.description, f"{' '.join(name)} has no description"

@@ -12,7 +12,7 @@ import pytest
 from daemon.deliver import formats, payload
 from daemon.models import WebhookConfig
 from daemon.store.alerts import DueAlert
-from tests.test_deliver_support import T0, add_alert, add_article, open_store
+from tests.helpers import T0, add_alert, add_article, open_store
 
 
 def due(tmp_path: Path, n: int = 1, *, title: str | None = None, url: str | None = "https://example.vn/bai-{n}",

@@ -24,21 +24,20 @@ from daemon.deliver import payload
 from daemon.deliver.outbox import deliver_due, send_test
 from daemon.deliver.receiver import make_receiver
 from daemon.models import WebhookConfig
-from tests.test_deliver_support import (
+from tests.helpers import (
     SECRET,
     T0,
     AlertStore,
+    Hit,
+    Receiver,
     Reply,
     Script,
-    Scripted,
-    Seen,
     add_alert,
     add_article,
     alert_row,
     always,
     later,
     open_store,
-    receivers,
 )
 
 
@@ -47,11 +46,6 @@ def store(tmp_path: Path) -> Iterator[AlertStore]:
     s = open_store(tmp_path)
     yield s
     s.close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Callable[[Script], Scripted]]:
-    yield from receivers()
 
 
 def hook(name: str, url: str, **kw: object) -> WebhookConfig:
@@ -79,12 +73,12 @@ def dead_port() -> int:
 
 
 def test_flaky_receiver_gets_every_alert_exactly_once_signed(store: AlertStore,
-                                                             receiver: Callable[[Script], Scripted]) -> None:
+                                                             receivers: Callable[[Script], Receiver]) -> None:
     """500 for the first four requests, then 200: every alert arrives once (by webhook-id), all signed."""
-    def flaky(_s: Scripted, _r: Seen) -> Reply:
+    def flaky(_s: Receiver, _r: Hit) -> Reply:
         return (500, {}, b"busy") if len(_s.requests) < 4 else (200, {}, b"ok")
 
-    rx = receiver(flaky)
+    rx = receivers(flaky)
     ids = queue(store, "vp", 5)
     hooks = [hook("vp", rx.url, secret=SECRET)]
     now = later(1)
@@ -110,7 +104,7 @@ def test_flaky_receiver_gets_every_alert_exactly_once_signed(store: AlertStore,
 
 
 def test_refused_connection_keeps_alerts_pending_until_a_later_run(store: AlertStore,
-                                                                   receiver: Callable[[Script], Scripted]) -> None:
+                                                                   receivers: Callable[[Script], Receiver]) -> None:
     ids = queue(store, "vp", 3)
     down = hook("vp", f"http://127.0.0.1:{dead_port()}/hook/TOKEN-abc123")
     now = later(10)
@@ -128,7 +122,7 @@ def test_refused_connection_keeps_alerts_pending_until_a_later_run(store: AlertS
 
     assert deliver_due(store, [down], now=later(11)).retried == 0  # nothing due yet: no traffic
 
-    rx = receiver(always(204))
+    rx = receivers(always(204))
     up = replace(down, url=rx.url)
     report = deliver_due(store, [up], now=later(60))
     assert report.delivered == 3
@@ -143,8 +137,8 @@ class CrashAfterPost(AlertStore):
 
 
 def test_crash_between_post_and_mark_redelivers_with_same_id(tmp_path: Path,
-                                                             receiver: Callable[[Script], Scripted]) -> None:
-    rx = receiver(always(200))
+                                                             receivers: Callable[[Script], Receiver]) -> None:
+    rx = receivers(always(200))
     setup = open_store(tmp_path)
     (alert_id,) = queue(setup, "vp", 1)
     setup.close()
@@ -166,9 +160,9 @@ def test_crash_between_post_and_mark_redelivers_with_same_id(tmp_path: Path,
     fresh.close()
 
 
-def test_hanging_receiver_does_not_delay_another(store: AlertStore, receiver: Callable[[Script], Scripted]) -> None:
-    hang = receiver(always(0))  # accepts, reads, never answers (30 s)
-    quick = receiver(always(204))
+def test_hanging_receiver_does_not_delay_another(store: AlertStore, receivers: Callable[[Script], Receiver]) -> None:
+    hang = receivers(always(0))  # accepts, reads, never answers (30 s)
+    quick = receivers(always(204))
     queue(store, "slow", 2)
     (fast_id,) = queue(store, "fast", 1)
     hooks = [hook("slow", hang.url, timeout=1.5), hook("fast", quick.url, timeout=1.5)]
@@ -187,13 +181,13 @@ def test_hanging_receiver_does_not_delay_another(store: AlertStore, receiver: Ca
 
 
 @pytest.mark.parametrize("as_date", [False, True])
-def test_429_retry_after_is_honoured(store: AlertStore, receiver: Callable[[Script], Scripted], as_date: bool) -> None:
-    def limited(_s: Scripted, _r: Seen) -> Reply:
+def test_429_retry_after_is_honoured(store: AlertStore, receivers: Callable[[Script], Receiver], as_date: bool) -> None:
+    def limited(_s: Receiver, _r: Hit) -> Reply:
         value = format_datetime(datetime.now().astimezone() + timedelta(seconds=900), usegmt=True) if as_date \
             else "900"
         return 429, {"Retry-After": value}, b"slow down"
 
-    rx = receiver(limited)
+    rx = receivers(limited)
     (alert_id,) = queue(store, "vp", 1)
     now = later(1)
     deliver_due(store, [hook("vp", rx.url)], now=now)
@@ -204,11 +198,11 @@ def test_429_retry_after_is_honoured(store: AlertStore, receiver: Callable[[Scri
 
 
 def test_redirect_is_not_followed_and_counts_as_failure(store: AlertStore,
-                                                        receiver: Callable[[Script], Scripted]) -> None:
-    def moved(_s: Scripted, r: Seen) -> Reply:
+                                                        receivers: Callable[[Script], Receiver]) -> None:
+    def moved(_s: Receiver, r: Hit) -> Reply:
         return (200, {}, b"") if r.path == "/new" else (302, {"Location": "/new"}, b"")
 
-    rx = receiver(moved)
+    rx = receivers(moved)
     (alert_id,) = queue(store, "vp", 1)
     report = deliver_due(store, [hook("vp", rx.url)], now=later(1))
     assert (report.delivered, report.retried) == (0, 1)
@@ -218,10 +212,10 @@ def test_redirect_is_not_followed_and_counts_as_failure(store: AlertStore,
     assert "HTTP 302" in row["last_error"] and "redirect" in row["last_error"]
 
 
-def test_410_disables_webhook_and_keeps_alerts(store: AlertStore, receiver: Callable[[Script], Scripted],
+def test_410_disables_webhook_and_keeps_alerts(store: AlertStore, receivers: Callable[[Script], Receiver],
                                                caplog: pytest.LogCaptureFixture) -> None:
-    gone = receiver(always(410))
-    other = receiver(always(200))
+    gone = receivers(always(410))
+    other = receivers(always(200))
     ids = queue(store, "vp", 3)
     (other_id,) = queue(store, "chat", 1)
     hooks = [hook("vp", gone.url, secret=SECRET), hook("chat", other.url)]
@@ -243,9 +237,9 @@ def test_410_disables_webhook_and_keeps_alerts(store: AlertStore, receiver: Call
     assert other.delivered_ids() == [other_id, *ids]
 
 
-def test_schedule_runs_out_then_retry_alert_requeues(store: AlertStore, receiver: Callable[[Script], Scripted],
+def test_schedule_runs_out_then_retry_alert_requeues(store: AlertStore, receivers: Callable[[Script], Receiver],
                                                      caplog: pytest.LogCaptureFixture) -> None:
-    broken = receiver(always(503))
+    broken = receivers(always(503))
     (alert_id,) = queue(store, "vp", 1)
     hooks = [hook("vp", broken.url)]
     deliver_due(store, hooks, now=later(1))
@@ -259,15 +253,15 @@ def test_schedule_runs_out_then_retry_alert_requeues(store: AlertStore, receiver
     assert deliver_due(store, hooks, now=T0 + timedelta(days=4)).webhooks == {}  # dead letters are not due
 
     assert store.retry_alert(alert_id, now=T0 + timedelta(days=4))
-    ok = receiver(always(200))
+    ok = receivers(always(200))
     report = deliver_due(store, [hook("vp", ok.url)], now=T0 + timedelta(days=4, seconds=1))
     assert report.delivered == 1
     assert [a.status_code for a in store.attempts_for(alert_id)] == [503, 503, 200]  # history kept
 
 
-def test_storm_becomes_one_digest(store: AlertStore, receiver: Callable[[Script], Scripted]) -> None:
+def test_storm_becomes_one_digest(store: AlertStore, receivers: Callable[[Script], Receiver]) -> None:
     answers = iter([500, 200])
-    rx = receiver(lambda _s, _r: (next(answers), {}, b""))
+    rx = receivers(lambda _s, _r: (next(answers), {}, b""))
     ids = queue(store, "vp", 5)
     hooks = [hook("vp", rx.url, secret=SECRET, max_alerts_per_pass=3)]
 
@@ -289,15 +283,15 @@ def test_storm_becomes_one_digest(store: AlertStore, receiver: Callable[[Script]
     assert {a.message_id for i in ids for a in store.attempts_for(i)} == {digest_id}
 
 
-def test_at_limit_alerts_go_one_by_one(store: AlertStore, receiver: Callable[[Script], Scripted]) -> None:
-    rx = receiver(always(204))
+def test_at_limit_alerts_go_one_by_one(store: AlertStore, receivers: Callable[[Script], Receiver]) -> None:
+    rx = receivers(always(204))
     ids = queue(store, "vp", 3)
     deliver_due(store, [hook("vp", rx.url, max_alerts_per_pass=3)], now=later(10))
     assert rx.delivered_ids() == ids
 
 
-def test_chat_format_and_extra_headers_on_the_wire(store: AlertStore, receiver: Callable[[Script], Scripted]) -> None:
-    rx = receiver(always(200))
+def test_chat_format_and_extra_headers_on_the_wire(store: AlertStore, receivers: Callable[[Script], Receiver]) -> None:
+    rx = receivers(always(200))
     queue(store, "slack", 1)
     deliver_due(store, [hook("slack", rx.url, format="slack", headers={"X-Office": "VP"})], now=later(1))
     (req,) = rx.requests
@@ -307,8 +301,8 @@ def test_chat_format_and_extra_headers_on_the_wire(store: AlertStore, receiver: 
 
 
 def test_unknown_and_disabled_in_config_are_left_alone(store: AlertStore,
-                                                       receiver: Callable[[Script], Scripted]) -> None:
-    rx = receiver(always(200))
+                                                       receivers: Callable[[Script], Receiver]) -> None:
+    rx = receivers(always(200))
     queue(store, "removed", 1)
     queue(store, "off", 1)
     report = deliver_due(store, [hook("off", rx.url, enabled=False)], now=later(1))
@@ -317,9 +311,9 @@ def test_unknown_and_disabled_in_config_are_left_alone(store: AlertStore,
     assert store.alert_counts()["pending"] == 2
 
 
-def test_secret_never_stored_or_logged(tmp_path: Path, store: AlertStore, receiver: Callable[[Script], Scripted],
+def test_secret_never_stored_or_logged(tmp_path: Path, store: AlertStore, receivers: Callable[[Script], Receiver],
                                        caplog: pytest.LogCaptureFixture) -> None:
-    rx = receiver(always(500))
+    rx = receivers(always(500))
     queue(store, "vp", 2)
     with caplog.at_level(logging.DEBUG):
         deliver_due(store, [hook("vp", rx.url, secret=SECRET)], now=later(1))
@@ -349,8 +343,8 @@ def test_send_test_against_the_receiver() -> None:
 
 
 def test_pass_budget_leaves_the_rest_due_for_the_next_run(store: AlertStore,
-                                                          receiver: Callable[[Script], Scripted]) -> None:
-    rx = receiver(always(204))
+                                                          receivers: Callable[[Script], Receiver]) -> None:
+    rx = receivers(always(204))
     ids = queue(store, "vp", 3)
     report = deliver_due(store, [hook("vp", rx.url)], now=later(10), budget=0.0)
     assert report.delivered == 1 and report.webhooks["vp"].deferred == 0

@@ -18,7 +18,7 @@ from daemon.deliver.outbox import deliver_due
 from daemon.deliver.receiver import Receiver, make_receiver, serve
 from daemon.deliver.signing import webhook_headers
 from daemon.models import WebhookConfig
-from tests.test_deliver_support import SECRET, T0, add_alert, add_article, later, open_store
+from tests.helpers import SECRET, T0, add_alert, add_article, later, open_store
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from daemon.deliver.signing import request_headers, sign, verify, webhook_headers
 from daemon.models import WebhookConfig
-from tests.test_deliver_support import SECRET
+from tests.helpers import SECRET
 
 
 @settings(max_examples=50, deadline=None)

@@ -10,8 +10,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import Receiver, free_port, write_config
-from tests.test_alerts_cli import RULES, hook
+from tests.helpers import RULES, Receiver, free_port, hook, write_config
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 

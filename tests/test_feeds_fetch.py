@@ -9,15 +9,10 @@ from __future__ import annotations
 
 import gzip
 import socket
-import sys
-import threading
 import time
 import tracemalloc
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -27,102 +22,17 @@ from daemon.models import FeedConfig
 from daemon.sources.feeds.fetch import FeedFetcher
 from daemon.sources.feeds.results import FeedState, FetchResult
 from daemon.text.dates import VN_TZ
+from tests.helpers import Exchange, LoopbackServer, Servers, drip, never_answers, redirect, streamed
 
 TIMEOUT = 1.5
 MAX_BYTES = 256 * 1024
 LEAD = "Chiều 25-12, Thành ủy tổ chức Hội nghị tổng kết công tác Văn phòng cấp ủy năm 2025."
 TITLE = "Văn phòng Thành ủy tổng kết công tác năm 2025"
 
-Handler = Callable[[BaseHTTPRequestHandler], None]
-
-
-# ---------------------------------------------------------------------------------------------
-# the server
-
-
-@dataclass
-class Seen:
-    path: str
-    headers: dict[str, str]
-
-
-@dataclass
-class FeedServer:
-    port: int = 0
-    routes: dict[str, Handler] = field(default_factory=dict)
-    seen: list[Seen] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-    active: int = 0
-    max_active: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def static(self, path: str, body: bytes, status: int = 200, ctype: str = "application/rss+xml",
-               headers: dict[str, str] | None = None) -> str:
-        def handler(h: BaseHTTPRequestHandler) -> None:
-            send(h, status, body, {"Content-Type": ctype, **(headers or {})})
-
-        self.routes[path] = handler
-        return self.url(path)
-
-
-def send(h: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-    h.send_response(status)
-    for k, v in (headers or {}).items():
-        h.send_header(k, v)
-    h.send_header("Content-Length", str(len(body)))
-    h.end_headers()
-    h.wfile.write(body)
-
-
-class QuietServer(ThreadingHTTPServer):
-    """Clients hanging up on purpose (deadline, size cap) are expected here, not worth a traceback."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
 
 @pytest.fixture
-def server() -> Iterator[FeedServer]:
-    fs = FeedServer()
-
-    class H(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            path = self.path
-            with fs.lock:
-                fs.seen.append(Seen(path, {k.lower(): v for k, v in self.headers.items()}))
-                fs.active += 1
-                fs.max_active = max(fs.max_active, fs.active)
-            try:
-                handler = fs.routes.get(path)
-                if handler is None:
-                    send(self, 404, b"<html><body>Not found</body></html>", {"Content-Type": "text/html"})
-                else:
-                    handler(self)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-            finally:
-                with fs.lock:
-                    fs.active -= 1
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = QuietServer(("127.0.0.1", 0), H)
-    fs.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield fs
-    fs.stop.set()
-    httpd.shutdown()
-    httpd.server_close()
+def server(loopback: Servers) -> LoopbackServer:
+    return loopback(http11=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,64 +96,6 @@ def job(name: str, url: str, **kw: Any) -> tuple[FeedConfig, FeedState]:
 
 
 # ---------------------------------------------------------------------------------------------
-# slow handlers (all end early when the test finishes)
-
-
-def never_answers(h: BaseHTTPRequestHandler) -> None:
-    h.server_stop.wait(10)  # type: ignore[attr-defined]
-
-
-def drip(seconds_between: float, stall_after: float | None = None, length: int | None = None) -> Handler:
-    """A 200 whose body trickles in; with ``length``, a Content-Length the drip never reaches."""
-
-    def handler(h: BaseHTTPRequestHandler) -> None:
-        stop: threading.Event = h.server_stop  # type: ignore[attr-defined]
-        h.send_response(200)
-        h.send_header("Content-Type", "application/rss+xml")
-        if length is not None:
-            h.send_header("Content-Length", str(length))
-        h.send_header("Connection", "close")
-        h.end_headers()
-        h.wfile.write(b'<?xml version="1.0"?><rss version="2.0"><channel>')
-        h.wfile.flush()
-        started = time.monotonic()
-        while not stop.is_set() and time.monotonic() - started < 10:
-            if stall_after is not None and time.monotonic() - started > stall_after:
-                stop.wait(10)
-                break
-            h.wfile.write(b" ")
-            h.wfile.flush()
-            stop.wait(seconds_between)
-        h.close_connection = True
-
-    return handler
-
-
-def with_stop(server: FeedServer, handler: Handler) -> Handler:
-    def wrapped(h: BaseHTTPRequestHandler) -> None:
-        h.server_stop = server.stop  # type: ignore[attr-defined]
-        handler(h)
-
-    return wrapped
-
-
-def streamed(body_pieces: Callable[[], Iterator[bytes]], headers: dict[str, str]) -> Handler:
-    """A body without Content-Length (read until close), so only the streaming cap can stop it."""
-
-    def handler(h: BaseHTTPRequestHandler) -> None:
-        h.send_response(200)
-        for k, v in headers.items():
-            h.send_header(k, v)
-        h.send_header("Connection", "close")
-        h.end_headers()
-        for piece in body_pieces():
-            h.wfile.write(piece)
-        h.close_connection = True
-
-    return handler
-
-
-# ---------------------------------------------------------------------------------------------
 # tests
 
 
@@ -251,7 +103,7 @@ def by_name(results: list[FetchResult]) -> dict[str, FetchResult]:
     return {r.feed: r for r in results}
 
 
-def test_good_and_broken_feeds_in_one_pass(server: FeedServer) -> None:
+def test_good_and_broken_feeds_in_one_pass(server: LoopbackServer) -> None:
     s = server
     refused = socket.socket()
     refused.bind(("127.0.0.1", 0))
@@ -268,10 +120,10 @@ def test_good_and_broken_feeds_in_one_pass(server: FeedServer) -> None:
     s.static("/bozo.rss", rss(item("b1", desc='<img src="http://i.vn/a.jpg?w=1&h=2">' + LEAD)
                               .replace("<![CDATA[<img", "<img").replace(LEAD + "]]>", LEAD)).encode())
     s.static("/gz.rss", gzip.compress(GOOD_RSS.encode()), headers={"Content-Encoding": "gzip"})
-    s.routes["/old.rss"] = lambda h: send(h, 301, b"", {"Location": "/good.rss"})
+    s.routes["/old.rss"] = redirect(301, "/good.rss")
     s.static("/500.rss", b"oops", status=500, ctype="text/plain")
-    s.routes["/timeout.rss"] = with_stop(s, never_answers)
-    s.routes["/drip.rss"] = with_stop(s, drip(0.1))
+    s.routes["/timeout.rss"] = never_answers
+    s.routes["/drip.rss"] = drip(0.1)
     s.static("/big.rss", rss(item("big", desc="x" * (MAX_BYTES + 10))).encode())
     s.routes["/big-stream.rss"] = streamed(lambda: iter([b"<rss>" + b"x" * 65536] * 8),
                                            {"Content-Type": "application/rss+xml"})
@@ -285,8 +137,8 @@ def test_good_and_broken_feeds_in_one_pass(server: FeedServer) -> None:
     s.static("/lol.rss", BILLION_LAUGHS.encode())
     s.static("/empty.rss", b"")
     s.static("/noentries.rss", rss("").encode())
-    s.routes["/to-file.rss"] = lambda h: send(h, 302, b"", {"Location": "file:///etc/passwd"})
-    s.routes["/loop.rss"] = lambda h: send(h, 302, b"", {"Location": "/loop.rss"})
+    s.routes["/to-file.rss"] = redirect(302, "file:///etc/passwd")
+    s.routes["/loop.rss"] = redirect(302, "/loop.rss")
 
     good = ["good", "atom", "utf16", "utf16le", "nfd", "lying", "bozo", "gz", "old", "cut"]
     broken = {
@@ -361,14 +213,14 @@ def test_good_and_broken_feeds_in_one_pass(server: FeedServer) -> None:
     assert all(r.documents == [] or r.error is None for r in results)
 
 
-def test_conditional_get_and_304(server: FeedServer) -> None:
-    def conditional(h: BaseHTTPRequestHandler) -> None:
+def test_conditional_get_and_304(server: LoopbackServer) -> None:
+    def conditional(h: Exchange) -> None:
         if h.headers.get("If-None-Match") == '"v1"':
-            send(h, 304, b"", {"ETag": '"v1"'})
+            h.reply(304, b"", {"ETag": '"v1"'})
         else:
-            send(h, 200, GOOD_RSS.encode(), {"Content-Type": "application/rss+xml", "ETag": '"v1"',
-                                              "Last-Modified": "Fri, 21 Aug 2026 16:00:00 GMT",
-                                              "Cache-Control": "max-age=600"})
+            h.reply(200, GOOD_RSS.encode(), {"Content-Type": "application/rss+xml", "ETag": '"v1"',
+                                             "Last-Modified": "Fri, 21 Aug 2026 16:00:00 GMT",
+                                             "Cache-Control": "max-age=600"})
 
     server.routes["/c.rss"] = conditional
     feed, state = job("c", server.url("/c.rss"))
@@ -379,16 +231,16 @@ def test_conditional_get_and_304(server: FeedServer) -> None:
         second = fetcher.fetch(feed, FeedState(state.url, first.etag, first.last_modified))
     assert second.not_modified and second.status == 304 and second.documents == [] and second.error is None
     assert second.etag == '"v1"' and second.last_modified == "Fri, 21 Aug 2026 16:00:00 GMT"
-    sent = server.seen[-1].headers
+    sent = server.hits[-1].headers
     assert sent["if-none-match"] == '"v1"' and sent["if-modified-since"] == "Fri, 21 Aug 2026 16:00:00 GMT"
-    assert "if-none-match" not in server.seen[0].headers
-    assert server.seen[0].headers["user-agent"] == "newswatch-test/1.0 (+feeds test)"
+    assert "if-none-match" not in server.hits[0].headers
+    assert server.hits[0].headers["user-agent"] == "newswatch-test/1.0 (+feeds test)"
 
 
-def test_temporary_redirect_is_followed_but_not_remembered(server: FeedServer) -> None:
+def test_temporary_redirect_is_followed_but_not_remembered(server: LoopbackServer) -> None:
     server.static("/good.rss", GOOD_RSS.encode())
-    server.routes["/tmp.rss"] = lambda h: send(h, 302, b"", {"Location": server.url("/good.rss")})
-    server.routes["/perm-then-tmp.rss"] = lambda h: send(h, 308, b"", {"Location": "/tmp.rss"})
+    server.routes["/tmp.rss"] = redirect(302, server.url("/good.rss"))
+    server.routes["/perm-then-tmp.rss"] = redirect(308, "/tmp.rss")
     with FeedFetcher(settings()) as fetcher:
         tmp = fetcher.fetch(*job("t", server.url("/tmp.rss")))
         chain = fetcher.fetch(*job("p", server.url("/perm-then-tmp.rss")))
@@ -396,17 +248,17 @@ def test_temporary_redirect_is_followed_but_not_remembered(server: FeedServer) -
     assert chain.error is None and chain.moved_to == server.url("/tmp.rss")
 
 
-def test_retry_after_reported_on_503(server: FeedServer) -> None:
+def test_retry_after_reported_on_503(server: LoopbackServer) -> None:
     server.static("/busy.rss", b"busy", status=503, ctype="text/plain", headers={"Retry-After": "120"})
     with FeedFetcher(settings()) as fetcher:
         r = fetcher.fetch(*job("busy", server.url("/busy.rss")))
     assert r.error == "HTTP 503 Service Unavailable" and r.retry_after == 120
 
 
-def test_deadline_holds_when_a_drip_stalls_just_before_it(server: FeedServer) -> None:
+def test_deadline_holds_when_a_drip_stalls_just_before_it(server: LoopbackServer) -> None:
     # Bytes arrive until shortly before the deadline, then nothing: a per-read timeout alone would wait
     # a whole further timeout; the total deadline must cut it at TIMEOUT.
-    server.routes["/stall.rss"] = with_stop(server, drip(0.2, stall_after=TIMEOUT - 0.3))
+    server.routes["/stall.rss"] = drip(0.2, stall_after=TIMEOUT - 0.3)
     with FeedFetcher(settings()) as fetcher:
         r = fetcher.fetch(*job("stall", server.url("/stall.rss")))
     assert r.error == f"timed out after {TIMEOUT:g} s (total deadline)"
@@ -415,17 +267,17 @@ def test_deadline_holds_when_a_drip_stalls_just_before_it(server: FeedServer) ->
 
 
 @pytest.mark.parametrize("stall_after", [None, 0.3], ids=["drip", "stall"])
-def test_deadline_with_a_content_length_keeps_the_status(server: FeedServer, stall_after: float | None) -> None:
+def test_deadline_with_a_content_length_keeps_the_status(server: LoopbackServer, stall_after: float | None) -> None:
     # With a Content-Length, the socket shut down at the deadline is a protocol error inside httpx (a body
     # cut short), not the end of the body: the 200 must survive that path too.
-    server.routes["/cl.rss"] = with_stop(server, drip(0.1, stall_after=stall_after, length=100_000))
+    server.routes["/cl.rss"] = drip(0.1, stall_after=stall_after, length=100_000)
     with FeedFetcher(settings()) as fetcher:
         r = fetcher.fetch(*job("cl", server.url("/cl.rss")))
     assert r.error == f"timed out after {TIMEOUT:g} s (total deadline)"
     assert r.status == 200
 
 
-def test_gzip_bomb_costs_little_memory(server: FeedServer) -> None:
+def test_gzip_bomb_costs_little_memory(server: LoopbackServer) -> None:
     bomb = gzip_bomb(64 * 1024 * 1024)  # ~64 KB on the wire, 64 MB decoded
     server.routes["/bomb.rss"] = streamed(lambda: iter([bomb]), {"Content-Type": "application/rss+xml",
                                                                  "Content-Encoding": "gzip"})
@@ -441,10 +293,10 @@ def test_gzip_bomb_costs_little_memory(server: FeedServer) -> None:
     assert peak < 4 * 1024 * 1024, peak  # a one-shot decompression of one read would be ~64 MB
 
 
-def test_per_host_limit(server: FeedServer) -> None:
-    def slow_good(h: BaseHTTPRequestHandler) -> None:
+def test_per_host_limit(server: LoopbackServer) -> None:
+    def slow_good(h: Exchange) -> None:
         time.sleep(0.3)
-        send(h, 200, GOOD_RSS.encode(), {"Content-Type": "application/rss+xml"})
+        h.reply(200, GOOD_RSS.encode(), {"Content-Type": "application/rss+xml"})
 
     for i in range(6):
         server.routes[f"/s{i}.rss"] = slow_good
@@ -455,7 +307,7 @@ def test_per_host_limit(server: FeedServer) -> None:
     assert server.max_active == 2
 
 
-def test_full_text_fetches_article_page_and_falls_back_to_lead(server: FeedServer) -> None:
+def test_full_text_fetches_article_page_and_falls_back_to_lead(server: LoopbackServer) -> None:
     paragraphs = "".join(
         f"<p>Đoạn {i}: Văn phòng Thành ủy tham mưu tổ chức thành công Đại hội đại biểu Đảng bộ thành phố, "
         f"triển khai kịp thời các nhiệm vụ ngay sau Đại hội và vận hành ổn định chính quyền hai cấp.</p>"
@@ -481,7 +333,7 @@ def test_full_text_fetches_article_page_and_falls_back_to_lead(server: FeedServe
     assert "Trang chủ" not in full.body and "quảng cáo" not in full.body
     assert lead_only.body == "Chỉ có phần mở đầu."  # the page is a 404: keep the lead
     assert again.documents[0].body == full.body
-    page_requests = [x for x in server.seen if x.path == "/bai-1.html"]
+    page_requests = [x for x in server.hits if x.path == "/bai-1.html"]
     assert len(page_requests) == 1  # the second poll used the remembered text
 
 
@@ -493,7 +345,7 @@ def test_fetch_never_raises_on_bad_url() -> None:
     assert weird.error is not None and weird.documents == []
 
 
-def test_published_times_are_in_configured_zone(server: FeedServer) -> None:
+def test_published_times_are_in_configured_zone(server: LoopbackServer) -> None:
     server.static("/good.rss", GOOD_RSS.encode())
     with FeedFetcher(settings(), tz=VN_TZ) as fetcher:
         r = fetcher.fetch(*job("g", server.url("/good.rss")))

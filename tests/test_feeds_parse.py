@@ -9,7 +9,7 @@ import pytest
 
 from daemon.errors import FeedError
 from daemon.sources.feeds.parse import decode_feed, parse_feed, root_element
-from tests.conftest import to_cp1258
+from tests.helpers import to_cp1258
 
 TITLE = "Đảng bộ Văn phòng Thành ủy hoàn thành 9/9 chỉ tiêu"
 URL = "http://127.0.0.1/feed.rss"

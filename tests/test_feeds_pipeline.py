@@ -1,6 +1,6 @@
 """Issue 4 acceptance at pipeline and CLI level: feeds served from 127.0.0.1, a real SQLite file.
 
-Feeds are served by pytest-httpserver (threaded, bound to 127.0.0.1 only) from routes the tests can
+Feeds are served by the loopback server of tests/helpers.py (threaded, 127.0.0.1 only) from routes the tests can
 change between polls: body, ETag, status, delay, redirect. Slow checks go through the real CLI
 (``run --once``, ``feeds --json``, ``fetch NAME``); scheduling checks use ``Pipeline`` in-process with
 an explicit ``now`` so no test waits for a clock.
@@ -23,13 +23,11 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from daemon.config import Config, load
 from daemon.pipeline import Pipeline
 from daemon.store import Store
-from tests.conftest import Receiver, write_config
+from tests.helpers import Exchange, LoopbackServer, Receiver, Servers, write_config
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -47,17 +45,6 @@ RULE = '[[rules]]\nname = "nq57"\nkeywords = ["Nghị quyết 57"]\n'
 
 # ---------------------------------------------------------------------------------------------
 # feeds served from 127.0.0.1
-
-
-@pytest.fixture(scope="module")
-def make_httpserver() -> Iterator[HTTPServer]:
-    """Override the plugin's server: loopback address only, and threaded so a slow feed delays no other."""
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
 
 
 @dataclass
@@ -93,21 +80,20 @@ class Route:
 
 @dataclass
 class Feeds:
-    """Mutable routes over one pytest-httpserver; every request is counted and its headers kept."""
+    """Mutable routes over one loopback server; every request is counted and its headers kept."""
 
-    server: HTTPServer
+    server: LoopbackServer
     routes: dict[str, Route] = field(default_factory=dict)
     hits: dict[str, list[dict[str, str]]] = field(default_factory=dict)
-    release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
-        return self.server.url_for(path)
+        return self.server.url(path)
 
     def set(self, path: str, route: Route) -> str:
         if path not in self.routes:
             self.hits[path] = []
-            self.server.expect_request(path).respond_with_handler(lambda req: self._answer(path, req))
+            self.server.route(path, lambda ex: self._answer(path, ex))
         self.routes[path] = route
         return self.url(path)
 
@@ -115,25 +101,24 @@ class Feeds:
         with self.lock:
             return len(self.hits[path])
 
-    def _answer(self, path: str, request: Request) -> Response:
+    def _answer(self, path: str, ex: Exchange) -> None:
         route = self.routes[path]
         with self.lock:
-            self.hits[path].append({k.lower(): v for k, v in request.headers.items()})
+            self.hits[path].append(dict(ex.hit.headers))
         if route.delay:
-            self.release.wait(route.delay)  # set at teardown, so no handler outlives its test for long
+            ex.stop.wait(route.delay)  # set at teardown, so no handler outlives its test for long
         if route.location:
-            return Response(b"", status=route.status, headers={"Location": route.location})
-        if route.etag and request.headers.get("If-None-Match") == route.etag:
-            return Response(b"", status=304, headers={"ETag": route.etag})
-        headers = {k: v for k, v in (("ETag", route.etag), ("Last-Modified", route.last_modified)) if v}
-        return Response(route.body, status=route.status, headers=headers, content_type=route.content_type)
+            ex.reply(route.status, b"", {"Location": route.location})
+        elif route.etag and ex.headers.get("If-None-Match") == route.etag:
+            ex.reply(304, b"", {"ETag": route.etag})
+        else:
+            headers = {k: v for k, v in (("ETag", route.etag), ("Last-Modified", route.last_modified)) if v}
+            ex.reply(route.status, route.body, {"Content-Type": route.content_type, **headers})
 
 
 @pytest.fixture
-def feeds(httpserver: HTTPServer) -> Iterator[Feeds]:
-    state = Feeds(httpserver)
-    yield state
-    state.release.set()
+def feeds(loopback: Servers) -> Feeds:
+    return Feeds(loopback(http11=True))  # threaded: a slow feed delays no other
 
 
 # ---------------------------------------------------------------------------------------------

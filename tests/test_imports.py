@@ -14,8 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import cli_env, free_port, write_config
-from tests.test_alerts_cli import RULES, hook
+from tests.helpers import RULES, cli_env, free_port, hook, write_config
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -26,6 +25,10 @@ COMMANDS = (
     ["status"],
     ["status", "--json"],
     ["feeds", "--json"],
+    ["feeds", "export"],
+    ["check"],
+    ["rules"],
+    ["webhooks", "--json"],
     ["search", "nghị quyết"],
     ["alerts"],
     ["alerts", "--all-failed"],

@@ -15,8 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import Background, cli_env, free_port
-from tests.test_alerts_cli import drop, shipped_config, sql
+from tests.helpers import Background, cli_env, drop, free_port, shipped_config, sql
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 

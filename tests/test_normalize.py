@@ -176,7 +176,7 @@ def test_fold_examples(raw: str, expected: str) -> None:
 
 
 def test_normalize_is_safe_from_many_threads() -> None:
-    """Feed fetcher threads normalize at the same time; the memo of canonical strings must hold up."""
+    """Feed fetcher threads normalize at the same time; canonical text must come back as itself in each."""
     import threading
 
     texts = [f"Hoà bình số {i}\u00a0và  Uỷ ban {i}\n\n\n dòng {i}" for i in range(3000)]

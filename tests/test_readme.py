@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from daemon.cli import build_parser
 from daemon.cli.status import feeds_table, jobs_table
-from tests.test_cli_help import _commands
+from tests.helpers import cli_commands
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -17,7 +17,7 @@ ROOT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 def test_every_command_is_in_the_command_table() -> None:
     table = README[README.index("## Commands") : README.index("## Running as a service")]
-    for path, sub in _commands(build_parser()):
+    for path, sub in cli_commands(build_parser()):
         if sub._subparsers is not None and path == ("webhook",):
             continue  # a group: its actions are listed
         assert f"| `newswatch {' '.join(path)}" in table, f"newswatch {' '.join(path)} is not in the README"

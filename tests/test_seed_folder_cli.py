@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import Background
+from tests.helpers import Background
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 

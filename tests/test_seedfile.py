@@ -302,7 +302,7 @@ def test_outlet_prefix_does_not_change_the_content_hash() -> None:
     assert parse("Hà Nội - Sáng 1-5, đoàn công tác.").body.startswith("Hà Nội - ")  # a place dateline stays
 
 
-# -- the body is canonical without a second pass (parse_seed relies on it: normalize.canonical_part) -------
+# -- the body is canonical without a second pass (parse_seed types it CanonicalBody) ----------------------
 _SEED_PIECES = [
     "title: Tin\n", "date: 2026-01-10\n", "\n", "\n\n\n", " ", "\u00a0", "\t", "\r\n", "date 2026-01-10 ",
     "Chính trị\n", "19:14, 18/10/2024 (GMT+7)\n", "(Chinhphu.vn) - ", "TTO - ", "ĐNO – ", "Hoà bình", "uỷ ban",
@@ -319,7 +319,7 @@ def test_a_parsed_body_is_already_canonical(text: str) -> None:
         doc = parse(text)
     except SeedFileError:
         return
-    assert _normalize_body(doc.body) == doc.body  # the pure pass, not the memo that parse_seed filled
+    assert _normalize_body(doc.body) == doc.body  # the pure pass, not the type parse_seed gave it
 
 
 @settings(max_examples=300, deadline=None)

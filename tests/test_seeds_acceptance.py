@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import to_cp1258
+from tests.helpers import to_cp1258
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -13,33 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Background, Receiver, cli_env, write_config
+from tests.helpers import NQ57, RULE, Background, Receiver, cli_env, write_config
+from tests.helpers import drop_renamed as drop
+from tests.helpers import receiver_hook as hook
+from tests.helpers import run_daemon as daemon
 
 pytestmark = pytest.mark.service
-
-NQ57 = "Nghị quyết 57"
-RULE = f'[[rules]]\nname = "nq57"\nkeywords = ["{NQ57}"]\n'
-
-
-def hook(receiver: Receiver) -> str:
-    return f'[[webhooks]]\nname = "office"\nurl = "{receiver.url}"\ntimeout = "3s"\n'
-
-
-def daemon(project: Path, env: dict[str, str] | None = None) -> Background:
-    """`python -m daemon run` as systemd or a person starts it; its log is ``.err``."""
-    return Background(project, "run", env=env)
-
 
 def db_count(project: Path, sql: str) -> int:
     with sqlite3.connect(project / "state" / "news.db", timeout=10) as conn:
         return int(conn.execute(sql).fetchone()[0])
-
-
-def drop(folder: Path, name: str, text: str) -> None:
-    """Write atomically (temp name, then rename), the way a well-behaved producer drops a file."""
-    tmp = folder / f".{name}.part"
-    tmp.write_text(text, encoding="utf-8")
-    tmp.rename(folder / name)
 
 
 def test_dropped_file_reaches_the_webhook_within_two_seconds(project: Path, receiver: Receiver,
@@ -157,7 +140,8 @@ def test_kill_9_mid_pass_loses_nothing_and_duplicates_nothing(project: Path, rec
 
 
 def test_sighup_adds_a_rule_that_then_fires(project: Path, receiver: Receiver, procs: list[Background]) -> None:
-    write_config(project, hook(receiver))
+    no_watch = "[service]\nwatch_config = false\n"  # only the signal reloads (test_service_config_watch: without)
+    write_config(project, no_watch + hook(receiver))
     d = daemon(project)
     procs.append(d)
     d.wait_line("newswatch running", stream="err")
@@ -165,9 +149,11 @@ def test_sighup_adds_a_rule_that_then_fires(project: Path, receiver: Receiver, p
     assert receiver.requests == []
     cfg = project / "config.toml"
     cfg.write_text(cfg.read_text() + "[[rules]\nbroken")  # invalid: refused, old config keeps running
+    time.sleep(1.5)
+    assert not any("reload" in line for line in d.err), d.err  # nobody watches the file: nothing happened yet
     d.proc.send_signal(signal.SIGHUP)
-    d.wait_line("reload refused", stream="err")
-    write_config(project, hook(receiver) + RULE)
+    d.wait_line("reload refused (SIGHUP)", stream="err")
+    write_config(project, no_watch + hook(receiver) + RULE)
     d.proc.send_signal(signal.SIGHUP)
     d.wait_line("config reloaded", stream="err")
     drop(project / "seeds", "hup.txt", f"title: Sau khi nạp lại\n\nBài mới nhắc tới {NQ57}.\n")

@@ -27,7 +27,7 @@ import pytest
 
 from daemon.config import load
 from daemon.scheduler import Service
-from tests.conftest import Background
+from tests.helpers import Background
 
 # -- the service's jobs against a real SQLITE_FULL --------------------------------------------------------
 

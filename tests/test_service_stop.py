@@ -13,13 +13,13 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Background, write_config
+from tests.helpers import Background, Exchange, LoopbackServer, Servers, write_config
 
 pytestmark = pytest.mark.service
 
@@ -27,56 +27,33 @@ NQ57 = "Nghị quyết 57"
 RULE = f'[[rules]]\nname = "nq57"\nkeywords = ["{NQ57}"]\n'
 
 
+@dataclass
 class SlowServer:
     """Answers every request (GET or POST) only after ``delay`` seconds; ``hit`` is set at the first one."""
 
-    def __init__(self, delay: float) -> None:
-        self.hit = threading.Event()
-        done = threading.Event()
-        self._done = done
-        hit = self.hit
+    server: LoopbackServer
+    delay: float
+    hit: threading.Event = field(default_factory=threading.Event)
 
-        class Handler(BaseHTTPRequestHandler):
-            def _slow(self) -> None:
-                length = int(self.headers.get("Content-Length", 0) or 0)
-                if length:
-                    self.rfile.read(length)
-                hit.set()
-                done.wait(delay)
-                try:
-                    self.send_response(204)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                except OSError:
-                    pass
+    def __post_init__(self) -> None:
+        self.server.fallback = self._slow
 
-            do_GET = do_POST = _slow
+    @property
+    def url(self) -> str:
+        return self.server.url("/")
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self) -> None:
-        self._done.set()
-        self.server.shutdown()
-        self.server.server_close()
+    def _slow(self, ex: Exchange) -> None:
+        self.hit.set()
+        ex.stop.wait(self.delay)
+        try:
+            ex.reply(204)
+        except OSError:
+            pass
 
 
 @pytest.fixture
-def slow_server() -> Iterator[Callable[[float], SlowServer]]:
-    made: list[SlowServer] = []
-
-    def make(delay: float) -> SlowServer:
-        made.append(SlowServer(delay))
-        return made[-1]
-
-    yield make
-    for s in made:
-        s.close()
+def slow_server(loopback: Servers) -> Callable[[float], SlowServer]:
+    return lambda delay: SlowServer(loopback(), delay)
 
 
 def count(project: Path, sql: str) -> int:

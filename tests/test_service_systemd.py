@@ -15,7 +15,7 @@ from daemon.service import systemd
 
 
 @pytest.fixture
-def receiver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
+def notify_socket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
     """A path socket like systemd's /run/systemd/notify; falls back to a short dir if tmp_path is too long."""
     path = tmp_path / "notify.sock"
     if len(str(path)) > 100:  # sun_path is 108 bytes
@@ -39,17 +39,17 @@ def test_unset_socket_is_a_noop(monkeypatch: pytest.MonkeyPatch) -> None:
     assert systemd.watchdog() is False
 
 
-def test_messages_arrive(receiver: socket.socket) -> None:
+def test_messages_arrive(notify_socket: socket.socket) -> None:
     assert systemd.ready("started: 3 feeds") is True
-    assert _recv(receiver) == "READY=1\nSTATUS=started: 3 feeds"
+    assert _recv(notify_socket) == "READY=1\nSTATUS=started: 3 feeds"
     assert systemd.watchdog() is True
-    assert _recv(receiver) == "WATCHDOG=1"
+    assert _recv(notify_socket) == "WATCHDOG=1"
     assert systemd.status("Đang theo dõi 12 nguồn\n3 cảnh báo chờ")
-    assert _recv(receiver) == "STATUS=Đang theo dõi 12 nguồn 3 cảnh báo chờ"
+    assert _recv(notify_socket) == "STATUS=Đang theo dõi 12 nguồn 3 cảnh báo chờ"
     assert systemd.stopping()
-    assert _recv(receiver) == "STOPPING=1"
+    assert _recv(notify_socket) == "STOPPING=1"
     assert systemd.reloading()
-    lines = _recv(receiver).split("\n")
+    lines = _recv(notify_socket).split("\n")
     assert lines[0] == "RELOADING=1"
     key, _, value = lines[1].partition("=")
     assert key == "MONOTONIC_USEC" and int(value) > 0

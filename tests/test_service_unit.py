@@ -8,30 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import parse_unit
+
 UNIT = Path(__file__).resolve().parents[1] / "deploy" / "newswatch.service"
-
-
-def parse_unit(text: str) -> dict[str, dict[str, list[str]]]:
-    """systemd unit syntax: like INI, but keys repeat (each line adds), and '\\' continues a line."""
-    sections: dict[str, dict[str, list[str]]] = {}
-    current: dict[str, list[str]] | None = None
-    pending = ""
-    for raw in text.splitlines():
-        line = pending + raw.strip()
-        pending = ""
-        if line.endswith("\\"):
-            pending = line[:-1] + " "
-            continue
-        if not line or line.startswith(("#", ";")):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            current = sections.setdefault(line[1:-1], {})
-            continue
-        assert current is not None, f"setting outside a section: {line!r}"
-        key, sep, value = line.partition("=")
-        assert sep, f"not KEY=VALUE: {line!r}"
-        current.setdefault(key.strip(), []).append(value.strip())
-    return sections
 
 
 @pytest.fixture(scope="module")

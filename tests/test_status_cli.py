@@ -10,10 +10,8 @@ import json
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +19,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import Background, Receiver, cli_env, free_port, write_config
-from tests.test_alerts_cli import RULES, drop, hook
+from tests.helpers import RULES, Background, Receiver, Servers, cli_env, drop, free_port, hook, reply, write_config
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -41,29 +38,12 @@ JOBS = {"seeds", "feed:local", "feed:broken", "deliver", "checkpoint"}
 
 
 @pytest.fixture
-def feed_server() -> Iterator[str]:
+def feed_server(loopback: Servers) -> str:
     """``/local.rss`` serves two items; everything else is 404."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            ok = self.path == "/local.rss"
-            body = FEED if ok else b"not here"
-            self.send_response(200 if ok else 404)
-            self.send_header("Content-Type", "application/rss+xml; charset=utf-8" if ok else "text/plain")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    server = loopback()
+    server.static("/local.rss", FEED, ctype="application/rss+xml; charset=utf-8")
+    server.fallback = reply(404, b"not here", {"Content-Type": "text/plain"})
+    return server.url("")
 
 
 def feeds(base: str) -> str:

@@ -35,7 +35,7 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
         query = parse(args.query)
     except QueryError as exc:  # else "no article matches ''" reads as if the archive were empty
         raise UsageError(str(exc), "search") from None
-    hits = open_store(config).search(query, limit=args.limit, sort=args.sort)
+    hits = open_store(config).search(query, limit=args.limit, sort=args.sort, per_story=not args.all)
     if args.json:
         print_json([asdict(h) for h in hits])
         return 0
@@ -43,9 +43,40 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
         print(f"no article matches {args.query!r}")
         return 0
     for h in hits:
-        print(f"[{h.id}] {h.title_marked}")
+        copies = f"  +{h.copies} {'copy' if h.copies == 1 else 'copies'}" if h.copies else ""
+        print(f"[{h.id}] {h.title_marked}{copies}")
         print(f"     {h.published_at or '-'} · {h.outlet or h.source}" + (f" · {h.url}" if h.url else ""))
         print(f"     {h.snippet}")
+    return 0
+
+
+def cmd_stories(args: argparse.Namespace, config: Config) -> int:
+    from daemon.cli.status import table  # noqa: PLC0415
+
+    if args.rule is not None:
+        named("rule", args.rule, config.rules, config, "stories")
+    store = open_store(config)
+    if config.stories.enabled:
+        store.backfill_stories(config.stories)  # a database the service has not opened since the upgrade
+    since = store.iso(store.now() - timedelta(seconds=args.since))
+    stories = store.list_stories(since, args.rule, limit=args.limit)
+    if args.json:
+        print_json(stories)
+        return 0
+    if not stories:
+        what = f" with an article rule {args.rule!r} matched" if args.rule else ""
+        off = " ([stories] enabled = false)" if not config.stories.enabled else ""
+        print(f"no stories{what} seen since {since}{off}")
+        return 0
+    for s in stories:
+        outlets = f"{s['source_count']} {'outlet' if s['source_count'] == 1 else 'outlets'}"
+        print(f"story {s['id']}  {s['title']}")
+        print(f"     {s['article_count']} {'article' if s['article_count'] == 1 else 'articles'}, {outlets}"
+              f" ({', '.join(s['sources'])}); first seen {s['first_seen_at']}, last {s['last_seen_at']}")
+        rows = [[f"[{a['id']}]", a["outlet"] or a["source"], a["published_at"] or "-", a["title"][:80]]
+                for a in s["articles"]]
+        for line in table(["ID", "OUTLET", "PUBLISHED", "TITLE"], rows)[1:]:
+            print(f"     {line}")
     return 0
 
 

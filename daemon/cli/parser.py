@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from daemon import __version__
+from daemon.cli.check import cmd_check
 from daemon.cli.commands import (
     cmd_alerts,
     cmd_backup,
@@ -19,10 +20,13 @@ from daemon.cli.commands import (
     cmd_match,
     cmd_run,
     cmd_search,
+    cmd_stories,
     cmd_webhook_enable,
     cmd_webhook_test,
 )
 from daemon.cli.common import EXIT_USAGE, UsageError
+from daemon.cli.feedlist import cmd_feeds_export, cmd_feeds_import
+from daemon.cli.listing import cmd_rules, cmd_webhooks
 from daemon.cli.status import cmd_feeds, cmd_status
 from daemon.cli.ui import cmd_ui
 from daemon.config import parse_duration
@@ -68,6 +72,14 @@ def _age(value: str) -> float:
         ) from None
 
 
+def _story_age(value: str) -> float:
+    """``stories --since``: the same durations; left out, the last day."""
+    try:
+        return parse_duration(value, "--since")
+    except Exception:
+        raise argparse.ArgumentTypeError(f'expected a duration like "12h" or "7d", got {value!r}') from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="newswatch",
@@ -97,12 +109,44 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=_count, default=20, help="at most this many results (default 20)")
     sp.add_argument("--sort", choices=("newest", "rank"), default="newest",
                     help="newest first (default) or by relevance")
+    sp.add_argument("--all", action="store_true",
+                    help="list every matching article (default: one row per story, with its number of copies)")
+    sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    sp = add("stories", cmd_stories, "List stories (one report carried by many outlets) with their copies.")
+    sp.add_argument("--since", metavar="AGE", type=_story_age, default=86400.0,
+                    help='stories with a copy seen within this long, e.g. "12h", "7d" (default "1d")')
+    sp.add_argument("--rule", metavar="R", help="only stories with an article this rule matched")
+    sp.add_argument("--limit", type=_count, default=100, help="at most this many stories (default 100)")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     sp = add("status", cmd_status, "Show counts, job runs, feed health and database size.")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    sp = add("feeds", cmd_feeds, "List configured feeds with their health.")
+    sp = add("feeds", cmd_feeds, "List configured feeds with their health; import or export them as OPML.")
+    sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+    fsub = sp.add_subparsers(dest="feeds_command", metavar="ACTION")
+    fi = fsub.add_parser("import", help="Add the feeds of an OPML file (Feedly, Miniflux...) to config.toml.",
+                         description="Add the feeds of an OPML file (Feedly, Inoreader, Miniflux, FreshRSS...) to"
+                                     " config.toml as [[feeds]] entries, keeping its comments; feeds already"
+                                     " configured are skipped.")
+    fi.add_argument("file", metavar="FILE", help="the OPML file (- for standard input)")
+    fi.add_argument("--dry-run", action="store_true", help="print what would be added, write nothing")
+    fi.set_defaults(func=cmd_feeds_import)
+    fe = fsub.add_parser("export", help="Write the configured feeds as OPML 2.0.",
+                         description="Write the configured feeds as OPML 2.0 (each category a folder), for another"
+                                     " feed reader.")
+    fe.add_argument("file", metavar="FILE", nargs="?", help="where to write it (default: standard output)")
+    fe.set_defaults(func=cmd_feeds_export)
+
+    sp = add("check", cmd_check, "Validate the config and the database without starting anything; print a summary"
+                                 " (exit 0 ok, 3 would not start).")
+    sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    sp = add("rules", cmd_rules, "List the rules, with how each keyword will be matched.")
+    sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    sp = add("webhooks", cmd_webhooks, "List the webhooks (never their secrets) and the rules that alert them.")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     sp = add("fetch", cmd_fetch, "Poll one feed now and print what it found.")

@@ -125,7 +125,8 @@ def jobs_table(jobs: Sequence[dict[str, Any]], tz: tzinfo) -> list[str]:
     return table(["NAME", "RUNS", "ERRORS", "LAST RUN", "LAST OK", "NOTE"], cells, right=frozenset({1, 2}))
 
 
-def _labelled(label: str, lines: Sequence[str]) -> None:
+def labelled(label: str, lines: Sequence[str]) -> None:
+    """A section of a one-screen report: the label on its first line, the others indented under it."""
     for i, line in enumerate(lines):
         print(f"{label if i == 0 else '':<{LABEL}}{line}")
 
@@ -158,20 +159,21 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
         print_json(info)
         return 0
     a, seeds = info["alerts"], info["seed_files"]
-    _labelled("service", [_service_line(info["service"])])
-    _labelled("database", [f"{info['database']} ({info['database_bytes'] / 1e6:.1f} MB,"
+    labelled("service", [_service_line(info["service"])])
+    labelled("database", [f"{info['database']} ({info['database_bytes'] / 1e6:.1f} MB,"
                            f" schema v{info['schema_version']})"])
-    _labelled("articles", [f"{info['articles']} ({info['sightings']} sightings, {info['matches']} matches)"])
-    _labelled("alerts", [f"{a.get('pending', 0)} pending, {a.get('delivered', 0)} delivered,"
+    labelled("articles", [f"{info['articles']} ({info['sightings']} sightings, {info['matches']} matches)"])
+    labelled("stories", [f"{info['stories']} ({info['stories_with_copies']} carried by more than one article)"])
+    labelled("alerts", [f"{a.get('pending', 0)} pending, {a.get('delivered', 0)} delivered,"
                          f" {a.get('failed', 0)} failed"])
     if seeds:
-        _labelled("seed files", [", ".join(f"{n} {status}" for status, n in sorted(seeds.items()))])
+        labelled("seed files", [", ".join(f"{n} {status}" for status, n in sorted(seeds.items()))])
     if info["jobs"]:
-        _labelled("jobs", jobs_table(info["jobs"], config.tz))
+        labelled("jobs", jobs_table(info["jobs"], config.tz))
     if feeds:
-        _labelled("feeds", feeds_table(feeds, config.tz))
+        labelled("feeds", feeds_table(feeds, config.tz))
     for name in info["disabled_webhooks"]:
-        _labelled("webhook", [f"{name} is DISABLED (receiver answered 410 Gone); its alerts wait."
+        labelled("webhook", [f"{name} is DISABLED (receiver answered 410 Gone); its alerts wait."
                               f" Fix the receiver, then `newswatch webhook enable {name}`"])
     return 0
 

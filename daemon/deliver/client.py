@@ -89,7 +89,9 @@ def post(client: httpx.Client, url: str, body: bytes, headers: Mapping[str, str]
     threading.Thread(target=run, name="webhook-post", daemon=True).start()
     finished = done.wait(deadline)
     duration_ms = int((time.monotonic() - started) * 1000)
-    if not finished:
+    # httpx's per-phase timeouts equal the deadline, so the helper's own timeout and the wait above race
+    # at the deadline: either way it is the same outcome and the same message.
+    if not finished or isinstance(outcome[0], httpx.TimeoutException):
         return PostResult(None, f"no answer within the {deadline:g} s deadline", duration_ms)
     result = outcome[0]
     if isinstance(result, BaseException):

@@ -64,18 +64,27 @@ STYLES = {
 }
 
 
+def carried(alert: DueAlert) -> str:
+    """"5 báo cùng đưa" (carried by 5 outlets) when more than one outlet carried the alert's story."""
+    story = alert.story
+    return f"{len(story.sources)} báo cùng đưa" if story is not None and len(story.sources) > 1 else ""
+
+
 def _block(style: _Style, alert: DueAlert, *, full: bool) -> str:
     """One alert: full (title, link, rule, snippets) for a single message, one line for a digest."""
     title = style.escape(_clip(alert.article.title, TITLE_CHARS))
     rule = style.escape(alert.rule)
     url = alert.article.url
+    outlets = carried(alert)
     if not full:
-        line = f"• {style.bold(title)} — {rule}"
+        line = f"• {style.bold(title)} — {rule}" + (f" — {outlets}" if outlets else "")
         return f"{line} — {style.link(url, 'link')}" if url else line
     lines = [f"🔔 {style.bold(title)}"]
     if url:
         lines.append(style.link(url, style.escape(url)))
     lines.append(f"Quy tắc: {rule}")
+    if outlets:
+        lines.append(style.escape(f"{outlets}: {', '.join(alert.story.sources)}" if alert.story else outlets))
     # A hit in the title is already in the bold title line; its snippet would only repeat the title.
     snippets = [m for m in alert.matches if not (m.field == "title" and m.text in alert.article.title)]
     lines.extend(f"› {style.snippet(m.snippet)}" for m in snippets[:SNIPPETS_SHOWN])

@@ -39,6 +39,7 @@ def digest_id(alert_ids: Sequence[str]) -> str:
 
 def alert_data(alert: DueAlert) -> dict[str, Any]:
     a = alert.article
+    story = alert.story
     return {
         "alert_id": alert.id,
         "rule": alert.rule,
@@ -54,6 +55,7 @@ def alert_data(alert: DueAlert) -> dict[str, Any]:
             "content_hash": a.content_hash,
             "excerpt": excerpt(a.body),
         },
+        **({"story": {"id": story.id, "articles": story.articles, "sources": list(story.sources)}} if story else {}),
     }
 
 

@@ -1,4 +1,5 @@
-"""Pick up a file dropped into ``seeds/`` within a second instead of at the next 30 s pass.
+"""Pick up a file dropped into ``seeds/`` within a second instead of at the next 30 s pass (and see
+config.toml change, watched through its folder: an editor or `feeds import` replaces the file by renaming).
 
 The watcher only says "something changed"; it never reads files. The callback runs the ordinary seeds
 pass, which is idempotent (content hashes), so a missed, doubled or early event costs nothing but a pass —
@@ -24,6 +25,12 @@ DEFAULT_SUFFIXES = (".txt", ".md")
 # How long the underlying watch blocks before handing back control with no events, so we notice a
 # folder that was deleted (inotify stays silent after that) and re-enter the "waiting for it" loop.
 _IDLE_CHECK_MS = 2000
+
+
+def names_filter(names: Iterable[str]) -> Callable[[Change, str], bool]:
+    """Added or modified entries called one of ``names`` (a deleted config is not a new one to load)."""
+    wanted = frozenset(names)
+    return lambda change, path: change != Change.deleted and os.path.basename(path) in wanted
 
 
 def is_relevant(change: Change, path: str, suffixes: Iterable[str]) -> bool:
@@ -54,6 +61,8 @@ class FolderWatcher:
         poll_delay_ms: int = 300,
         retry_interval: float = 5.0,
         recursive: bool = True,
+        accept: Callable[[Change, str], bool] | None = None,
+        thread_name: str = "newswatch-watch",
     ) -> None:
         if debounce_ms <= 0:
             raise ValueError("debounce_ms must be positive")
@@ -65,6 +74,8 @@ class FolderWatcher:
         self.poll_delay_ms = poll_delay_ms
         self.retry_interval = retry_interval
         self.recursive = recursive
+        self.accept = accept  # instead of the suffix filter: config.toml is watched by its folder, for its name
+        self.thread_name = thread_name
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_call = float("-inf")
@@ -83,7 +94,7 @@ class FolderWatcher:
         if self.running:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="newswatch-watch", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -99,6 +110,8 @@ class FolderWatcher:
     # -- thread ------------------------------------------------------------------------------------
 
     def _filter(self, change: Change, path: str) -> bool:
+        if self.accept is not None:
+            return self.accept(change, path)
         return is_relevant(change, path, self.suffixes)
 
     def _fire(self) -> None:

@@ -43,6 +43,14 @@ class SeedFile:
     size: int
     mtime_ns: int
 
+    def to_wire(self) -> tuple[str, str, int, int]:
+        """A plain tuple for worker processes (``daemon.models.Wire`` says why)."""
+        return self.path, self.relpath, self.size, self.mtime_ns
+
+    @classmethod
+    def from_wire(cls, wire: tuple[str, str, int, int]) -> SeedFile:
+        return cls(*wire)
+
 
 @dataclass(slots=True)
 class ScanResult:

@@ -8,6 +8,8 @@ connection and transaction helpers of ``db.Database``:
 * ``feeds``    — per-feed health and conditional-GET state
 * ``alerts``   — the outbox as delivery sees it: due alerts, attempts, retries, disabled webhooks
 * ``jobs``     — scheduling state and the counts behind `newswatch status` and `/metrics`
+* ``stories``  — which story each article belongs to: assignment (inside ``ingest``, so ``ArticleTables``
+  builds on it), the backfill, listings
 """
 
 from daemon.store.alerts import AlertTables

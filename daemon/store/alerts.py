@@ -18,6 +18,7 @@ from typing import Any, TypedDict, cast
 
 from daemon.models import Match
 from daemon.store.db import Database
+from daemon.store.stories import StoryFacts, story_facts
 
 STATUSES = ("pending", "delivered", "failed")
 
@@ -47,6 +48,7 @@ class DueAlert:
     attempts: int
     article: AlertArticle
     matches: tuple[Match, ...]
+    story: StoryFacts | None = None  # the article's story as it stands when the alert is sent
 
 
 class AlertSummary(TypedDict):
@@ -110,7 +112,7 @@ class AlertTables(Database):
             rows = conn.execute(
                 """SELECT a.id, a.webhook, a.rule, a.created_at, a.attempts,
                           r.id AS article_id, r.title, r.url, r.source, r.category, r.published_at,
-                          r.content_hash, r.body
+                          r.content_hash, r.body, r.story_id
                    FROM alerts a JOIN articles r ON r.id = a.article_id
                    WHERE a.webhook = ? AND a.status = 'pending' AND a.next_attempt_at <= ?
                      AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.name = a.webhook
@@ -130,6 +132,7 @@ class AlertTables(Database):
                     key = (int(m["article_id"]), str(m["rule"]))
                     if key in found:
                         found[key].append(Match(m["rule"], m["keyword"], m["matched_text"], m["field"], m["snippet"]))
+            stories = story_facts(conn, (int(r["story_id"]) for r in rows if r["story_id"] is not None))
         return [
             DueAlert(
                 id=r["id"],
@@ -148,6 +151,7 @@ class AlertTables(Database):
                     body=r["body"],
                 ),
                 matches=tuple(found[(int(r["article_id"]), str(r["rule"]))]),
+                story=stories.get(r["story_id"]) if r["story_id"] is not None else None,
             )
             for r in rows
         ]

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from daemon.models import SEEDS_SOURCE, Match, Prepared
+from daemon.models import SEEDS_SOURCE, Match, Prepared, StorySettings
 from daemon.sources.feeds.decide import FeedUpdate
-from daemon.store.db import Database
+from daemon.store.db import execute_in
 from daemon.store.feeds import write_poll
+from daemon.store.stories import NewArticle, StoryTables, assign_stories, refresh_stories
+from daemon.stories.sketch import Sketch
 
 
 def _ledger_status(article_id: int | None, path: str, origins: set[tuple[int, str]]) -> str:
@@ -56,6 +58,7 @@ class NewItem:
     prepared: Prepared
     matches: Sequence[Match] = ()
     alerts: Sequence[tuple[str, str]] = ()  # (rule, webhook) pairs to queue
+    sketch: Sketch | None = None  # what story assignment compares (None: stories are off)
 
 
 @dataclass(slots=True)
@@ -65,34 +68,30 @@ class IngestReport:
     matches: int = 0
     alerts: int = 0
     skipped: int = 0
+    joined: int = 0  # new articles that joined an existing story (copies of a report already stored)
+    held: int = 0  # alerts not queued: their story had already alerted for that rule and webhook
 
 
 _ROWS_PER_STATEMENT = 250  # articles per INSERT statement (see ``_insert_articles``)
+# The columns ``_insert_articles`` writes, in the order of the row tuples it builds.
+_ARTICLE_COLUMNS = ("content_hash", "title", "body", "url", "source", "category", "published_at", "published_raw",
+                    "date_inferred", "ingested_at", "folded", "outlet")
+_ARTICLE_ROW_MARKS = f"({', '.join('?' * len(_ARTICLE_COLUMNS))})"
 
 
-class ArticleTables(Database):
+class ArticleTables(StoryTables):  # its ingest assigns stories
     # -- dedupe look-ups (before matching, so duplicates cost no matching) -----------------------
     def known_hashes(self, hashes: Iterable[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        batch = list(dict.fromkeys(hashes))
         with self.read() as conn:
-            for i in range(0, len(batch), 500):
-                part = batch[i : i + 500]
-                marks = ",".join("?" * len(part))
-                for row in conn.execute(f"SELECT content_hash, id FROM articles WHERE content_hash IN ({marks})", part):
-                    found[row[0]] = row[1]
-        return found
+            return self._ids_of(conn, hashes)
 
     def seen_locators(self, source: str, locators: Iterable[str]) -> set[str]:
         """Item keys this source has already delivered (identity within a feed)."""
         seen: set[str] = set()
-        batch = list(dict.fromkeys(locators))
         with self.read() as conn:
-            for i in range(0, len(batch), 500):
-                part = batch[i : i + 500]
-                marks = ",".join("?" * len(part))
-                sql = f"SELECT locator FROM sightings WHERE source = ? AND locator IN ({marks})"
-                seen.update(row[0] for row in conn.execute(sql, [source, *part]))
+            for cur in execute_in(conn, "SELECT locator FROM sightings WHERE source = ? AND locator IN ({marks})",
+                                  locators, [source]):
+                seen.update(row[0] for row in cur)
         return seen
 
     def ledger(self) -> dict[str, tuple[int, int]]:
@@ -106,20 +105,21 @@ class ArticleTables(Database):
         stamp = self.iso(now or self.now())
         marked = 0
         with self.tx() as conn:
-            for i in range(0, len(paths), 500):
-                part = paths[i : i + 500]
-                sql = (f"UPDATE seed_files SET status = 'deleted', deleted_at = ? WHERE status != 'deleted'"
-                       f" AND path IN ({','.join('?' * len(part))})")
-                marked += conn.execute(sql, [stamp, *part]).rowcount
+            for cur in execute_in(conn, "UPDATE seed_files SET status = 'deleted', deleted_at = ?"
+                                  " WHERE status != 'deleted' AND path IN ({marks})", paths, [stamp]):
+                marked += cur.rowcount
         return marked
 
     # -- the write ------------------------------------------------------------------------------
     def ingest(self, items: Sequence[NewItem], ledger: Sequence[LedgerEntry] = (),
-               now: datetime | None = None, *, feed: FeedUpdate | None = None) -> IngestReport:
-        """Store a batch atomically: new articles with matches and alerts, sightings of duplicates.
+               now: datetime | None = None, *, feed: FeedUpdate | None = None,
+               stories: StorySettings | None = None) -> IngestReport:
+        """Store a batch atomically: new articles with their stories, matches and alerts, sightings of duplicates.
 
         The batch's bookkeeping goes in the same transaction: the seed files' ledger entries, or the
         polled feed's row (a poll with no new items is a batch of none), so no crash separates them.
+        With ``stories`` (and sketches on the items), each new article joins a story or starts one, and
+        an alert is queued once per (story, rule, webhook) unless ``alert_each_copy``.
         """
         stamp = self.iso(now or self.now())
         report = IngestReport()
@@ -129,6 +129,9 @@ class ArticleTables(Database):
             missing = {i.prepared.content_hash for i in items} - ids.keys()
             missing |= {e.content_hash for e in ledger if e.content_hash and e.content_hash not in ids}
             ids.update(self._ids_of(conn, missing))
+            story_of = self._assign(conn, items, dict(created), stamp, stories)
+            alerted = self._story_alerts(conn, story_of, created) if stories and not stories.alert_each_copy else None
+            report.joined = sum(1 for aid, sid in story_of.items() if aid != sid)
             matches: list[tuple[object, ...]] = []
             alerts: list[tuple[object, ...]] = []
             sightings: list[tuple[object, ...]] = []
@@ -146,8 +149,14 @@ class ArticleTables(Database):
                 report.new.append((article_id, p))
                 matches += [(article_id, m.rule, m.keyword, m.text, m.field, m.snippet, stamp) for m in item.matches]
                 if doc.alert:
+                    pairs = item.alerts
+                    if alerted is not None and article_id in story_of:
+                        done = alerted.setdefault(story_of[article_id], set())
+                        pairs = [pair for pair in item.alerts if pair not in done]
+                        report.held += len(item.alerts) - len(pairs)
+                        done.update(pairs)
                     alerts += [(alert_id(p.content_hash, rule, webhook), article_id, rule, webhook, stamp, stamp)
-                               for rule, webhook in item.alerts]
+                               for rule, webhook in pairs]
             conn.executemany(
                 "INSERT INTO matches (article_id, rule, keyword, matched_text, field, snippet, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)", matches)
@@ -156,9 +165,12 @@ class ArticleTables(Database):
                 "INSERT OR IGNORE INTO alerts (id, article_id, rule, webhook, status, created_at, next_attempt_at)"
                 " VALUES (?, ?, ?, ?, 'pending', ?, ?)", alerts)
             report.alerts = max(cur.rowcount, 0)
-            conn.executemany(
+            cur = conn.executemany(
                 "INSERT OR IGNORE INTO sightings (article_id, source, locator, seen_at, is_first)"
                 " VALUES (?, ?, ?, ?, ?)", sightings)
+            if stories is not None and stories.enabled and (story_of or (report.duplicates and cur.rowcount)):
+                touched = set(story_of.values()) | self._stories_of(conn, [a for a, _ in report.duplicates])
+                refresh_stories(conn, dict.fromkeys(touched, stamp))
             # A seed file is "ingested" when it brought its article, in this batch (origins) or in an earlier
             # pass (it was touched, or deleted and put back); otherwise it is a duplicate.
             linked = [(e, ids[e.content_hash] if e.content_hash else None) for e in ledger]
@@ -173,16 +185,53 @@ class ArticleTables(Database):
                 write_poll(conn, feed, self.iso)
         return report
 
+    def _assign(self, conn: sqlite3.Connection, items: Sequence[NewItem], created: Mapping[str, int], stamp: str,
+                settings: StorySettings | None) -> dict[int, int]:
+        """The stories of the articles this batch created (article id -> story id); none when stories are off."""
+        if settings is None or not settings.enabled:
+            return {}
+        new: list[NewArticle] = []
+        seen: set[str] = set()
+        for item in items:
+            p, doc = item.prepared, item.prepared.doc
+            if item.sketch is None or p.content_hash not in created or p.content_hash in seen:
+                continue
+            seen.add(p.content_hash)
+            published = None if doc.date_inferred or doc.published_at is None else self.iso(doc.published_at)
+            new.append(NewArticle(created[p.content_hash], doc.title, item.sketch, stamp, published))
+        return assign_stories(conn, new, settings, self.pruned_below)
+
+    @staticmethod
+    def _story_alerts(conn: sqlite3.Connection, story_of: Mapping[int, int],
+                      created: Mapping[str, int]) -> dict[int, set[tuple[str, str]]]:
+        """(rule, webhook) pairs already queued for the stories the new articles joined (new stories have none)."""
+        joined = sorted({sid for aid, sid in story_of.items() if aid != sid})
+        found: dict[int, set[tuple[str, str]]] = {}
+        for i in range(0, len(joined), 500):
+            part = joined[i : i + 500]
+            sql = ("SELECT r.story_id, a.rule, a.webhook FROM alerts a JOIN articles r ON r.id = a.article_id"
+                   f" WHERE r.story_id IN ({','.join('?' * len(part))})")
+            for sid, rule, webhook in conn.execute(sql, part):
+                found.setdefault(int(sid), set()).add((rule, webhook))
+        return found
+
+    @staticmethod
+    def _stories_of(conn: sqlite3.Connection, article_ids: Sequence[int]) -> set[int]:
+        found: set[int] = set()
+        batch = sorted(set(article_ids))
+        for i in range(0, len(batch), 500):
+            part = batch[i : i + 500]
+            sql = f"SELECT story_id FROM articles WHERE story_id IS NOT NULL AND id IN ({','.join('?' * len(part))})"
+            found.update(int(r[0]) for r in conn.execute(sql, part))
+        return found
+
     @staticmethod
     def _seed_origins(conn: sqlite3.Connection, pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
         """The (article, seed file) pairs among these where the file is the article's first sighting."""
         found: set[tuple[int, str]] = set()
-        paths = list(dict.fromkeys(path for _, path in pairs))
-        for i in range(0, len(paths), 500):
-            part = paths[i : i + 500]
-            sql = ("SELECT article_id, locator FROM sightings WHERE source = ? AND is_first = 1"
-                   f" AND locator IN ({','.join('?' * len(part))})")
-            found.update((row[0], row[1]) for row in conn.execute(sql, [SEEDS_SOURCE, *part]))
+        for cur in execute_in(conn, "SELECT article_id, locator FROM sightings WHERE source = ? AND is_first = 1"
+                              " AND locator IN ({marks})", (path for _, path in pairs), [SEEDS_SOURCE]):
+            found.update((row[0], row[1]) for row in cur)
         return found
 
     def _insert_articles(self, conn: sqlite3.Connection, items: Sequence[NewItem], stamp: str) -> dict[str, int]:
@@ -199,14 +248,14 @@ class ArticleTables(Database):
              stamp, p.folded, doc.outlet)
             for p, doc in ((item.prepared, item.prepared.doc) for item in items)
         ]
-        per_statement = max(1, min(_ROWS_PER_STATEMENT, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 12))
+        limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        per_statement = max(1, min(_ROWS_PER_STATEMENT, limit // len(_ARTICLE_COLUMNS)))
         created: dict[str, int] = {}
         for i in range(0, len(rows), per_statement):
             part = rows[i : i + per_statement]
             sql = (
-                "INSERT INTO articles (content_hash, title, body, url, source, category, published_at,"
-                " published_raw, date_inferred, ingested_at, folded, outlet) VALUES "
-                + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(part))
+                f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES "
+                + ", ".join([_ARTICLE_ROW_MARKS] * len(part))
                 + " ON CONFLICT (content_hash) DO NOTHING RETURNING content_hash, id"
             )
             created.update(conn.execute(sql, [value for row in part for value in row]).fetchall())
@@ -215,11 +264,8 @@ class ArticleTables(Database):
     @staticmethod
     def _ids_of(conn: sqlite3.Connection, hashes: Iterable[str]) -> dict[str, int]:
         found: dict[str, int] = {}
-        batch = list(hashes)
-        for i in range(0, len(batch), 500):
-            part = batch[i : i + 500]
-            sql = f"SELECT content_hash, id FROM articles WHERE content_hash IN ({','.join('?' * len(part))})"
-            found.update(conn.execute(sql, part).fetchall())
+        for cur in execute_in(conn, "SELECT content_hash, id FROM articles WHERE content_hash IN ({marks})", hashes):
+            found.update(cur.fetchall())
         return found
 
     # -- reading -------------------------------------------------------------------------------

@@ -19,20 +19,22 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from daemon.errors import StoreBusy, StoreCorrupt, StoreError, StoreFull
-from daemon.store.schema import MIGRATIONS
+from daemon.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000  # SQLite waits this long for a lock before answering SQLITE_BUSY
 BUSY_TRIES = 6  # tries of a write's BEGIN IMMEDIATE while another connection holds the write lock
 BUSY_BACKOFF_S = 0.5  # pause after the n-th busy try: n × this (on top of the busy timeout itself)
+IN_BATCH = 500  # values per ``IN (...)`` list (``execute_in``)
 
 _BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 _CORRUPT = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
@@ -41,6 +43,20 @@ _CORRUPT = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 def iso(dt: datetime, tz: ZoneInfo) -> str:
     """ISO 8601 in the configured zone, seconds precision: text order is time order."""
     return dt.astimezone(tz).isoformat(timespec="seconds")
+
+
+def execute_in(conn: sqlite3.Connection, sql: str, values: Iterable[object],
+               before: Sequence[object] = ()) -> Iterator[sqlite3.Cursor]:
+    """Run ``sql`` once per batch of the distinct ``values``, its ``{marks}`` standing for the batch's ``?``s
+    (as in ``... IN ({marks})``), bound after ``before``; yields each batch's cursor.
+
+    A statement binds at most 999 parameters in SQLite before 3.32 (and 32,766 since): a look-up of a
+    whole bulk import's hashes or paths would not fit in one.
+    """
+    batch = list(dict.fromkeys(values))
+    for i in range(0, len(batch), IN_BATCH):
+        part = batch[i : i + IN_BATCH]
+        yield conn.execute(sql.format(marks=",".join("?" * len(part))), [*before, *part])
 
 
 def store_error(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:
@@ -74,6 +90,51 @@ def _free_space(path: Path) -> str:
     except OSError:
         return "free space unknown"
     return f"{free / 1e6:.1f} MB free on its file system" if free else "its file system is full"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseProbe:
+    """What `newswatch check` reads from a database without opening it for writing."""
+
+    schema_version: int | None  # None: no file yet; 0: no newswatch schema in it yet (the next start makes it)
+    disabled_webhooks: Mapping[str, str] = field(default_factory=dict)  # name → when a 410 Gone disabled it
+
+
+def probe_database(path: Path) -> DatabaseProbe:
+    """The database at ``path``, read-only: nothing is created, migrated or locked (check must not change
+    what it checks). A file that is not a database, or cannot be read, raises ``StoreError``."""
+    if not path.exists():
+        return DatabaseProbe(None)
+    conn = None
+    # Read-write but only read from: closing as the last connection removes the -wal and -shm files that even a
+    # read-only connection creates. Neither mode creates the database. Read-only when writing is not allowed.
+    for mode in ("rw", "ro"):
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True,
+                                   timeout=BUSY_TIMEOUT_MS / 1000)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            break
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+                conn = None
+            if mode == "ro":
+                raise store_error(exc, path, "cannot open database") from exc
+    assert conn is not None
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "_migrations" not in tables:
+            return DatabaseProbe(0)
+        version = int(conn.execute("SELECT max(version) FROM _migrations").fetchone()[0] or 0)
+        disabled: dict[str, str] = {}
+        if "webhooks" in tables:
+            disabled = {r[0]: r[1] for r in conn.execute(
+                "SELECT name, disabled_at FROM webhooks WHERE disabled_at IS NOT NULL ORDER BY name")}
+        return DatabaseProbe(version, disabled)
+    except sqlite3.Error as exc:
+        raise store_error(exc, path, "cannot read it") from exc
+    finally:
+        conn.close()
 
 
 class Database:
@@ -196,7 +257,7 @@ class Database:
             " applied_at TEXT NOT NULL)"
         )
         done = {row[0] for row in self.conn.execute("SELECT version FROM _migrations")}
-        known = max(m.version for m in MIGRATIONS)
+        known = SCHEMA_VERSION
         if done and max(done) > known:
             raise StoreError(
                 f"{self.path}: schema version {max(done)} is newer than this newswatch ({known}); upgrade it"

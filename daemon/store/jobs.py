@@ -55,6 +55,8 @@ class JobTables(Database):
                 "articles": one("SELECT count(*) FROM articles"),
                 "sightings": one("SELECT count(*) FROM sightings"),
                 "matches": one("SELECT count(*) FROM matches"),
+                "stories": one("SELECT count(*) FROM stories"),
+                "stories_with_copies": one("SELECT count(*) FROM stories WHERE article_count > 1"),
                 "alerts": alerts,
                 "seed_files": seeds,
                 "feeds": one("SELECT count(*) FROM feeds"),

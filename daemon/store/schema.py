@@ -168,9 +168,11 @@ _FTS_TRIGGERS = {
 }
 
 
-def _fts_trigger(event: str) -> str:
+def _fts_trigger(event: str, columns: str = "") -> str:
+    """The trigger for ``event``; ``columns`` limits an UPDATE trigger to changes of those columns."""
     name = {"INSERT": "ai", "DELETE": "ad", "UPDATE": "au"}[event]
-    return f"CREATE TRIGGER articles_{name} AFTER {event} ON articles BEGIN {_FTS_TRIGGERS[event]} END"
+    of = f" OF {columns}" if columns else ""
+    return f"CREATE TRIGGER articles_{name} AFTER {event}{of} ON articles BEGIN {_FTS_TRIGGERS[event]} END"
 
 
 def _v3(conn: sqlite3.Connection) -> None:
@@ -220,10 +222,57 @@ def _v5(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE articles ADD COLUMN outlet TEXT")
 
 
-FTS_TOKENIZER = "unicode61 remove_diacritics 0"
+STORY_TABLES = """
+CREATE TABLE stories (                        -- one report, however many outlets carried it
+    id                INTEGER PRIMARY KEY,    -- the id of its first article
+    title             TEXT NOT NULL,          -- its first article's title
+    first_article_id  INTEGER NOT NULL REFERENCES articles(id),
+    first_seen_at     TEXT NOT NULL,
+    last_seen_at      TEXT NOT NULL,          -- the last time a copy (or a sighting of one) arrived
+    article_count     INTEGER NOT NULL,
+    source_count      INTEGER NOT NULL        -- distinct outlets: feed names, a seed file's outlet
+);
+CREATE INDEX stories_last_seen ON stories(last_seen_at);
+
+CREATE TABLE story_keys (                     -- internal: sampled shingle keys of articles
+    key         INTEGER NOT NULL,
+    article_id  INTEGER NOT NULL,
+    story_id    INTEGER NOT NULL,
+    PRIMARY KEY (key, article_id)
+) WITHOUT ROWID;
+
+CREATE TABLE story_sketches (                 -- internal: what story assignment knows of each article
+    article_id    INTEGER PRIMARY KEY REFERENCES articles(id),
+    story_id      INTEGER NOT NULL,
+    body_keys     INTEGER NOT NULL,
+    lead_keys     INTEGER NOT NULL,
+    short         INTEGER NOT NULL,
+    seen_at       TEXT NOT NULL,
+    published_at  TEXT,                       -- NULL when the article's date is a fallback
+    numbers       TEXT NOT NULL               -- hashes of its figures, comma-separated
+)
+"""
 
 
 def _v6(conn: sqlite3.Connection) -> None:
+    """Stories. The tables only: assigning the stored articles needs ``[stories]`` from the config, so the
+    first start after the upgrade does it (``StoryTables.backfill_stories``), in first-seen order.
+
+    The FTS update trigger now fires only when an indexed column changes: setting ``story_id`` on every
+    new article must not re-index it.
+    """
+    for statement in _split(STORY_TABLES):
+        conn.execute(statement)
+    conn.execute("ALTER TABLE articles ADD COLUMN story_id INTEGER REFERENCES stories(id)")
+    conn.execute("CREATE INDEX articles_story ON articles(story_id)")
+    conn.execute("DROP TRIGGER articles_au")
+    conn.execute(_fts_trigger("UPDATE", columns="title, body, folded"))
+
+
+FTS_TOKENIZER = "unicode61 remove_diacritics 0"
+
+
+def _v7(conn: sqlite3.Connection) -> None:
     """Search that keeps diacritics: the text as written and a folded copy, in one FTS5 table.
 
     Version 1 folded every mark in the index (``remove_diacritics 2``) and kept only the words with đ
@@ -244,7 +293,7 @@ def _v6(conn: sqlite3.Connection) -> None:
         f"title, body, folded, content=[articles], tokenize='{FTS_TOKENIZER}')"
     )
     conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
-    conn.execute(_fts_trigger("UPDATE"))
+    conn.execute(_fts_trigger("UPDATE", columns="title, body, folded"))  # as migration 6 made it
 
 
 VIEWS = """
@@ -272,7 +321,7 @@ FROM articles a
 """
 
 
-def _v7(conn: sqlite3.Connection) -> None:
+def _v8(conn: sqlite3.Connection) -> None:
     # The joins office staff need most, as views (sqlite3, sqlite-utils and Datasette show them as tables).
     for statement in _split(VIEWS):
         conn.execute(statement)
@@ -284,6 +333,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "content hash v2: title and body", _v3),
     Migration(4, "seed_files.deleted_at", _v4),
     Migration(5, "articles.outlet", _v5),
-    Migration(6, "search: text as written and folded, one FTS5 table", _v6),
-    Migration(7, "views: article_matches, article_alerts, article_overview", _v7),
+    Migration(6, "stories", _v6),
+    Migration(7, "search: text as written and folded, one FTS5 table", _v7),
+    Migration(8, "views: article_matches, article_alerts, article_overview", _v8),
 )
+SCHEMA_VERSION = max(m.version for m in MIGRATIONS)  # what this newswatch migrates a database to

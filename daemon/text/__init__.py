@@ -4,6 +4,8 @@ Pure functions only: nothing here touches files, the network or the database.
 """
 
 from daemon.text.normalize import (
+    Canonical,
+    CanonicalBody,
     content_hash,
     fold,
     fold_canonical,
@@ -13,4 +15,14 @@ from daemon.text.normalize import (
     squash,
 )
 
-__all__ = ["content_hash", "fold", "fold_canonical", "fold_with_map", "normalize", "normalize_body", "squash"]
+__all__ = [
+    "Canonical",
+    "CanonicalBody",
+    "content_hash",
+    "fold",
+    "fold_canonical",
+    "fold_with_map",
+    "normalize",
+    "normalize_body",
+    "squash",
+]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 import unicodedata
 
 from daemon.text.chars import FoldTable, is_word_char
@@ -64,59 +63,38 @@ def _fix_tones(text: str) -> str:
     return "".join(parts)
 
 
-class _Canonical:
-    """The last strings this module produced, by identity.
+class CanonicalBody(str):
+    """Text known to be in ``normalize_body``'s form: ``normalize_body`` hands it back as it is.
 
-    One article's text passes through several stages that each normalize it to be safe (parser, dedupe,
-    matcher). Normalization is idempotent, so when a stage hands back the very string object produced
-    here, the answer is that object: an O(1) look-up instead of a pass over the text. Entries hold their
-    string, so an id cannot be reused while it is remembered.
+    One article's text passes through several stages that each normalize it to be safe (parser, prepare,
+    content hash, matcher). Normalization is idempotent, so text that says so in its type costs those
+    stages nothing. Any operation on it (a slice, ``strip``, a join) gives a plain ``str`` again, which
+    the next stage normalizes: only the functions here, and a producer that constructs one on purpose,
+    can make the claim.
     """
 
-    def __init__(self, size: int = 256) -> None:
-        self._line: dict[int, str] = {}
-        self._body: dict[int, str] = {}
-        self._size = size
-        self._lock = threading.Lock()  # feed fetcher threads normalize concurrently
-
-    def get(self, body: bool, text: str) -> bool:
-        return (self._body if body else self._line).get(id(text)) is text  # one atomic dict read
-
-    def add(self, body: bool, text: str) -> str:
-        table = self._body if body else self._line
-        with self._lock:
-            if len(table) >= self._size:
-                del table[next(iter(table))]  # oldest first (dicts keep insertion order)
-            table[id(text)] = text
-        return text
+    __slots__ = ()
 
 
-_KNOWN = _Canonical()
+class Canonical(CanonicalBody):
+    """One line known to be in ``normalize``'s form (which is also a canonical body of one paragraph)."""
+
+    __slots__ = ()
 
 
-def normalize(text: str) -> str:
+def normalize(text: str) -> Canonical:
     """One line of text in canonical form: NFC, new tone placement, single spaces, trimmed."""
-    if _KNOWN.get(False, text):
+    if isinstance(text, Canonical):
         return text
     # str.split() knows every Unicode space, U+00A0 and U+202F too.
-    return _KNOWN.add(False, " ".join(_canonical(text).split()))
+    return Canonical(" ".join(_canonical(text).split()))
 
 
-def normalize_body(text: str) -> str:
+def normalize_body(text: str) -> CanonicalBody:
     """A multi-paragraph body in canonical form; keeps paragraph breaks (at most one blank line)."""
-    if _KNOWN.get(True, text):
+    if isinstance(text, CanonicalBody):
         return text
-    return _KNOWN.add(True, _normalize_body(text))
-
-
-def canonical_part(text: str) -> str:
-    """Record, without a pass over it, that ``text`` is canonical: whole lines of a canonical body, the
-    first perhaps without a leading prefix, stripped. Later stages then skip normalizing it again.
-
-    Every property of the canonical form is per character, per line or per syllable, so whole lines
-    keep it. Only the seed parser uses this (``test_seedfile`` checks the claim on generated files).
-    """
-    return _KNOWN.add(True, text.strip())
+    return CanonicalBody(_normalize_body(text))
 
 
 def _normalize_body(text: str) -> str:
@@ -159,13 +137,9 @@ def content_hash(title: str, body: str) -> str:
     description is "Comments", two stories sharing one lead. A squashed text holds no line break, so the
     one between them keeps ("a b", "c") and ("a", "b c") apart.
     """
-    # normalize() turns every run of white space, line breaks too, into one space: it equals squash() on
-    # any text (test_normalize checks it), and the title object prepare() hands over is cached already.
-    # The body is squashed in bytes: "\n" is one byte in UTF-8 and part of no other character, and bytes
-    # replace faster.
-    raw = normalize_body(body).encode("utf-8").replace(b"\n\n", b" ").replace(b"\n", b" ")
-    digest = hashlib.sha256(normalize(title).encode("utf-8") + b"\n" + raw).hexdigest()
-    return f"{HASH_VERSION}:{digest}"
+    # Text typed canonical (what prepare() hands over) is not normalized again: squash() only joins its lines.
+    squashed = f"{squash(title)}\n{squash(body)}"
+    return f"{HASH_VERSION}:{hashlib.sha256(squashed.encode('utf-8')).hexdigest()}"
 
 
 _SEARCH_FOLD = FoldTable(keep_marks=False)  # fold() and the folded words kept for search: stray marks go
