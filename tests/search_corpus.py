@@ -8,7 +8,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from tests.conftest import cli_env, write_config
+from tests.helpers import cli_env, write_config
 
 # name -> (title, date, body); ids follow name order (the seed scan reads files in path order).
 ARTICLES = {

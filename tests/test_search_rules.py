@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli_env
+from tests.helpers import cli_env
 from tests.search_corpus import ID, NFD_HOA, make_corpus
 
 

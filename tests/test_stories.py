@@ -25,7 +25,7 @@ from daemon.sources.folder import read_seed, scan
 from daemon.store import Store, db
 from daemon.store.schema import MIGRATIONS
 from daemon.text.dates import VN_TZ
-from tests.conftest import cli_env, write_config
+from tests.helpers import cli_env, write_config
 
 RULES = """
 [[rules]]

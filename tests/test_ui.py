@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Background, free_port
+from tests.helpers import Background, free_port
 from tests.search_corpus import ID, NFD_HOA, make_corpus
 
 CHROMIUM = Path("/usr/bin/chromium")
