@@ -24,8 +24,9 @@ LAYERS: dict[str, int] = {
     "pipeline": 6,
     "brief": 7, "service": 7,
     "scheduler": 8,
-    "cli": 9, "ui": 9,
-    "__main__": 10,
+    "ui": 9,  # the Datasette plugin and its metadata; `newswatch ui` (cli) starts it
+    "cli": 10,
+    "__main__": 11,
 }
 
 
