@@ -92,8 +92,12 @@ def test_the_articles_page_shows_the_chosen_columns_and_json_keeps_them_all(ui: 
 
 
 def test_views_and_canned_queries_answer(ui: str) -> None:
-    for query in ("bai_hom_nay_theo_quy_tac", "canh_bao_chua_gui", "nguon_tin_loi", "van_ban_duoc_nhac_nhieu"):
+    for query in ("bai_hom_nay_theo_quy_tac", "canh_bao_chua_gui", "nguon_tin_loi", "van_ban_duoc_nhac_nhieu",
+                  "su_kien_nhieu_bao_dua"):
         assert isinstance(rows(ui, f"/news/{query}.json"), list)  # status 200: the SQL runs
+    carried = rows(ui, "/news/su_kien_nhieu_bao_dua.json")
+    assert carried and {"su_kien", "so_bao", "so_bai", "cac_nguon"} <= carried[0].keys()
+    assert [r["so_bao"] for r in carried] == sorted((r["so_bao"] for r in carried), reverse=True)
     overview = rows(ui, "/news/article_overview.json", _search="dang bo")
     assert [r["id"] for r in overview] == [ID["3-dangbo"]]
     assert overview[0]["alert_status"] == "none"
