@@ -79,20 +79,43 @@ class StorySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Sketch:
+    """The sampled shingle keys of an article's body and of its title and lead, and its figures.
+
+    Computed by ``daemon.stories.sketch`` (defined here so that ``Prepared`` can carry it from the
+    worker processes that compute it to the store that compares it).
+    """
+
+    body: tuple[int, ...]
+    lead: tuple[int, ...]
+    short: bool = False  # a title and a lead only: compared by its lead
+    numbers: tuple[int, ...] = ()  # CRC-32s of its figures ("12-3", "8.000", "80" of "80%")
+
+    def to_wire(self) -> Wire:
+        return self.body, self.lead, self.short, self.numbers
+
+    @classmethod
+    def from_wire(cls, wire: Wire) -> Sketch:
+        return cls(*wire)
+
+
+@dataclass(frozen=True, slots=True)
 class Prepared:
     """A normalized document with its identity, ready to be matched and stored."""
 
     doc: Document  # title and body in canonical form
     content_hash: str  # "v2:" + SHA-256 of the squashed title and body: the dedupe key
     folded: str  # title and body folded (no diacritics, đ→d), indexed for diacritic-free search
+    sketch: Sketch | None = None  # what story assignment compares; None: not computed (stories off, or later)
 
     def to_wire(self) -> Wire:
-        return self.doc.to_wire(), self.content_hash, self.folded
+        sketch = None if self.sketch is None else self.sketch.to_wire()
+        return self.doc.to_wire(), self.content_hash, self.folded, sketch
 
     @classmethod
     def from_wire(cls, wire: Wire) -> Prepared:
-        doc, content_hash, folded = wire
-        return cls(Document.from_wire(doc), content_hash, folded)
+        doc, content_hash, folded, sketch = wire
+        return cls(Document.from_wire(doc), content_hash, folded, None if sketch is None else Sketch.from_wire(sketch))
 
 
 @dataclass(frozen=True, slots=True)

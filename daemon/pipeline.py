@@ -121,7 +121,7 @@ class Pipeline:
             fresh.add(p.content_hash)
             matches = given if given is not None else self.matcher.match(p.doc.title, p.doc.body, p.doc.source)
             items.append(NewItem(p, matches, self._alert_targets(matches),
-                                 sketch(p.doc.title, p.doc.body) if stories else None))
+                                 (p.sketch or sketch(p.doc.title, p.doc.body)) if stories else None))
         # a busy database is retried by the store, as every write is
         return self.store.ingest(items, ledger, feed=feed, stories=self.config.stories)
 
@@ -150,7 +150,8 @@ class Pipeline:
         ledger: list[LedgerEntry] = []
         for seed, reason in result.skipped:  # found by the scan itself (a symlink loop, ...): never read
             ledger.append(_skipped(seed, reason, report))
-        outcomes = process_seeds(result.changed, self.config.tz, self.matcher, self.config.rules)
+        outcomes = process_seeds(result.changed, self.config.tz, self.matcher, self.config.rules,
+                                 stories=self.config.stories.enabled)
         for chunk in outcomes:
             for o in chunk:
                 seed = o.seed

@@ -21,6 +21,7 @@ from daemon.errors import SeedFileError
 from daemon.match import Matcher
 from daemon.models import Document, Match, Prepared, Rule, Wire
 from daemon.sources.folder import SeedFile, read_seed
+from daemon.stories.sketch import sketch
 from daemon.text import Canonical, CanonicalBody, content_hash, normalize, normalize_body
 from daemon.text.search import folded_copy
 
@@ -28,15 +29,21 @@ PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more tha
 CHUNK = 100  # files per task sent to a worker
 
 
-def prepare(doc: Document) -> Prepared:
-    """Normalize a document and compute its identity (the content hash of its title and body)."""
+def prepare(doc: Document, *, stories: bool = False) -> Prepared:
+    """Normalize a document and compute its identity (the content hash of its title and body).
+
+    ``stories``: its sketch too (``daemon.stories.sketch``). A bulk import asks for it here, so that the
+    worker processes compute it rather than the single writer; a feed poll does not (``Pipeline``
+    computes it for the new articles only, after dedupe).
+    """
     # A source may hand over text typed canonical (a seed file's body is, and its title when a header gave
     # it): such a document is kept as it is, and no stage normalizes its text again.
     if not (isinstance(doc.title, Canonical) and isinstance(doc.body, CanonicalBody) and doc.title and doc.body):
         title: str = normalize(doc.title)
         body = normalize_body(doc.body) or title  # a title-only feed item is still an article
         doc = replace(doc, title=title or body[:200], body=body)
-    return Prepared(doc, content_hash(doc.title, doc.body), folded_copy(doc.title, doc.body))
+    return Prepared(doc, content_hash(doc.title, doc.body), folded_copy(doc.title, doc.body),
+                    sketch(doc.title, doc.body) if stories else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,28 +72,28 @@ class SeedOutcome:
         return cls(seed, Prepared.from_wire(prepared), tuple(Match.from_wire(m) for m in matches), sha256)
 
 
-def process_seed(seed: SeedFile, tz: ZoneInfo, matcher: Matcher) -> SeedOutcome:
+def process_seed(seed: SeedFile, tz: ZoneInfo, matcher: Matcher, stories: bool = False) -> SeedOutcome:
     try:
         doc, sha = read_seed(seed, tz)
     except SeedFileError as exc:
         return SeedOutcome(seed, error=exc.reason)
-    p = prepare(doc)
+    p = prepare(doc, stories=stories)
     return SeedOutcome(seed, p, tuple(matcher.match(p.doc.title, p.doc.body, p.doc.source)), sha)
 
 
 # -- worker processes -----------------------------------------------------------------------------------
 
-_worker: tuple[ZoneInfo, Matcher] | None = None
+_worker: tuple[ZoneInfo, Matcher, bool] | None = None
 
 
-def _init_worker(tz: str, rules: tuple[Rule, ...], parent: int) -> None:
+def _init_worker(tz: str, rules: tuple[Rule, ...], parent: int, stories: bool = False) -> None:
     # Ctrl-C and SIGTERM reach the whole process group; the main process decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # The single writer (the main process) is the critical path: workers take the CPU it leaves.
     os.nice(10)
     global _worker  # noqa: PLW0603 - one matcher per worker process, compiled once
-    _worker = (ZoneInfo(tz), Matcher(rules))
+    _worker = (ZoneInfo(tz), Matcher(rules), stories)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
 
 
@@ -99,24 +106,27 @@ def _exit_with_parent(parent: int) -> None:
 
 def _process_chunk(seeds: Sequence[tuple[str, str, int, int]]) -> list[Wire | str]:
     assert _worker is not None
-    tz, matcher = _worker
-    return [process_seed(SeedFile.from_wire(seed), tz, matcher).to_wire() for seed in seeds]
+    tz, matcher, stories = _worker
+    return [process_seed(SeedFile.from_wire(seed), tz, matcher, stories).to_wire() for seed in seeds]
 
 
 def process_seeds(seeds: Sequence[SeedFile], tz: ZoneInfo, matcher: Matcher, rules: Sequence[Rule],
-                  *, workers: int | None = None) -> Generator[list[SeedOutcome], None, None]:
-    """Outcomes in file order, a chunk at a time (so the caller can store while workers go on)."""
+                  *, workers: int | None = None, stories: bool = False) -> Generator[list[SeedOutcome], None, None]:
+    """Outcomes in file order, a chunk at a time (so the caller can store while workers go on).
+
+    ``stories``: each prepared article carries its sketch, computed where it is parsed.
+    """
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if len(seeds) < PARALLEL_MIN_FILES or workers < 2:
         for i in range(0, len(seeds), CHUNK):
-            yield [process_seed(s, tz, matcher) for s in seeds[i : i + CHUNK]]
+            yield [process_seed(s, tz, matcher, stories) for s in seeds[i : i + CHUNK]]
         return
     # "spawn": the service has threads (scheduler, watcher), and forking a threaded process is unsafe.
     context = multiprocessing.get_context("spawn")
     chunks = [seeds[i : i + CHUNK] for i in range(0, len(seeds), CHUNK)]
     tasks = [[s.to_wire() for s in chunk] for chunk in chunks]
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(tz.key, tuple(rules), os.getpid())) as pool:
+                             initargs=(tz.key, tuple(rules), os.getpid(), stories)) as pool:
         try:
             for chunk, packed in zip(chunks, pool.map(_process_chunk, tasks), strict=True):
                 yield [SeedOutcome.from_wire(seed, w) for seed, w in zip(chunk, packed, strict=True)]

@@ -8,6 +8,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from daemon.models import Rule
+from daemon.prepare import PARALLEL_MIN_FILES
+from daemon.sources.folder import SeedFile
 from daemon.text.normalize import fold, normalize, normalize_body
 from daemon.text.search import folded_copy
 
@@ -23,23 +26,45 @@ def test_the_folded_copy_is_fold_of_title_and_body(text: str) -> None:
     assert folded_copy(title, body).split() == fold(f"{title} {body}").split()
 
 
-def test_worker_processes_give_exactly_what_the_main_process_gives(tmp_path: Path) -> None:
-    """A bulk import runs in spawned workers that send plain tuples back; nothing may get lost on the way."""
-    from daemon.match import Matcher
-    from daemon.models import Rule
-    from daemon.prepare import PARALLEL_MIN_FILES, process_seeds
+def _bulk(tmp_path: Path) -> tuple[list[SeedFile], tuple[Rule, ...]]:
+    """A bulk import's worth of seed files (every 50th unreadable) and two rules."""
     from daemon.sources.folder import scan
-    from daemon.text.dates import VN_TZ
 
     samples = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
     for i in range(PARALLEL_MIN_FILES + 20):
         raw = samples[i % len(samples)].read_bytes() + f"\n\nBài số {i}.".encode()
         (tmp_path / f"f{i:04d}.txt").write_bytes(raw if i % 50 else b"\x00\x01\x02binary" * 10)
-    seeds = scan(tmp_path, {}, time.time() + 10).changed
-    rules = (Rule("nq57", ("Nghị quyết 57",)), Rule("vp", ("van phong cap uy", "Văn phòng")))
+    return scan(tmp_path, {}, time.time() + 10).changed, (Rule("nq57", ("Nghị quyết 57",)),
+                                                         Rule("vp", ("van phong cap uy", "Văn phòng")))
+
+
+def test_worker_processes_give_exactly_what_the_main_process_gives(tmp_path: Path) -> None:
+    """A bulk import runs in spawned workers that send plain tuples back; nothing may get lost on the way."""
+    from daemon.match import Matcher
+    from daemon.prepare import process_seeds
+    from daemon.text.dates import VN_TZ
+
+    seeds, rules = _bulk(tmp_path)
     matcher = Matcher(rules)
     alone = [o for chunk in process_seeds(seeds, VN_TZ, matcher, rules, workers=1) for o in chunk]
     pooled = [o for chunk in process_seeds(seeds, VN_TZ, matcher, rules, workers=2) for o in chunk]
     assert pooled == alone
     assert sum(o.error is not None for o in pooled) == 9
     assert sum(len(o.matches) for o in pooled) > len(seeds)
+    assert all(o.prepared.sketch is None for o in pooled if o.prepared)  # stories off: not computed
+
+
+def test_with_stories_the_workers_compute_each_sketch(tmp_path: Path) -> None:
+    """The sketch is the single writer's heaviest pure work: a bulk import computes it where it parses."""
+    from daemon.match import Matcher
+    from daemon.prepare import process_seeds
+    from daemon.stories.sketch import sketch
+    from daemon.text.dates import VN_TZ
+
+    seeds, rules = _bulk(tmp_path)
+    pooled = [o for chunk in process_seeds(seeds, VN_TZ, Matcher(rules), rules, workers=2, stories=True)
+              for o in chunk]
+    prepared = [o.prepared for o in pooled if o.prepared]
+    assert len(prepared) == len(seeds) - 9
+    assert all(p.sketch == sketch(p.doc.title, p.doc.body) for p in prepared)
+    assert all(p.sketch and p.sketch.body and p.sketch.lead for p in prepared)

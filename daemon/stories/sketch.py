@@ -29,8 +29,11 @@ from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import dataclass
 from itertools import compress
+
+from daemon.models import Sketch
+
+__all__ = ["Sketch", "figures", "sketch"]
 
 K = 4  # syllables per shingle
 SAMPLE = 5  # one syllable in SAMPLE (of the vocabulary) is an anchor of the body's shingles
@@ -70,16 +73,6 @@ _LEAD = _Anchors(LEAD_SAMPLE)
 # A figure, not the number of a document ("57" in "57-NQ/TW", "13" in "13/2023/NĐ-CP": a letter follows).
 _FIGURE = re.compile(r"(?<![^\W\d_])\d+(?:[.,/:-]\d+)*(?![.,/:-]?[^\W\d_])(?![.,/:-]?\d)")
 _NOT_A_FIGURE = re.compile(r"(?:19|20)\d\d(?:-(?:19|20)\d\d)?")  # a year, a range of years
-
-
-@dataclass(frozen=True, slots=True)
-class Sketch:
-    """The sampled shingle keys of an article's body and of its title and lead, and its figures."""
-
-    body: tuple[int, ...]
-    lead: tuple[int, ...]
-    short: bool = False  # a title and a lead only: compared by its lead
-    numbers: tuple[int, ...] = ()  # CRC-32s of its figures ("12-3", "8.000", "80" of "80%")
 
 
 def figures(text: str) -> tuple[int, ...]:
