@@ -23,9 +23,11 @@ The best-scoring member's story wins; none means a new story, whose id is the ar
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain, repeat
 
 from daemon.models import StorySettings
 from daemon.stories.sketch import Sketch
@@ -92,16 +94,13 @@ def _agree(score: float, a: Arrival, m: Member, threshold: float) -> bool:
 
 def _shares(keys: Sequence[int], postings: Mapping[int, list[int]], common: set[int]
             ) -> tuple[dict[int, int], int]:
-    """Per candidate article, how many of ``keys`` it has; and how many of ``keys`` are not formulas."""
-    shared: dict[int, int] = {}
-    rare = 0
-    for key in keys:
-        if key in common:
-            continue
-        rare += 1
-        for i in postings.get(key, ()):
-            shared[i] = shared.get(i, 0) + 1
-    return shared, rare
+    """Per candidate article, how many of ``keys`` it has; and how many of ``keys`` are not formulas.
+
+    Counted by ``Counter`` over the chained lists: the loop over every posting runs in C (a bulk import's
+    arrivals meet up to ``POSTINGS`` articles per key, thousands of postings each).
+    """
+    rare = [key for key in keys if key not in common]
+    return Counter(chain.from_iterable(map(postings.get, rare, repeat(())))), len(rare)
 
 
 def _best(a: Arrival, postings: Mapping[int, list[int]], members: Mapping[int, Member],
@@ -141,6 +140,11 @@ def assign(arrivals: Sequence[Arrival], postings: Mapping[int, Sequence[int]], m
 
     ``spread``: key -> in how many stories the store found it (at least ``COMMON``: a formula, and its
     articles are not passed); without it, counted from the members.
+
+    A key's list of articles is kept to its ``POSTINGS`` most recent here too, so that a bulk import
+    (500 articles a batch) decides as a poll of a few articles does, and at the same bounded cost: without
+    the bound, a key carried by hundreds of articles of one story made each arrival count them all
+    (measured: 1.7 ms an article in a 20,000-file import, most of the single writer's time).
     """
     lists = {k: list(v) for k, v in postings.items()}
     known = dict(members)
@@ -157,7 +161,10 @@ def assign(arrivals: Sequence[Arrival], postings: Mapping[int, Sequence[int]], m
         for key in (*a.sketch.body, *a.sketch.lead):
             if key in formulas:
                 continue
-            lists.setdefault(key, []).insert(0, a.article_id)
+            found = lists.setdefault(key, [])
+            found.insert(0, a.article_id)
+            if len(found) > POSTINGS:  # as the store reads it: the most recent POSTINGS only
+                found.pop()
             mine = added.setdefault(key, set())
             if sid not in mine:
                 mine.add(sid)
