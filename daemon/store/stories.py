@@ -85,7 +85,7 @@ def _postings(conn: sqlite3.Connection, keys: Sequence[int], first_id: int
                 stories, _, ids = found.partition(":")
                 spread[key] = int(stories)
                 if spread[key] < COMMON:
-                    out[key] = json.loads(f"[{ids}]")
+                    out[key] = list(map(int, ids.split(",")))
     return out, spread
 
 
@@ -98,7 +98,7 @@ def _members(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Member]:
             " FROM story_sketches WHERE article_id IN (SELECT value FROM json_each(?))", (json.dumps(list(part)),)):
             out[int(r[0])] = Member(int(r[0]), int(r[1]), datetime.fromisoformat(r[5]),
                                     datetime.fromisoformat(r[6]) if r[6] else None, int(r[2]), int(r[3]), bool(r[4]),
-                                    frozenset(int(n) for n in r[7].split(",") if n))
+                                    frozenset(map(int, r[7].split(","))) if r[7] else frozenset())
     return out
 
 
