@@ -226,3 +226,16 @@ def test_nothing_under_a_folder_that_cannot_be_listed_is_deleted(tmp_path: Path,
     refuse_root = True
     result = scan(tmp_path, ledger, later())
     assert result.deleted == [] and result.errors[0].startswith(f"seed folder {tmp_path}: folder cannot be listed")
+
+
+def test_a_file_dated_in_the_future_is_read_not_left_settling(tmp_path: Path) -> None:
+    """A copy from a machine whose clock is ahead would otherwise wait for ever (and --once for 60 s)."""
+    files(tmp_path, 2)
+    now = time.time()
+    ahead = now + 3600
+    os.utime(tmp_path / "f00.txt", (ahead, ahead))
+    result = scan(tmp_path, {}, now + 5)
+    assert changed(result) == ["f00.txt", "f01.txt"] and result.settling == []
+    just_written = now + 5 + 0.5  # half a second "ahead": file-system time stamps can run a little fast
+    os.utime(tmp_path / "f01.txt", (just_written, just_written))
+    assert [s.relpath for s in scan(tmp_path, {}, now + 5).settling] == ["f01.txt"]

@@ -127,7 +127,10 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
                         elif not stat.S_ISREG(st.st_mode):
                             reason = "not a regular file (a pipe, socket or device)"
                     seed = SeedFile(path, rel, st.st_size, st.st_mtime_ns)
-                    if now - st.st_mtime_ns / 1e9 < settle:
+                    if -settle < now - st.st_mtime_ns / 1e9 < settle:
+                        # Modified just now: it may still be being written. A time further ahead than
+                        # that is a wrong clock (a copy from another machine), not a write in progress:
+                        # waiting for it to settle would wait for ever.
                         result.settling.append(seed)
                     elif reason is not None:
                         result.skipped.append((seed, reason))
