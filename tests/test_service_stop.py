@@ -81,6 +81,22 @@ def assert_clean_log(d: Background) -> None:
     assert "stopped" in text, text
 
 
+def stop_while_waiting_on(project: Path, procs: list[Background], server: SlowServer, config: str,
+                          *, limit: float, what: str) -> Background:
+    """Start the service on ``config``, SIGTERM it once ``server`` is being waited on: it must exit 0 within
+    ``limit`` seconds with a clean log."""
+    write_config(project, config)
+    d = Background(project, "run")
+    procs.append(d)
+    assert server.hit.wait(30), f"the {what} was never sent"
+    time.sleep(0.2)
+    code, took = stop_timed(d, limit)
+    assert code == 0, f"exit {code} after {took:.1f}s\n" + "\n".join(d.err)
+    assert took < limit
+    assert_clean_log(d)
+    return d
+
+
 def test_sigterm_during_a_bulk_ingest_exits_at_once_and_keeps_what_was_committed(
         project: Path, procs: list[Background], run_cli: Callable[..., object]) -> None:
     seeds, total, old = project / "seeds", 2000, time.time() - 5
@@ -117,16 +133,9 @@ def test_sigterm_during_a_bulk_ingest_exits_at_once_and_keeps_what_was_committed
 def test_shutdown_timeout_of_one_second_abandons_a_feed_that_never_answers(
         project: Path, procs: list[Background], slow_server: Callable[[float], SlowServer]) -> None:
     feed = slow_server(60)
-    write_config(project, f'[service]\nshutdown_timeout = "1s"\n[[feeds]]\nname = "hang"\nurl = "{feed.url}"\n'
-                          '[fetch]\ntimeout = "60s"\n')
-    d = Background(project, "run")
-    procs.append(d)
-    assert feed.hit.wait(30), "the feed was never polled"
-    time.sleep(0.2)
-    code, took = stop_timed(d, 1 + 1)
-    assert code == 0, f"exit {code} after {took:.1f}s\n" + "\n".join(d.err)
-    assert took < 1 + 1
-    assert_clean_log(d)
+    config = (f'[service]\nshutdown_timeout = "1s"\n[[feeds]]\nname = "hang"\nurl = "{feed.url}"\n'
+              '[fetch]\ntimeout = "60s"\n')
+    d = stop_while_waiting_on(project, procs, feed, config, limit=1 + 1, what="feed request")
     assert any("abandoning" in line and "feed:hang" in line for line in d.err), "\n".join(d.err)
     assert count(project, "SELECT count(*) FROM articles") == 5  # the seeds pass before it is kept
     # The abandoned poll left no trace: the feed is due again at the next start, not counted as failing.
@@ -136,15 +145,8 @@ def test_shutdown_timeout_of_one_second_abandons_a_feed_that_never_answers(
 def test_sigterm_while_a_receiver_takes_a_minute_exits_after_the_default_timeout(
         project: Path, procs: list[Background], slow_server: Callable[[float], SlowServer]) -> None:
     hook = slow_server(60)
-    write_config(project, RULE + f'[[webhooks]]\nname = "slow"\nurl = "{hook.url}"\ntimeout = "90s"\n')
-    d = Background(project, "run")
-    procs.append(d)
-    assert hook.hit.wait(30), "the alert was never sent"
-    time.sleep(0.2)
-    code, took = stop_timed(d, 10 + 1)
-    assert code == 0, f"exit {code} after {took:.1f}s\n" + "\n".join(d.err)
-    assert took < 10 + 1
-    assert_clean_log(d)
+    config = RULE + f'[[webhooks]]\nname = "slow"\nurl = "{hook.url}"\ntimeout = "90s"\n'
+    stop_while_waiting_on(project, procs, hook, config, limit=10 + 1, what="alert")
     # The POST never got its answer: the alert stays pending and goes out (same id) after the restart.
     with sqlite3.connect(project / "state" / "news.db") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
