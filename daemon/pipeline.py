@@ -8,21 +8,25 @@ articles the store has not seen, so a re-scan of known material costs hashing an
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
 from daemon.config import Config, human_duration
 from daemon.deliver.outbox import DeliveryReport, deliver_due
 from daemon.match import Matcher
-from daemon.models import Document, FeedConfig, Match, Prepared
-from daemon.prepare import prepare, process_seeds
+from daemon.models import Document, FeedConfig, Match, Prepared, Wire
+from daemon.prepare import Workers, prepare, process_seeds
+from daemon.prepare_feeds import FeedItems, feed_outcome, feed_task, prepare_feed, worker_died
 from daemon.sources.feeds.decide import FeedUpdate, decide_poll
 from daemon.sources.feeds.fetch import FeedFetcher
-from daemon.sources.feeds.results import FetchResult
+from daemon.sources.feeds.results import FeedState, FetchResult
 from daemon.sources.folder import SETTLE_SECONDS, SeedFile, scan
 from daemon.store import Store
 from daemon.store.articles import IngestReport, LedgerEntry, NewItem
@@ -33,12 +37,15 @@ class Metrics(Protocol):
     """What the pipeline reports; the service passes its Prometheus metrics (daemon.service.http)."""
 
     def record_ingest(self, source: str, *, new: int = 0, duplicates: int = 0) -> None: ...
-    def record_fetch(self, feed: str, *, ok: bool, not_modified: bool = False) -> None: ...
+    def record_fetch(self, feed: str, *, ok: bool, not_modified: bool = False, unchanged: bool = False) -> None: ...
     def record_delivery(self, webhook: str, *, ok: bool, latency: float | None = None) -> None: ...
 
 log = logging.getLogger(__name__)
 
 SEED_BATCH = 500  # files per transaction: small enough to overlap storing with the workers' parsing
+# Feeds are parsed in the worker processes when a pass has this many, or the service follows this many
+# (its polls then come often enough to keep the workers started); fewer are parsed in the fetching threads.
+PARALLEL_MIN_FEEDS = 20
 
 
 @dataclass(slots=True)
@@ -54,6 +61,7 @@ class SourceReport:
     errors: list[str] = field(default_factory=list)
     warning: str | None = None
     not_modified: bool = False
+    unchanged: bool = False  # a 200 with the same bytes as the last parse: not parsed again
     titles: list[str] = field(default_factory=list)
     settle_at: float | None = None  # epoch seconds when files still being written may be read
 
@@ -76,6 +84,7 @@ class Pipeline:
         self.matcher = Matcher(config.rules)
         self._rules = {r.name: r for r in config.rules}
         self._fetcher: FeedFetcher | None = None
+        self._workers: Workers | None = None
         store.sync_feeds(config.feeds)
         if config.stories.enabled:  # the first start after the upgrade: every stored article gets its story
             store.backfill_stories(config.stories)
@@ -86,9 +95,18 @@ class Pipeline:
             self._fetcher = FeedFetcher(self.config.fetch, self.config.tz)
         return self._fetcher
 
+    @property
+    def workers(self) -> Workers:
+        """The worker processes (started at the first task, stopped when idle), for seeds and feeds."""
+        if self._workers is None:
+            self._workers = Workers(self.config.tz, self.config.rules, stories=self.config.stories.enabled)
+        return self._workers
+
     def close(self) -> None:
         if self._fetcher is not None:
             self._fetcher.close()
+        if self._workers is not None:
+            self._workers.close()
 
     # -- ingestion shared by every source ------------------------------------------------------
     def _alert_targets(self, matches: Sequence[Match]) -> list[tuple[str, str]]:
@@ -151,7 +169,7 @@ class Pipeline:
         for seed, reason in result.skipped:  # found by the scan itself (a symlink loop, ...): never read
             ledger.append(_skipped(seed, reason, report))
         outcomes = process_seeds(result.changed, self.config.tz, self.matcher, self.config.rules,
-                                 stories=self.config.stories.enabled)
+                                 stories=self.config.stories.enabled, shared=self.workers)
         for chunk in outcomes:
             for o in chunk:
                 seed = o.seed
@@ -201,22 +219,87 @@ class Pipeline:
             feeds = [f for f in feeds if f.name in due]
         if not feeds:
             return []
-        results = self.fetcher.fetch_all([(f, self.store.feed_state(f.name)) for f in feeds])
-        return [self._record_feed(f, r, now) for f, r in zip(feeds, results, strict=True)]
+        enabled = sum(f.enabled for f in self.config.feeds)
+        use_workers = self.workers.count >= 2 and max(len(feeds), enabled) >= PARALLEL_MIN_FEEDS
+        reports: list[SourceReport | None] = [None] * len(feeds)
+        for i, result, items in self._fetch(feeds, use_workers):
+            reports[i] = self._record_feed(feeds[i], result, now, items)
+            if self._stop.is_set():
+                break  # stopping: the feeds not recorded stay due, polled at the next start
+        return [r for r in reports if r is not None]
 
-    def _record_feed(self, feed: FeedConfig, result: FetchResult, now: datetime) -> SourceReport:
-        """Decide the poll's outcome (pure), then store its articles and the feed's row in one transaction."""
+    def _fetch(self, feeds: Sequence[FeedConfig], use_workers: bool) -> Iterator[tuple[int, FetchResult,
+                                                                                       FeedItems | None]]:
+        """(index, result, prepared items or None) for each feed, as they come: fetched ``[fetch]
+        concurrency`` at a time by threads, parsed in the workers (or in the fetching thread), while the
+        caller stores what has come."""
+        done: queue.Queue[tuple[int, FetchResult, Future[Wire | str] | None, float]] = queue.Queue()
+        states = [self.store.feed_state(f.name) for f in feeds]
+
+        def fetch_one(i: int, feed: FeedConfig, state: FeedState) -> None:
+            result = self.fetcher.download(feed, state)
+            try:
+                if result.body is not None and use_workers and not feed.full_text:  # full text: pages to fetch
+                    started = time.monotonic()
+                    future = self.workers.submit(prepare_feed, feed_task(feed, result, self.store.now()))
+                    future.add_done_callback(lambda f: done.put((i, result, f, started)))
+                    return
+            except RuntimeError as exc:  # closed (a reload, a stop) or broken just now: parse it here
+                log.debug("feed %s: parsed in-process (%s)", feed.name, exc)
+            done.put((i, self.fetcher.parse(feed, result), None, 0.0))
+
+        threads = ThreadPoolExecutor(max(1, min(self.config.fetch.concurrency, len(feeds))), thread_name_prefix="feed")
+        try:
+            for i, (feed, state) in enumerate(zip(feeds, states, strict=True)):
+                threads.submit(fetch_one, i, feed, state)
+            for _ in feeds:
+                i, result, future, started = done.get()
+                if future is None:
+                    yield i, result, None
+                else:
+                    yield i, *self._from_worker(feeds[i], result, future, started)
+        finally:  # stopping early: fetches not started are cancelled, running ones end on their own
+            threads.shutdown(wait=not self._stop.is_set(), cancel_futures=True)
+
+    def _from_worker(self, feed: FeedConfig, downloaded: FetchResult, future: Future[Wire | str],
+                     started: float) -> tuple[FetchResult, FeedItems | None]:
+        try:
+            wire = future.result()
+        except BrokenProcessPool:  # a worker died (killed, out of memory): once more in new workers
+            self.workers.reset()
+            log.warning("feed %s: a worker process died while parsing it; trying again", feed.name)
+            try:
+                wire = self.workers.submit(prepare_feed, feed_task(feed, downloaded, self.store.now())).result()
+            except BrokenProcessPool as exc:
+                self.workers.reset()
+                return worker_died(downloaded, exc, time.monotonic() - started), None
+        return feed_outcome(downloaded, wire, downloaded.elapsed + time.monotonic() - started)
+
+    def _record_feed(self, feed: FeedConfig, result: FetchResult, now: datetime,
+                     items: FeedItems | None = None) -> SourceReport:
+        """Decide the poll's outcome (pure), then store its articles and the feed's row in one transaction.
+
+        ``items``: the result's documents prepared and matched in a worker; without them, the new ones are
+        prepared and matched here.
+        """
         locators = [d.locator for d in result.documents]
         seen = self.store.seen_locators(feed.name, locators) if locators else set()
         decision = decide_poll(feed, result, self.store.feed_row(feed.name), seen, now=now,
                                max_backoff=self.config.fetch.max_backoff)
-        outcome = self._ingest_prepared([(prepare(d), None) for d in decision.documents], feed=decision.feed)
-        report = SourceReport(feed.name, not_modified=result.not_modified, warning=result.warning)
+        if items is None:
+            entries: list[tuple[Prepared, Sequence[Match] | None]] = [(prepare(d), None) for d in decision.documents]
+        else:
+            entries = [(replace(items[i][0], doc=d), items[i][1]) for i, d in zip(decision.kept, decision.documents,
+                                                                                    strict=True)]
+        outcome = self._ingest_prepared(entries, feed=decision.feed)
+        report = SourceReport(feed.name, not_modified=result.not_modified, unchanged=result.unchanged,
+                              warning=result.warning)
         report.add(outcome)
         if self.metrics is not None:
             if decision.documents:
                 self.metrics.record_ingest(feed.name, new=len(outcome.new), duplicates=len(outcome.duplicates))
-            self.metrics.record_fetch(feed.name, ok=result.error is None, not_modified=result.not_modified)
+            self.metrics.record_fetch(feed.name, ok=result.error is None, not_modified=result.not_modified,
+                                      unchanged=result.unchanged)
         if result.error:
             report.errors.append(result.error)
             log.warning("feed %s: %s (attempt %d, next try in %s)", feed.name, result.error, decision.attempt,

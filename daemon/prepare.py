@@ -12,9 +12,10 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Generator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from daemon.errors import SeedFileError
@@ -27,6 +28,7 @@ from daemon.text.search import folded_copy
 
 PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
 CHUNK = 100  # files per task sent to a worker
+IDLE_SECONDS = 60.0  # worker processes unused this long are stopped: an idle service keeps none
 
 
 def prepare(doc: Document, *, stories: bool = False) -> Prepared:
@@ -110,16 +112,103 @@ def _process_chunk(seeds: Sequence[tuple[str, str, int, int]]) -> list[Wire | st
     return [process_seed(SeedFile.from_wire(seed), tz, matcher, stories).to_wire() for seed in seeds]
 
 
+class Workers:
+    """The worker processes of one configuration, shared by the seed bulk import and feed polls.
+
+    Started on first use and stopped after ``idle`` seconds without a task, so a service between passes
+    keeps no processes (and spends no CPU on them). A pool broken by a worker's death (killed, out of
+    memory) is replaced at the next use.
+    """
+
+    def __init__(self, tz: ZoneInfo, rules: Sequence[Rule], *, stories: bool = False, count: int | None = None,
+                 idle: float = IDLE_SECONDS) -> None:
+        self.count = count if count is not None else (os.cpu_count() or 1)
+        self._initargs = (tz.key, tuple(rules), os.getpid(), stories)
+        self._idle = idle
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._busy = 0  # tasks submitted and not done
+        self._timer: threading.Timer | None = None
+        self._closed = False
+
+    @property
+    def running(self) -> bool:
+        return self._pool is not None
+
+    def submit(self, fn: Callable[..., Wire | str | list[Wire | str]], *args: object) -> Future[Any]:
+        """Run ``fn(*args)`` in a worker (module-level ``fn``; plain arguments). Raises ``RuntimeError``
+        once closed (and ``BrokenProcessPool``, a ``RuntimeError``, when the pool broke just now)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("worker processes closed")
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self._pool is None:
+                # "spawn": the service has threads (scheduler, watcher), and forking a threaded process is unsafe.
+                self._pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_init_worker, initargs=self._initargs)
+            future = self._pool.submit(fn, *args)
+            self._busy += 1
+        future.add_done_callback(self._done)
+        return future
+
+    def reset(self) -> None:
+        """Drop a broken pool: the next task starts new workers."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _done(self, _future: Future[Any]) -> None:
+        with self._lock:
+            self._busy -= 1
+            if self._busy == 0 and self._pool is not None and not self._closed:
+                self._timer = threading.Timer(self._idle, self._stop_if_idle)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _stop_if_idle(self) -> None:
+        with self._lock:
+            if self._busy or self._pool is None:
+                return
+            pool, self._pool, self._timer = self._pool, None, None
+        pool.shutdown(wait=False)
+
+    def close(self) -> None:
+        """Stop the workers; a task still running ends with its worker, unread (cancelled when queued)."""
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
 def process_seeds(seeds: Sequence[SeedFile], tz: ZoneInfo, matcher: Matcher, rules: Sequence[Rule],
-                  *, workers: int | None = None, stories: bool = False) -> Generator[list[SeedOutcome], None, None]:
+                  *, workers: int | None = None, stories: bool = False,
+                  shared: Workers | None = None) -> Generator[list[SeedOutcome], None, None]:
     """Outcomes in file order, a chunk at a time (so the caller can store while workers go on).
 
-    ``stories``: each prepared article carries its sketch, computed where it is parsed.
+    ``stories``: each prepared article carries its sketch, computed where it is parsed. ``shared``: the
+    service's worker processes (made with the same rules and ``stories``); without it, a bulk import
+    starts its own for the time it takes.
     """
-    workers = workers if workers is not None else (os.cpu_count() or 1)
+    workers = shared.count if shared is not None else workers if workers is not None else (os.cpu_count() or 1)
     if len(seeds) < PARALLEL_MIN_FILES or workers < 2:
         for i in range(0, len(seeds), CHUNK):
             yield [process_seed(s, tz, matcher, stories) for s in seeds[i : i + CHUNK]]
+        return
+    if shared is not None:
+        chunks = [seeds[i : i + CHUNK] for i in range(0, len(seeds), CHUNK)]
+        futures = [shared.submit(_process_chunk, [s.to_wire() for s in chunk]) for chunk in chunks]
+        try:
+            for chunk, future in zip(chunks, futures, strict=True):
+                yield [SeedOutcome.from_wire(seed, w) for seed, w in zip(chunk, future.result(), strict=True)]
+        finally:  # the caller stopped early (shutting down), or a worker died: what is queued is dropped
+            for future in futures:
+                future.cancel()
         return
     # "spawn": the service has threads (scheduler, watcher), and forking a threaded process is unsafe.
     context = multiprocessing.get_context("spawn")

@@ -21,7 +21,8 @@ def doc(key: str) -> Document:
 
 def ok(*keys: str, **kw: object) -> FetchResult:
     base: dict[str, object] = {"feed": "vptu", "url": FEED.url, "status": 200, "etag": '"e2"',
-                               "last_modified": "Fri, 21 Aug 2026 03:00:00 GMT", "documents": [doc(k) for k in keys]}
+                               "last_modified": "Fri, 21 Aug 2026 03:00:00 GMT", "body_sha256": "ab12",
+                               "documents": [doc(k) for k in keys]}
     base.update(kw)
     return FetchResult(**base)  # type: ignore[arg-type]
 
@@ -34,7 +35,7 @@ def fail(**kw: object) -> FetchResult:
 
 def test_a_poll_with_new_items_sets_the_whole_row() -> None:
     d = decide_poll(FEED, ok("a", "b", "c", warning="1 item recovered"), POLLED, {"b"}, now=NOW, max_backoff=6 * H)
-    assert [x.locator for x in d.documents] == ["a", "c"]
+    assert [x.locator for x in d.documents] == ["a", "c"] and d.kept == (0, 2)
     assert all(x.alert for x in d.documents) and not d.quiet
     assert (d.attempt, d.delay) == (0, 900)
     assert d.feed.name == "vptu" and d.feed.configured_url == FEED.url
@@ -42,7 +43,18 @@ def test_a_poll_with_new_items_sets_the_whole_row() -> None:
         "last_status": 200, "consecutive_errors": 0, "last_fetch_at": NOW, "next_fetch_at": NOW + timedelta(minutes=15),
         "last_error": None, "failing_since": None, "last_success_at": NOW, "etag": '"e2"',
         "last_modified": "Fri, 21 Aug 2026 03:00:00 GMT",
-        "last_warning": "1 item recovered", "items_seen": 7, "last_new_at": NOW,
+        "last_warning": "1 item recovered", "items_seen": 7, "last_new_at": NOW, "body_sha256": "ab12",
+    }
+
+
+def test_unchanged_bytes_record_the_poll_and_keep_what_their_parse_found() -> None:
+    """A 200 with the bytes parsed last time: a working poll, nothing parsed, so nothing about the items moves."""
+    same = FetchResult(feed="vptu", url=FEED.url, status=200, unchanged=True, body_sha256="ab12")
+    d = decide_poll(FEED, same, POLLED, set(), now=NOW, max_backoff=6 * H)
+    assert d.documents == () and d.kept == ()
+    assert d.feed.columns == {
+        "last_status": 200, "consecutive_errors": 0, "last_fetch_at": NOW, "next_fetch_at": NOW + timedelta(minutes=15),
+        "last_error": None, "failing_since": None, "last_success_at": NOW,
     }
 
 

@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "config_edit": 2, "sources": 2, "sources.seedfile": 2, "sources.feeds": 2, "match": 2,
     "sources.folder": 3, "stories": 3,
     "prepare": 4, "store": 4,
+    "prepare_feeds": 5,  # a feed poll's share of prepare's workers
     "deliver": 5,
     "pipeline": 6,
     "brief": 7, "service": 7,

@@ -95,6 +95,9 @@ def cmd_fetch(args: argparse.Namespace, config: Config) -> int:
     if report.not_modified:
         print(f"{report.source}: not modified since the last fetch (304)")
         return 0
+    if report.unchanged:
+        print(f"{report.source}: unchanged since the last fetch (the same bytes; not parsed again)")
+        return 0
     print(f"{report.source}: {report.new} new, {report.duplicates} duplicate, {report.alerts} alerts queued"
           + (f"  (warning: {report.warning})" if report.warning else ""))
     for title in report.titles:

@@ -110,7 +110,7 @@ class Metrics:
         r = self.registry = CollectorRegistry()
         # First, so a failure it counts in stats_errors shows in the same scrape (collectors run in order).
         r.register(_StatsCollector(self))
-        self.fetches = Counter("newswatch_fetches", "Feed fetches by outcome (ok, not_modified, error).",
+        self.fetches = Counter("newswatch_fetches", "Feed fetches by outcome (ok, not_modified, unchanged, error).",
                                ["feed", "outcome"], registry=r)
         self.fetch_errors = Counter("newswatch_fetch_errors", "Failed feed fetches.", ["feed"], registry=r)
         self.articles_ingested = Counter("newswatch_articles_ingested", "New articles stored, by source.",
@@ -143,8 +143,9 @@ class Metrics:
 
     # -- one-line recorders, so call sites stay one line too ------------------------------------
 
-    def record_fetch(self, feed: str, *, ok: bool, not_modified: bool = False) -> None:
-        outcome = "error" if not ok else "not_modified" if not_modified else "ok"
+    def record_fetch(self, feed: str, *, ok: bool, not_modified: bool = False, unchanged: bool = False) -> None:
+        # unchanged: a 200 with the bytes parsed last time, not parsed again (no validators to send a 304)
+        outcome = "error" if not ok else "not_modified" if not_modified else "unchanged" if unchanged else "ok"
         self.fetches.labels(feed=feed, outcome=outcome).inc()
         if not ok:
             self.fetch_errors.labels(feed=feed).inc()

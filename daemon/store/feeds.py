@@ -23,7 +23,7 @@ from daemon.store.db import Database
 POLL_COLUMNS = frozenset({
     "url", "etag", "last_modified", "last_status", "last_error", "last_warning", "consecutive_errors",
     "last_fetch_at", "last_success_at", "last_new_at", "next_fetch_at", "items_seen", "first_fetch_done",
-    "failing_since",
+    "failing_since", "body_sha256",
 })
 
 
@@ -46,16 +46,19 @@ class FeedTables(Database):
                     # which belong to the old URL, and poll the new one right away.
                     conn.execute(
                         "UPDATE feeds SET url = ?, configured_url = ?, etag = NULL, last_modified = NULL,"
-                        " consecutive_errors = 0, failing_since = NULL, next_fetch_at = NULL WHERE name = ?",
+                        " body_sha256 = NULL, consecutive_errors = 0, failing_since = NULL, next_fetch_at = NULL"
+                        " WHERE name = ?",
                         (feed.url, feed.url, feed.name),
                     )
 
     def feed_state(self, name: str) -> FeedState:
         with self.read() as conn:
-            row = conn.execute("SELECT url, etag, last_modified FROM feeds WHERE name = ?", (name,)).fetchone()
+            row = conn.execute("SELECT url, etag, last_modified, body_sha256 FROM feeds WHERE name = ?",
+                               (name,)).fetchone()
         if row is None:
             raise StoreError(f"feed {name!r} has no row in the database (sync_feeds was not called for it)")
-        return FeedState(url=row["url"], etag=row["etag"], last_modified=row["last_modified"])
+        return FeedState(url=row["url"], etag=row["etag"], last_modified=row["last_modified"],
+                         body_sha256=row["body_sha256"])
 
     def due_feed_names(self, now: datetime) -> set[str]:
         """Feeds whose next poll is due (or was never scheduled)."""

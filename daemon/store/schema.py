@@ -327,6 +327,12 @@ def _v8(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _v9(conn: sqlite3.Connection) -> None:
+    # The SHA-256 of the feed's body last parsed: many outlets send no ETag or Last-Modified and the same
+    # bytes at every poll; a 200 with these bytes again is not parsed again (``FeedFetcher.download``).
+    conn.execute("ALTER TABLE feeds ADD COLUMN body_sha256 TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1),
     Migration(2, "feeds.failing_since", _v2),
@@ -336,5 +342,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "stories", _v6),
     Migration(7, "search: text as written and folded, one FTS5 table", _v7),
     Migration(8, "views: article_matches, article_alerts, article_overview", _v8),
+    Migration(9, "feeds.body_sha256", _v9),
 )
 SCHEMA_VERSION = max(m.version for m in MIGRATIONS)  # what this newswatch migrates a database to

@@ -3,8 +3,9 @@
 From what the fetch returned, what the feed's row holds and which items the feed delivered before,
 ``decide_poll`` works out everything the poll changes: the documents to ingest (and whether they may
 alert), the feed row's new values, and when to poll next. It reads no clock and no database, so the
-rules of a poll (back-off, the quiet first fetch, when a redirect is adopted, what a 304 keeps) are
-tested as a plain function, and the pipeline stores the articles and the feed's row in one transaction.
+rules of a poll (back-off, the quiet first fetch, when a redirect is adopted, what a 304 or a body
+unchanged since the last parse keeps) are tested as a plain function, and the pipeline stores the
+articles and the feed's row in one transaction.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class FeedUpdate:
 @dataclass(frozen=True, slots=True)
 class PollDecision:
     documents: tuple[Document, ...]  # items the feed never delivered before, to be deduped and stored
+    kept: tuple[int, ...]  # where each of ``documents`` stands in ``FetchResult.documents``
     feed: FeedUpdate
     attempt: int  # failures in a row including this poll; 0 after a success
     delay: float  # seconds until the next poll
@@ -56,7 +58,8 @@ def decide_poll(feed: FeedConfig, result: FetchResult, row: FeedRow, seen: Colle
     """The outcome of one poll. ``seen`` holds the item keys (locators) this feed delivered before."""
     first = not row.first_fetch_done
     quiet = first and not feed.alert_on_first_fetch
-    documents = tuple(replace(d, alert=False) if quiet else d for d in result.documents if d.locator not in seen)
+    kept = tuple(i for i, d in enumerate(result.documents) if d.locator not in seen)
+    documents = tuple(replace(d, alert=False) if quiet else d for d in (result.documents[i] for i in kept))
     # One count, used for both the back-off and the stored row.
     attempt = row.consecutive_errors + 1 if result.error is not None else 0
     delay = next_fetch_delay(feed.interval, result, attempt, max_backoff)
@@ -76,13 +79,14 @@ def decide_poll(feed: FeedConfig, result: FetchResult, row: FeedRow, seen: Colle
             columns["url"] = result.moved_to
         if first:
             columns["first_fetch_done"] = 1
-        if result.not_modified:
-            # A 304 may omit the validators; the ones we sent are still good.
+        if result.not_modified or result.unchanged:
+            # A 304 may omit the validators; the ones we sent are still good. Unchanged bytes were not parsed:
+            # the warning, the count and the body's hash stay those of the poll that parsed them.
             validators = (("etag", result.etag), ("last_modified", result.last_modified))
             columns |= {k: v for k, v in validators if v is not None}
         else:
             columns |= {"etag": result.etag, "last_modified": result.last_modified, "last_warning": result.warning,
-                        "items_seen": row.items_seen + len(documents)}
+                        "items_seen": row.items_seen + len(documents), "body_sha256": result.body_sha256}
             if documents:
                 columns["last_new_at"] = now
-    return PollDecision(documents, FeedUpdate(feed.name, feed.url, columns), attempt, delay, quiet)
+    return PollDecision(documents, kept, FeedUpdate(feed.name, feed.url, columns), attempt, delay, quiet)

@@ -16,6 +16,7 @@ every kind of broken server:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import socket
 import threading
@@ -25,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -38,8 +39,7 @@ from daemon.config import FetchSettings, human_size
 from daemon.errors import FeedError
 from daemon.headers import parse_retry_after
 from daemon.models import Document, FeedConfig
-from daemon.sources.feeds.items import entry_url, lead_text, to_document
-from daemon.sources.feeds.parse import parse_feed
+from daemon.sources.feeds.items import entry_url, feed_documents, lead_text
 from daemon.sources.feeds.results import FeedState, FetchResult
 from daemon.sources.feeds.schedule import parse_max_age
 from daemon.text.dates import VN_TZ
@@ -202,16 +202,48 @@ class FeedFetcher:
             return list(pool.map(lambda job: self.fetch(*job), jobs))
 
     def fetch(self, feed: FeedConfig, state: FeedState) -> FetchResult:
-        """Poll one feed. Never raises: every failure is a ``FetchResult`` with ``error`` set."""
+        """Poll one feed and parse it here. Never raises: every failure is a ``FetchResult`` with ``error`` set."""
+        return self.parse(feed, self.download(feed, state))
+
+    def download(self, feed: FeedConfig, state: FeedState) -> FetchResult:
+        """Poll one feed without parsing it: a result whose ``body`` is still to be parsed (``parse``, or a
+        worker process: ``daemon.prepare_feeds``), or a final one (a failure, a 304, unchanged bytes).
+
+        A 200 whose body has the SHA-256 of the last body parsed (``state.body_sha256``) is ``unchanged``:
+        many outlets send no validators and the same bytes at every poll, and parsing them again would
+        only find the items seen already. Never raises.
+        """
         started = time.monotonic()
         url = state.url or feed.url
         try:
-            return self._fetch(feed, state, url, started)
+            return self._download(feed, state, url, started)
         except _Failed as exc:
             return self._failure(feed, exc, url, started)
         except Exception as exc:  # a bug or an unforeseen library error: report it, keep the pass going
             log.exception("feed %s: unexpected error", feed.name)
             return self._failure(feed, _Failed(f"unexpected error: {type(exc).__name__}: {exc}"), url, started)
+
+    def parse(self, feed: FeedConfig, result: FetchResult) -> FetchResult:
+        """Parse a downloaded body in this process (a ``full_text`` feed's pages are fetched here too).
+
+        A result without a body (a failure, a 304, unchanged bytes) comes back as it is. Never raises.
+        """
+        if result.body is None:
+            return result
+        started = time.monotonic() - result.elapsed
+        try:
+            documents, warning = feed_documents(
+                result.body, source=feed.name, url=result.url, content_type=result.content_type,
+                fetched_at=datetime.now(self.tz), tz=self.tz, full_text=self._full_text if feed.full_text else None)
+        except FeedError as exc:
+            return parsed_result(result, error=exc.reason, elapsed=time.monotonic() - started)
+        except Exception as exc:  # a bug or an unforeseen library error: report it, keep the pass going
+            log.exception("feed %s: unexpected error", feed.name)
+            return parsed_result(result, error=f"unexpected error: {type(exc).__name__}: {exc}",
+                                 elapsed=time.monotonic() - started)
+        if warning:
+            log.debug("feed %s: %s", feed.name, warning)
+        return parsed_result(result, documents=documents, warning=warning, elapsed=time.monotonic() - started)
 
     # -- internals -------------------------------------------------------------------------------
     def _failure(self, feed: FeedConfig, exc: _Failed, url: str, started: float) -> FetchResult:
@@ -228,7 +260,7 @@ class FeedFetcher:
             elapsed=time.monotonic() - started,
         )
 
-    def _fetch(self, feed: FeedConfig, state: FeedState, url: str, started: float) -> FetchResult:
+    def _download(self, feed: FeedConfig, state: FeedState, url: str, started: float) -> FetchResult:
         headers = {"Accept": FEED_ACCEPT, **dict(feed.headers)}
         if state.etag:
             headers["If-None-Match"] = state.etag
@@ -246,23 +278,13 @@ class FeedFetcher:
             return FetchResult(**common, not_modified=True, etag=etag or state.etag,
                                last_modified=last_modified or state.last_modified,
                                elapsed=time.monotonic() - started)
-        try:
-            parsed = parse_feed(resp.body, url=resp.url, content_type=resp.headers.get("content-type"))
-        except FeedError as exc:
-            raise _Failed(exc.reason, resp.status, resp.url, resp.headers, resp.moved_to) from None
-        fetched_at = datetime.now(self.tz)
-        documents: list[Document] = []
-        for entry in parsed.entries:
-            body = self._full_text(entry, resp.url) if feed.full_text else None
-            doc = to_document(entry, source=feed.name, fetched_at=fetched_at, tz=self.tz, body=body, base=resp.url)
-            if doc is not None:
-                documents.append(doc)
-        if not documents:
-            raise _Failed("the feed's entries hold no text", resp.status, resp.url, resp.headers, resp.moved_to)
-        if parsed.warning:
-            log.debug("feed %s: %s", feed.name, parsed.warning)
-        return FetchResult(**common, etag=etag, last_modified=last_modified, documents=documents,
-                           warning=parsed.warning, elapsed=time.monotonic() - started)
+        digest = hashlib.sha256(resp.body).hexdigest()
+        if digest == state.body_sha256:
+            log.debug("feed %s: the same %d bytes as last time; not parsed again", feed.name, len(resp.body))
+            return FetchResult(**common, unchanged=True, etag=etag, last_modified=last_modified, body_sha256=digest,
+                               elapsed=time.monotonic() - started)
+        return FetchResult(**common, etag=etag, last_modified=last_modified, body_sha256=digest, body=resp.body,
+                           content_type=resp.headers.get("content-type"), elapsed=time.monotonic() - started)
 
     @contextmanager
     def _host_slot(self, url: str) -> Iterator[None]:
@@ -388,6 +410,17 @@ class FeedFetcher:
             while len(self._pages) > PAGE_CACHE_SIZE:
                 self._pages.popitem(last=False)
         return text
+
+
+def parsed_result(downloaded: FetchResult, *, documents: list[Document] | None = None, warning: str | None = None,
+                  error: str | None = None, elapsed: float) -> FetchResult:
+    """A downloaded result once its body is parsed, here or in a worker process: its documents, or the
+    reason it gave none (then, as for every failure, no validators and no hash: nothing was kept)."""
+    if error is not None:
+        return replace(downloaded, body=None, content_type=None, error=" ".join(error.split()), etag=None,
+                       last_modified=None, body_sha256=None, max_age=None, elapsed=elapsed)
+    return replace(downloaded, body=None, content_type=None, documents=documents or [], warning=warning,
+                   elapsed=elapsed)
 
 
 def _extract(html: bytes, url: str) -> str | None:

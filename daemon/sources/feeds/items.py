@@ -12,13 +12,15 @@ import calendar
 import hashlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from daemon.errors import FeedError
 from daemon.models import Document
+from daemon.sources.feeds.parse import parse_feed
 from daemon.text.dates import VN_TZ, is_plausible, parse_datetime
 from daemon.text.html import article_text, html_to_text, strip_outlet_prefix
 from daemon.text.normalize import normalize, normalize_body
@@ -201,3 +203,30 @@ def to_document(
         published_raw=raw,
         date_inferred=inferred,
     )
+
+
+def feed_documents(
+    body: bytes,
+    *,
+    source: str,
+    url: str,
+    content_type: str | None,
+    fetched_at: datetime,
+    tz: ZoneInfo = VN_TZ,
+    full_text: Callable[[Mapping[str, Any], str], str | None] | None = None,
+) -> tuple[list[Document], str | None]:
+    """A feed's bytes → its items as Documents, and the parser's warning (pure, but for ``full_text``).
+
+    ``full_text(entry, url)`` gives an item's page text (``FeedFetcher``) or None to keep the feed's.
+    Raises ``FeedError`` (source left blank) when the bytes are no usable feed.
+    """
+    parsed = parse_feed(body, url=url, content_type=content_type)
+    documents: list[Document] = []
+    for entry in parsed.entries:
+        text = full_text(entry, url) if full_text is not None else None
+        doc = to_document(entry, source=source, fetched_at=fetched_at, tz=tz, body=text, base=url)
+        if doc is not None:
+            documents.append(doc)
+    if not documents:
+        raise FeedError("", "the feed's entries hold no text")
+    return documents, parsed.warning

@@ -18,6 +18,7 @@ class FeedState:
     url: str
     etag: str | None = None
     last_modified: str | None = None
+    body_sha256: str | None = None  # of the last body parsed: the same bytes again are not parsed again
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,7 @@ class FetchResult:
     url: str  # the URL fetched last (after redirects)
     status: int | None = None  # final HTTP status; None when no answer came
     moved_to: str | None = None  # new URL after 301/308: store it, fetch it next time
-    not_modified: bool = False  # 304: nothing was parsed
+    not_modified: bool = False  # 304: nothing was parsed (see also ``unchanged``)
     etag: str | None = None
     last_modified: str | None = None
     documents: list[Document] = field(default_factory=list)
@@ -37,6 +38,10 @@ class FetchResult:
     retry_after: float | None = None  # seconds, from Retry-After
     max_age: float | None = None  # seconds, from Cache-Control: max-age
     elapsed: float = 0.0
+    body_sha256: str | None = None  # SHA-256 of the body of a 200 answer (parsed, or unchanged)
+    unchanged: bool = False  # a 200 with the very bytes parsed last time: not parsed again
+    body: bytes | None = field(default=None, repr=False)  # downloaded, still to be parsed (``FeedFetcher.parse``)
+    content_type: str | None = None  # of ``body``
 
     @property
     def ok(self) -> bool:
