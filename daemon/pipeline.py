@@ -85,6 +85,9 @@ class Pipeline:
         self._rules = {r.name: r for r in config.rules}
         self._fetcher: FeedFetcher | None = None
         self._workers: Workers | None = None
+        # Per feed, the keys of the items its last parsed poll held (all stored or seen since): the next poll
+        # skips their text (``feed_documents``). In memory only; after a restart the first poll reads them all.
+        self._known: dict[str, frozenset[str]] = {}
         store.sync_feeds(config.feeds)
         if config.stories.enabled:  # the first start after the upgrade: every stored article gets its story
             store.backfill_stories(config.stories)
@@ -241,12 +244,13 @@ class Pipeline:
             try:
                 if result.body is not None and use_workers and not feed.full_text:  # full text: pages to fetch
                     started = time.monotonic()
-                    future = self.workers.submit(prepare_feed, feed_task(feed, result, self.store.now()))
+                    task = feed_task(feed, result, self.store.now(), self._known.get(feed.name, ()))
+                    future = self.workers.submit(prepare_feed, task)
                     future.add_done_callback(lambda f: done.put((i, result, f, started)))
                     return
             except RuntimeError as exc:  # closed (a reload, a stop) or broken just now: parse it here
                 log.debug("feed %s: parsed in-process (%s)", feed.name, exc)
-            done.put((i, self.fetcher.parse(feed, result), None, 0.0))
+            done.put((i, self.fetcher.parse(feed, result, self._known.get(feed.name, ())), None, 0.0))
 
         threads = ThreadPoolExecutor(max(1, min(self.config.fetch.concurrency, len(feeds))), thread_name_prefix="feed")
         try:
@@ -269,7 +273,8 @@ class Pipeline:
             self.workers.reset()
             log.warning("feed %s: a worker process died while parsing it; trying again", feed.name)
             try:
-                wire = self.workers.submit(prepare_feed, feed_task(feed, downloaded, self.store.now())).result()
+                task = feed_task(feed, downloaded, self.store.now(), self._known.get(feed.name, ()))
+                wire = self.workers.submit(prepare_feed, task).result()
             except BrokenProcessPool as exc:
                 self.workers.reset()
                 return worker_died(downloaded, exc, time.monotonic() - started), None
@@ -292,6 +297,8 @@ class Pipeline:
             entries = [(replace(items[i][0], doc=d), items[i][1]) for i, d in zip(decision.kept, decision.documents,
                                                                                     strict=True)]
         outcome = self._ingest_prepared(entries, feed=decision.feed)
+        if result.item_keys:  # stored: what this poll held is known to the next one
+            self._known[feed.name] = frozenset(result.item_keys)
         report = SourceReport(feed.name, not_modified=result.not_modified, unchanged=result.unchanged,
                               warning=result.warning)
         report.add(outcome)

@@ -6,13 +6,14 @@ core busy and left the other idle. The downloaded bytes go to the service's work
 (``daemon.prepare.Workers``, the ones a seed bulk import uses) and come back as plain tuples
 (``daemon.models.Wire``); the poll's decision and its one transaction stay in the main process.
 
-The worker does for every item what the main process would do for the new ones only (prepare, match,
-and the sketch when stories are on): it cannot know which are new, and doing it there is cheaper than a
-second round trip.
+The worker does for every item the last poll did not see (``known``) what the main process would do for
+the new ones only (prepare, match, and the sketch when stories are on): it cannot know which the
+database has seen, and doing it there is cheaper than a second round trip.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -26,20 +27,21 @@ from daemon.sources.feeds.results import FetchResult
 FeedItems = list[tuple[Prepared, tuple[Match, ...]]]
 
 
-def feed_task(feed: FeedConfig, downloaded: FetchResult, fetched_at: datetime) -> Wire:
-    """What the worker needs of a downloaded feed, as a plain tuple."""
-    return feed.name, downloaded.url, downloaded.body, downloaded.content_type, fetched_at.timestamp()
+def feed_task(feed: FeedConfig, downloaded: FetchResult, fetched_at: datetime, known: Collection[str]) -> Wire:
+    """What the worker needs of a downloaded feed, as a plain tuple (``known``: ``feed_documents``)."""
+    return feed.name, downloaded.url, downloaded.body, downloaded.content_type, fetched_at.timestamp(), tuple(known)
 
 
 def prepare_feed(task: Wire) -> Wire | str:
-    """In a worker: (warning, [(prepared, [matches])…]) as wire tuples, or the one-line reason the body
-    gave no items (a parse error, or a bug: reported as the feed's error, the pass goes on)."""
+    """In a worker: (warning, [(prepared, [matches])…], item keys) as wire tuples, or the one-line reason
+    the body gave no items (a parse error, or a bug: reported as the feed's error, the pass goes on)."""
     assert _prepare._worker is not None  # the worker's state, set by its initializer
     tz, matcher, stories = _prepare._worker
-    name, url, body, content_type, fetched_at = task
+    name, url, body, content_type, fetched_at, known = task
     try:
-        documents, warning = feed_documents(body, source=name, url=url, content_type=content_type,
-                                            fetched_at=datetime.fromtimestamp(fetched_at, tz), tz=tz)
+        documents, warning, keys = feed_documents(body, source=name, url=url, content_type=content_type,
+                                                  fetched_at=datetime.fromtimestamp(fetched_at, tz), tz=tz,
+                                                  known=frozenset(known))
         items: list[Wire] = []
         for doc in documents:
             p = _prepare.prepare(doc, stories=stories)
@@ -49,7 +51,7 @@ def prepare_feed(task: Wire) -> Wire | str:
         return exc.reason
     except Exception as exc:  # a bug, or a library's surprise: this feed's error, not the worker's end
         return f"unexpected error: {type(exc).__name__}: {exc}"
-    return warning, items
+    return warning, items, keys
 
 
 def feed_outcome(downloaded: FetchResult, wire: Wire | str, elapsed: float) -> tuple[FetchResult, FeedItems]:
@@ -57,10 +59,10 @@ def feed_outcome(downloaded: FetchResult, wire: Wire | str, elapsed: float) -> t
     their matches) in the order of its documents."""
     if isinstance(wire, str):
         return parsed_result(downloaded, error=wire, elapsed=elapsed), []
-    warning, packed = wire
+    warning, packed, keys = wire
     items: FeedItems = [(Prepared.from_wire(p), tuple(Match.from_wire(m) for m in matches)) for p, matches in packed]
     documents = [p.doc for p, _ in items]
-    return parsed_result(downloaded, documents=documents, warning=warning, elapsed=elapsed), items
+    return parsed_result(downloaded, documents=documents, warning=warning, keys=keys, elapsed=elapsed), items
 
 
 def worker_died(downloaded: FetchResult, exc: BaseException, elapsed: float) -> FetchResult:

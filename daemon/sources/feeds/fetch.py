@@ -23,7 +23,7 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -223,18 +223,20 @@ class FeedFetcher:
             log.exception("feed %s: unexpected error", feed.name)
             return self._failure(feed, _Failed(f"unexpected error: {type(exc).__name__}: {exc}"), url, started)
 
-    def parse(self, feed: FeedConfig, result: FetchResult) -> FetchResult:
+    def parse(self, feed: FeedConfig, result: FetchResult, known: Collection[str] = ()) -> FetchResult:
         """Parse a downloaded body in this process (a ``full_text`` feed's pages are fetched here too).
 
+        ``known``: keys of the items the last poll found, left out of the documents (``feed_documents``).
         A result without a body (a failure, a 304, unchanged bytes) comes back as it is. Never raises.
         """
         if result.body is None:
             return result
         started = time.monotonic() - result.elapsed
         try:
-            documents, warning = feed_documents(
+            documents, warning, keys = feed_documents(
                 result.body, source=feed.name, url=result.url, content_type=result.content_type,
-                fetched_at=datetime.now(self.tz), tz=self.tz, full_text=self._full_text if feed.full_text else None)
+                fetched_at=datetime.now(self.tz), tz=self.tz, full_text=self._full_text if feed.full_text else None,
+                known=known)
         except FeedError as exc:
             return parsed_result(result, error=exc.reason, elapsed=time.monotonic() - started)
         except Exception as exc:  # a bug or an unforeseen library error: report it, keep the pass going
@@ -243,7 +245,8 @@ class FeedFetcher:
                                  elapsed=time.monotonic() - started)
         if warning:
             log.debug("feed %s: %s", feed.name, warning)
-        return parsed_result(result, documents=documents, warning=warning, elapsed=time.monotonic() - started)
+        return parsed_result(result, documents=documents, warning=warning, keys=keys,
+                             elapsed=time.monotonic() - started)
 
     # -- internals -------------------------------------------------------------------------------
     def _failure(self, feed: FeedConfig, exc: _Failed, url: str, started: float) -> FetchResult:
@@ -413,14 +416,14 @@ class FeedFetcher:
 
 
 def parsed_result(downloaded: FetchResult, *, documents: list[Document] | None = None, warning: str | None = None,
-                  error: str | None = None, elapsed: float) -> FetchResult:
+                  keys: tuple[str, ...] = (), error: str | None = None, elapsed: float) -> FetchResult:
     """A downloaded result once its body is parsed, here or in a worker process: its documents, or the
     reason it gave none (then, as for every failure, no validators and no hash: nothing was kept)."""
     if error is not None:
         return replace(downloaded, body=None, content_type=None, error=" ".join(error.split()), etag=None,
                        last_modified=None, body_sha256=None, max_age=None, elapsed=elapsed)
     return replace(downloaded, body=None, content_type=None, documents=documents or [], warning=warning,
-                   elapsed=elapsed)
+                   item_keys=keys, elapsed=elapsed)
 
 
 def _extract(html: bytes, url: str) -> str | None:

@@ -12,7 +12,7 @@ import calendar
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -68,14 +68,20 @@ def _http_url(value: object, base: str | None = None) -> str | None:
 
 def item_key(entry: Mapping[str, Any], title: str = "", lead: str = "", base: str | None = None) -> str:
     """Identity of an item within its feed: guid/id, else the cleaned link, else a hash of its text."""
+    key = link_key(entry, base)
+    if key is not None:
+        return key
+    digest = hashlib.sha256(f"{normalize(title)}\n{normalize(lead)}".encode()).hexdigest()
+    return "h:" + digest[:32]
+
+
+def link_key(entry: Mapping[str, Any], base: str | None = None) -> str | None:
+    """The item's key when its guid or link gives it (None: it is a hash of the text): known without
+    turning its HTML into text, so an item seen in the last poll is recognised without that work."""
     guid = entry.get("id")
     if isinstance(guid, str) and guid.strip():
         return _http_url(guid) or guid.strip()
-    link = entry_url(entry, base)
-    if link:
-        return link
-    digest = hashlib.sha256(f"{normalize(title)}\n{normalize(lead)}".encode()).hexdigest()
-    return "h:" + digest[:32]
+    return entry_url(entry, base)
 
 
 def _candidate_html(entry: Mapping[str, Any]) -> list[str]:
@@ -214,19 +220,30 @@ def feed_documents(
     fetched_at: datetime,
     tz: ZoneInfo = VN_TZ,
     full_text: Callable[[Mapping[str, Any], str], str | None] | None = None,
-) -> tuple[list[Document], str | None]:
-    """A feed's bytes → its items as Documents, and the parser's warning (pure, but for ``full_text``).
+    known: Collection[str] = (),
+) -> tuple[list[Document], str | None, tuple[str, ...]]:
+    """A feed's bytes → its items as Documents, the parser's warning, and the keys of all its items
+    (pure, but for ``full_text``).
 
-    ``full_text(entry, url)`` gives an item's page text (``FeedFetcher``) or None to keep the feed's.
-    Raises ``FeedError`` (source left blank) when the bytes are no usable feed.
+    ``known``: keys of items delivered before (the last poll's): such an item, recognised by its guid or
+    link, is left out of the documents unread, since it would not be ingested again. A feed that gains one
+    item then costs one item's work, not fifty. ``full_text(entry, url)`` gives an item's page text
+    (``FeedFetcher``) or None to keep the feed's. Raises ``FeedError`` (source left blank) when the bytes
+    are no usable feed.
     """
     parsed = parse_feed(body, url=url, content_type=content_type)
     documents: list[Document] = []
+    keys: list[str] = []
     for entry in parsed.entries:
+        key = link_key(entry, url) if known else None
+        if key is not None and key in known:
+            keys.append(key)
+            continue
         text = full_text(entry, url) if full_text is not None else None
         doc = to_document(entry, source=source, fetched_at=fetched_at, tz=tz, body=text, base=url)
         if doc is not None:
             documents.append(doc)
-    if not documents:
+            keys.append(doc.locator)
+    if not keys:
         raise FeedError("", "the feed's entries hold no text")
-    return documents, parsed.warning
+    return documents, parsed.warning, tuple(keys)

@@ -42,6 +42,7 @@ class FetchResult:
     unchanged: bool = False  # a 200 with the very bytes parsed last time: not parsed again
     body: bytes | None = field(default=None, repr=False)  # downloaded, still to be parsed (``FeedFetcher.parse``)
     content_type: str | None = None  # of ``body``
+    item_keys: tuple[str, ...] = ()  # of every item the parsed body holds, ``documents`` or not (``known``)
 
     @property
     def ok(self) -> bool:
