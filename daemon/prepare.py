@@ -128,6 +128,7 @@ class Workers:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._busy = 0  # tasks submitted and not done
+        self._last = 0.0  # monotonic time the last task finished
         self._timer: threading.Timer | None = None
         self._closed = False
 
@@ -141,9 +142,6 @@ class Workers:
         with self._lock:
             if self._closed:
                 raise RuntimeError("worker processes closed")
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
             if self._pool is None:
                 # "spawn": the service has threads (scheduler, watcher), and forking a threaded process is unsafe.
                 self._pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"),
@@ -163,16 +161,26 @@ class Workers:
     def _done(self, _future: Future[Any]) -> None:
         with self._lock:
             self._busy -= 1
-            if self._busy == 0 and self._pool is not None and not self._closed:
-                self._timer = threading.Timer(self._idle, self._stop_if_idle)
-                self._timer.daemon = True
-                self._timer.start()
+            self._last = time.monotonic()
+            if self._busy == 0 and self._timer is None:
+                self._arm(self._idle)
+
+    def _arm(self, seconds: float) -> None:
+        """One timer per idle spell (not one per task: a busy service finishes tasks by the hundred)."""
+        self._timer = threading.Timer(seconds, self._stop_if_idle)
+        self._timer.daemon = True
+        self._timer.start()
 
     def _stop_if_idle(self) -> None:
         with self._lock:
-            if self._busy or self._pool is None:
+            self._timer = None
+            if self._busy or self._pool is None or self._closed:
+                return  # busy: the last task to finish arms it again
+            left = self._idle - (time.monotonic() - self._last)
+            if left > 0:
+                self._arm(left)
                 return
-            pool, self._pool, self._timer = self._pool, None, None
+            pool, self._pool = self._pool, None
         pool.shutdown(wait=False)
 
     def close(self) -> None:

@@ -23,12 +23,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 import pytest
 
 import daemon.pipeline
 from daemon.config import Config, load
 from daemon.pipeline import Pipeline
+from daemon.prepare import Workers
 from daemon.sources.feeds import items as feed_items
 from daemon.store import Store
 from tests.helpers import Background, LoopbackServer, Servers, write_config
@@ -204,6 +206,38 @@ def test_a_broken_feed_in_a_worker_is_one_line_and_the_rest_is_stored(
     assert not [r for r in caplog.records if r.exc_info]
 
 
+def alive(pid: int) -> bool:
+    """Running, not a zombie: one that ended is reaped by whoever started it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_the_worker_processes_stop_when_idle_and_start_again_when_needed() -> None:
+    workers = Workers(ZoneInfo("Asia/Ho_Chi_Minh"), (), idle=0.5)
+    try:
+        first = workers.submit(os.getpid).result(timeout=60)
+        assert first != os.getpid() and workers.running
+        for _ in range(4):  # used more often than the idle time: kept
+            assert workers.submit(os.getpid).result(timeout=10) > 0
+            time.sleep(0.2)
+        assert workers.running
+        deadline = time.monotonic() + 10
+        while workers.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not workers.running
+        while alive(first) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(first)
+        assert workers.submit(os.getpid).result(timeout=60) != first  # new ones, when there is work again
+    finally:
+        workers.close()
+    assert not workers.running
+    with pytest.raises(RuntimeError):
+        workers.submit(os.getpid)
+
+
 def children(pid: int) -> set[int]:
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -231,10 +265,9 @@ def test_sigterm_during_a_worker_pass_stops_within_shutdown_timeout(
     assert code == 0 and time.monotonic() - start < 2 + 1.5, "\n".join(d.err)
     assert "Traceback" not in "\n".join(d.err)
     gone = time.monotonic() + 3
-    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < gone:
+    while any(alive(w) for w in workers) and time.monotonic() < gone:
         time.sleep(0.05)
-    left = [w for w in workers if Path(f"/proc/{w}").exists() and "multiprocessing" in
-            Path(f"/proc/{w}/cmdline").read_text()]
+    left = [w for w in workers if alive(w)]
     for w in left:
         os.kill(w, signal.SIGKILL)
     assert not left, "worker processes outlived the service"
