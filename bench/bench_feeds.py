@@ -1,6 +1,7 @@
 """Feed passes against the `feed-to-sqlite` tool, measured in the same run on the same feeds.
 
     .venv/bin/python bench/bench_feeds.py [--feeds 1000] [--repeat 3] [--concurrency 16] [--in-process]
+    .venv/bin/python bench/bench_feeds.py --crossover 5,10,20,40 [--repeat 3]
 
 A separate server process (``feedgen``: Nagle off, everything in memory) serves N realistic Vietnamese
 RSS feeds on 127.0.0.1: 50 items each with a CDATA description holding an image link, a lead and a list
@@ -17,7 +18,9 @@ in this process, alternating, ``--repeat`` times:
   3. one new item per feed (the server moves every feed one item on): each feed is parsed, one item stored.
 
 Targets (issue 14): first pass ≥ 2.5× faster than the baseline; pass 2 ≤ 0.15 of pass 1; pass 3 ≤ 0.4
-of pass 1. ``--in-process`` parses in the fetching threads instead of the worker processes (for an A/B).
+of pass 1. ``--in-process`` parses in the fetching threads instead of the worker processes (for an A/B);
+``--crossover`` compares the two on first passes of a few feeds, workers started cold, to place
+``daemon.pipeline.PARALLEL_MIN_FEEDS``.
 All feeds share the server's host, so ``[fetch] per_host`` is set to the concurrency (a real list has
 many outlets; the default per-host limit of 2 would measure politeness, not throughput).
 """
@@ -95,6 +98,32 @@ def baseline(urls: list[str], dbfile: Path) -> tuple[float, int]:
     return elapsed, Database(dbfile)["items"].count
 
 
+def crossover(sizes: list[int], port: int, concurrency: int, repeat: int) -> None:
+    """First passes of N feeds parsed in-process and in (freshly started) workers, alternating: where the
+    workers' start-up stops costing more than they save (``daemon.pipeline.PARALLEL_MIN_FEEDS``)."""
+    print("feeds   in-process   workers (started cold)   workers / in-process")
+    default = daemon.pipeline.PARALLEL_MIN_FEEDS
+    for n in sizes:
+        urls = [f"http://127.0.0.1:{port}/feed/{i}.rss" for i in range(n)]
+        times: dict[str, list[float]] = {"in-process": [], "workers": []}
+        for _ in range(repeat):
+            for mode, least in (("in-process", sys.maxsize), ("workers", 1)):
+                daemon.pipeline.PARALLEL_MIN_FEEDS = least
+                with tempfile.TemporaryDirectory() as tmp:
+                    state = Path(tmp)
+                    (state / "seeds").mkdir()
+                    config = loads(config_text(urls, state, concurrency), state / "config.toml")
+                    pipeline = Pipeline(config, Store(config.db_path, config.tz))
+                    start = time.perf_counter()
+                    pipeline.poll_feeds(force=True)
+                    times[mode].append(time.perf_counter() - start)
+                    pipeline.close()
+                    pipeline.store.close()
+        a, b = statistics.median(times["in-process"]), statistics.median(times["workers"])
+        print(f"{n:5d}   {a:8.2f} s   {b:8.2f} s {'':12} {b / a:8.2f}", flush=True)
+    daemon.pipeline.PARALLEL_MIN_FEEDS = default
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT MET"
 
@@ -106,6 +135,8 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--in-process", action="store_true", help="parse in the fetching threads, not in workers")
     ap.add_argument("--no-stories", action="store_true", help="[stories] enabled = false")
+    ap.add_argument("--crossover", help="only compare first passes of these numbers of feeds (5,10,20,40)"
+                    " parsed in-process and in workers started cold")
     args = ap.parse_args()
     try:
         import feed_to_sqlite  # noqa: F401
@@ -114,6 +145,14 @@ def main() -> None:
     if args.in_process:
         daemon.pipeline.PARALLEL_MIN_FEEDS = sys.maxsize
 
+    if args.crossover:
+        sizes = [int(n) for n in args.crossover.split(",")]
+        server, port, _ = feedgen.start_server(max(sizes))
+        try:
+            crossover(sizes, port, args.concurrency, args.repeat)
+        finally:
+            server.terminate()
+        return
     server, port, total_bytes = feedgen.start_server(args.feeds)
     base_times: list[float] = []
     ours: list[list[float]] = []
