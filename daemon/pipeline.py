@@ -11,8 +11,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Generator, Sequence
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -25,7 +25,7 @@ from daemon.models import Document, FeedConfig, Match, Prepared, Wire
 from daemon.prepare import Workers, prepare, process_seeds
 from daemon.prepare_feeds import FeedItems, feed_outcome, feed_task, prepare_feed, worker_died
 from daemon.sources.feeds.decide import FeedUpdate, decide_poll
-from daemon.sources.feeds.fetch import FeedFetcher
+from daemon.sources.feeds.fetch import FeedFetcher, parsed_result
 from daemon.sources.feeds.results import FeedState, FetchResult
 from daemon.sources.folder import SETTLE_SECONDS, SeedFile, scan
 from daemon.store import Store
@@ -225,14 +225,16 @@ class Pipeline:
         enabled = sum(f.enabled for f in self.config.feeds)
         use_workers = self.workers.count >= 2 and max(len(feeds), enabled) >= PARALLEL_MIN_FEEDS
         reports: list[SourceReport | None] = [None] * len(feeds)
-        for i, result, items in self._fetch(feeds, use_workers):
+        fetched = self._fetch(feeds, use_workers)
+        for i, result, items in fetched:
             reports[i] = self._record_feed(feeds[i], result, now, items)
             if self._stop.is_set():
-                break  # stopping: the feeds not recorded stay due, polled at the next start
+                fetched.close()  # stopping: the feeds not recorded stay due, polled at the next start
+                break
         return [r for r in reports if r is not None]
 
-    def _fetch(self, feeds: Sequence[FeedConfig], use_workers: bool) -> Iterator[tuple[int, FetchResult,
-                                                                                       FeedItems | None]]:
+    def _fetch(self, feeds: Sequence[FeedConfig],
+               use_workers: bool) -> Generator[tuple[int, FetchResult, FeedItems | None], None, None]:
         """(index, result, prepared items or None) for each feed, as they come: fetched ``[fetch]
         concurrency`` at a time by threads, parsed in the workers (or in the fetching thread), while the
         caller stores what has come."""
@@ -241,21 +243,29 @@ class Pipeline:
 
         def fetch_one(i: int, feed: FeedConfig, state: FeedState) -> None:
             result = self.fetcher.download(feed, state)
+            known = self._known.get(feed.name, ())
             try:
                 if result.body is not None and use_workers and not feed.full_text:  # full text: pages to fetch
                     started = time.monotonic()
-                    task = feed_task(feed, result, self.store.now(), self._known.get(feed.name, ()))
-                    future = self.workers.submit(prepare_feed, task)
+                    future = self.workers.submit(prepare_feed, feed_task(feed, result, self.store.now(), known))
                     future.add_done_callback(lambda f: done.put((i, result, f, started)))
                     return
             except RuntimeError as exc:  # closed (a reload, a stop) or broken just now: parse it here
                 log.debug("feed %s: parsed in-process (%s)", feed.name, exc)
-            done.put((i, self.fetcher.parse(feed, result, self._known.get(feed.name, ())), None, 0.0))
+            except Exception as exc:  # a bug: this feed's error, and the pass goes on (nothing waits for ever)
+                log.exception("feed %s: unexpected error", feed.name)
+                result = parsed_result(result, error=f"unexpected error: {type(exc).__name__}: {exc}",
+                                       elapsed=result.elapsed)
+            done.put((i, self.fetcher.parse(feed, result, known), None, 0.0))
 
-        threads = ThreadPoolExecutor(max(1, min(self.config.fetch.concurrency, len(feeds))), thread_name_prefix="feed")
-        try:
+        threads: ThreadPoolExecutor | None = None
+        if len(feeds) == 1:  # a scheduled job's poll: fetched in the job's own thread
+            fetch_one(0, feeds[0], states[0])
+        else:
+            threads = ThreadPoolExecutor(min(self.config.fetch.concurrency, len(feeds)), thread_name_prefix="feed")
             for i, (feed, state) in enumerate(zip(feeds, states, strict=True)):
                 threads.submit(fetch_one, i, feed, state)
+        try:
             for _ in feeds:
                 i, result, future, started = done.get()
                 if future is None:
@@ -263,12 +273,15 @@ class Pipeline:
                 else:
                     yield i, *self._from_worker(feeds[i], result, future, started)
         finally:  # stopping early: fetches not started are cancelled, running ones end on their own
-            threads.shutdown(wait=not self._stop.is_set(), cancel_futures=True)
+            if threads is not None:
+                threads.shutdown(wait=not self._stop.is_set(), cancel_futures=True)
 
     def _from_worker(self, feed: FeedConfig, downloaded: FetchResult, future: Future[Wire | str],
                      started: float) -> tuple[FetchResult, FeedItems | None]:
         try:
             wire = future.result()
+        except CancelledError:  # the workers were closed under the pass (a reload): parse it here
+            return self.fetcher.parse(feed, downloaded, self._known.get(feed.name, ())), None
         except BrokenProcessPool:  # a worker died (killed, out of memory): once more in new workers
             self.workers.reset()
             log.warning("feed %s: a worker process died while parsing it; trying again", feed.name)
