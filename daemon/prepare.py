@@ -29,6 +29,9 @@ from daemon.text.search import folded_copy
 PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
 CHUNK = 100  # files per task sent to a worker
 IDLE_SECONDS = 60.0  # worker processes unused this long are stopped: an idle service keeps none
+# Worker processes are replaced after this many tasks (at a moment with none running), so that what grows
+# in them over months (caches of every syllable and figure met, allocator fragmentation) is given back.
+RECYCLE_TASKS = 10_000
 
 
 def prepare(doc: Document, *, stories: bool = False) -> Prepared:
@@ -116,15 +119,18 @@ class Workers:
     """The worker processes of one configuration, shared by the seed bulk import and feed polls.
 
     Started on first use and stopped after ``idle`` seconds without a task, so a service between passes
-    keeps no processes (and spends no CPU on them). A pool broken by a worker's death (killed, out of
+    keeps no processes (and spends no CPU on them); replaced after ``recycle`` tasks, so that a service
+    busy for months does not keep them for months. A pool broken by a worker's death (killed, out of
     memory) is replaced at the next use.
     """
 
     def __init__(self, tz: ZoneInfo, rules: Sequence[Rule], *, stories: bool = False, count: int | None = None,
-                 idle: float = IDLE_SECONDS) -> None:
+                 idle: float = IDLE_SECONDS, recycle: int = RECYCLE_TASKS) -> None:
         self.count = count if count is not None else (os.cpu_count() or 1)
         self._initargs = (tz.key, tuple(rules), os.getpid(), stories)
         self._idle = idle
+        self._recycle = recycle
+        self._tasks = 0  # submitted to the current pool
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._busy = 0  # tasks submitted and not done
@@ -146,8 +152,10 @@ class Workers:
                 # "spawn": the service has threads (scheduler, watcher), and forking a threaded process is unsafe.
                 self._pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_init_worker, initargs=self._initargs)
+                self._tasks = 0
             future = self._pool.submit(fn, *args)
             self._busy += 1
+            self._tasks += 1
         future.add_done_callback(self._done)
         return future
 
@@ -159,11 +167,16 @@ class Workers:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def _done(self, _future: Future[Any]) -> None:
+        old: ProcessPoolExecutor | None = None
         with self._lock:
             self._busy -= 1
             self._last = time.monotonic()
-            if self._busy == 0 and self._timer is None:
+            if self._busy == 0 and self._tasks >= self._recycle:
+                old, self._pool = self._pool, None  # the next task starts fresh workers
+            elif self._busy == 0 and self._timer is None:
                 self._arm(self._idle)
+        if old is not None:
+            old.shutdown(wait=False)
 
     def _arm(self, seconds: float) -> None:
         """One timer per idle spell (not one per task: a busy service finishes tasks by the hundred)."""

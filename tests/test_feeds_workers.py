@@ -238,6 +238,18 @@ def test_the_worker_processes_stop_when_idle_and_start_again_when_needed() -> No
         workers.submit(os.getpid)
 
 
+def test_the_worker_processes_are_replaced_after_so_many_tasks() -> None:
+    workers = Workers(ZoneInfo("Asia/Ho_Chi_Minh"), (), count=1, recycle=3)
+    pids = []
+    try:
+        for _ in range(6):
+            pids.append(workers.submit(os.getpid).result(timeout=60))
+            time.sleep(0.1)  # the task's done-callback (which replaces the pool) runs just after its result
+    finally:
+        workers.close()
+    assert pids[0] == pids[1] == pids[2] != pids[3] == pids[4] == pids[5]
+
+
 def children(pid: int) -> set[int]:
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
