@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 import sqlite3
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -273,8 +274,12 @@ def test_sigterm_during_a_worker_pass_stops_within_shutdown_timeout(
     assert workers, "the service never started its worker processes\n" + "\n".join(d.err)
     start = time.monotonic()
     d.proc.send_signal(signal.SIGTERM)
-    code = d.proc.wait(2 + 1.5)
-    assert code == 0 and time.monotonic() - start < 2 + 1.5, "\n".join(d.err)
+    try:
+        code: int | None = d.proc.wait(2 + 1.5)
+    except subprocess.TimeoutExpired:
+        code = None
+    took = time.monotonic() - start
+    assert code == 0 and took < 2 + 1.5, f"exit {code} after {took:.1f} s\n" + "\n".join(d.err)
     assert "Traceback" not in "\n".join(d.err)
     gone = time.monotonic() + 3
     while any(alive(w) for w in workers) and time.monotonic() < gone:
