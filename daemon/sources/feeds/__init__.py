@@ -1,6 +1,8 @@
 """RSS/Atom feeds: fetch (HTTP with hard limits), parse (feedparser, safely), items → Documents.
 
-- ``fetch.FeedFetcher``          ``fetch_all`` returns one ``FetchResult`` per feed, failures included
+- ``fetch.FeedFetcher``          ``fetch_all`` returns one ``FetchResult`` per feed, failures included;
+                                 ``download`` and ``parse`` are its two halves (parsing may go to a worker)
+- ``items.feed_documents``       a feed's bytes → Documents (``fastparse`` reads well-formed RSS 2.0)
 - ``results.FeedState``, ``results.FetchResult``   what a poll starts from and what it produced
 - ``decide.decide_poll``         what a poll changes (pure); ``schedule.next_fetch_delay`` when to poll again
 
