@@ -160,9 +160,8 @@ def main() -> None:
     try:
         urls = [f"http://127.0.0.1:{port}/feed/{i}.rss" for i in range(args.feeds)]
         total = args.feeds * feedgen.ITEMS
-        scratch = "/work/benchdata" if Path("/work/benchdata").is_dir() else None
         for r in range(args.repeat):
-            with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+            with tempfile.TemporaryDirectory() as tmp:
                 base, rows = baseline(urls, Path(tmp) / "baseline.db")
                 times, stored, unchanged, errors = newswatch(urls, Path(tmp) / "state", args.concurrency, port,
                                                              not args.no_stories)

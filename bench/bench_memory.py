@@ -96,9 +96,12 @@ def polled_since(db: Path, since: str) -> int:
         return 0
 
 
-def stamp() -> str:
-    """The stored time format (seconds, local offset), one second ahead: what is polled from now on."""
-    return datetime.fromtimestamp(int(time.time()) + 1, TZ).isoformat()
+def mark() -> str:
+    """The stored time format (seconds, local offset) of the next second, once it has begun: every poll
+    recorded with it or later came after this call (and none before it does)."""
+    second = int(time.time()) + 1
+    time.sleep(max(0.0, second - time.time()))
+    return datetime.fromtimestamp(second, TZ).isoformat()
 
 
 def main() -> None:
@@ -110,24 +113,25 @@ def main() -> None:
     args = ap.parse_args()
     server, port, total = feedgen.start_server(args.feeds)
     urls = [f"http://127.0.0.1:{port}/feed/{i}.rss" for i in range(args.feeds)]
-    scratch = "/work/benchdata" if Path("/work/benchdata").is_dir() else None
     rows: list[tuple[int, float, float, float, float, int]] = []
     proc: subprocess.Popen[bytes] | None = None
     try:
-        with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             (folder / "seeds").mkdir()
             config = write_config(folder, urls, args.interval)
             log = folder / "service.log"
+            since = mark()
             proc = start(config, log)
             print(f"{args.feeds} feeds × {feedgen.ITEMS} items ({total / 1e6:.1f} MB a pass), polled every"
                   f" {args.interval} by the service (pid {proc.pid})", flush=True)
             print("pass   took    service RSS   workers RSS   service CPU   new articles", flush=True)
             articles = 0
+            began = time.monotonic()
             for n in range(1, args.passes + 1):
                 if n > 1:
+                    since, began = mark(), time.monotonic()
                     urllib.request.urlopen(f"http://127.0.0.1:{port}/control/advance").read()
-                since, began = stamp(), time.monotonic()
                 while polled_since(folder / "news.db", since) < args.feeds:
                     if proc.poll() is not None:
                         sys.exit(f"the service exited ({proc.returncode}); see {log}:\n{log.read_text()[-3000:]}")
@@ -147,8 +151,8 @@ def main() -> None:
 
             # the idle service: nothing due for 6 hours
             write_config(folder, urls, "6h")
+            since = mark()
             proc = start(config, log)
-            since = stamp()
             while polled_since(folder / "news.db", since) < args.feeds:  # the polls that were due at the restart
                 time.sleep(0.5)
             time.sleep(IDLE_WORKERS)
