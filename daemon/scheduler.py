@@ -8,6 +8,9 @@ Jobs (each ``max_instances=1``, coalesced, never silently skipped):
 * ``deliver``     POST due alerts (first tries and retries) every ``[delivery] interval``; also run right
                   after a pass that queued alerts
 * ``checkpoint``  ``wal_checkpoint(TRUNCATE)`` so the WAL cannot grow without bound
+* ``brief``       (with ``[[briefings]]``) make every due briefing once and queue its ``briefing.ready``; runs
+                  when the next period ends, and at least once a minute. A pass that stored matches also
+                  checks the rules for a spike (``rule.spike``, once per rule and day)
 
 Signals: SIGTERM/SIGINT stop: no job starts any more, running jobs get ``shutdown_timeout`` (counted from
 the signal) to finish, and the process exits 0 within about a second after that whatever still runs. A job
@@ -45,6 +48,7 @@ from typing import Any, NoReturn
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from daemon.brief.schedule import IDLE_TICK, queue_spikes, tick
 from daemon.config import Config, file_digest, load
 from daemon.errors import ConfigError, StoreFull
 from daemon.models import FeedConfig
@@ -177,7 +181,7 @@ class Service:
         try:
             while True:
                 report = self.pipeline.scan_seeds()
-                if report.alerts:
+                if self._spikes(report) or report.alerts:
                     self._job_deliver()
                 with self._seeds_lock:  # files that arrived during the scan are scanned now, in this run
                     if not self._seeds_again or self.stop_event.is_set():
@@ -200,8 +204,22 @@ class Service:
 
     def _job_feed(self, name: str) -> None:
         reports = self.pipeline.poll_feeds([name])
-        if any(r.alerts for r in reports):
+        if sum(self._spikes(r) for r in reports) or any(r.alerts for r in reports):
             self._job_deliver()
+
+    def _spikes(self, report: SourceReport) -> int:
+        """After a pass that stored matches: rule.spike events queued (once per rule and day)."""
+        return queue_spikes(self.store, self.config, self.store.now()) if report.matches else 0
+
+    def _job_brief(self) -> None:
+        report = tick(self.store, self.config)
+        if report.made or report.spikes:
+            self._job_deliver()
+        if self._scheduler is not None and not self.stop_event.is_set():
+            now = datetime.now(self.config.tz)
+            soon = now + timedelta(seconds=IDLE_TICK)
+            due = report.next_due + timedelta(seconds=0.2) if report.next_due is not None else soon
+            self._scheduler.modify_job("brief", next_run_time=max(now, min(due, soon)))
 
     def _job_deliver(self) -> None:
         self.pipeline.deliver()
@@ -220,13 +238,21 @@ class Service:
             self._run_job("seeds", self._once_seeds)
             for feed in self.config.feeds:
                 if feed.enabled:
-                    self._run_job(f"feed:{feed.name}", partial(self.pipeline.poll_feeds, [feed.name]))
+                    self._run_job(f"feed:{feed.name}", partial(self._once_feed, feed.name))
+            if self.config.briefings:
+                self._run_job("brief", partial(tick, self.store, self.config))
             self._run_job("deliver", self.pipeline.deliver)
             # One try that does not wait for readers, and no second one at close: a reader keeps its snapshot.
             self._run_job("checkpoint", partial(self._job_checkpoint, wait=False))
         finally:
             self._close(lock, checkpoint=False)
         return 0
+
+    def _once_feed(self, name: str) -> list[SourceReport]:
+        reports = self.pipeline.poll_feeds([name])
+        for r in reports:
+            self._spikes(r)
+        return reports
 
     def _once_seeds(self) -> SourceReport:
         """The seed scan, repeated while files are still being written: ``--once`` has no next pass for them."""
@@ -240,6 +266,7 @@ class Service:
                 break
             time.sleep(pause)
             report = self.pipeline.scan_seeds()
+        queue_spikes(self.store, self.config, self.store.now())  # however many scans the files took
         return report
 
     # -- the daemon ----------------------------------------------------------------------------
@@ -368,6 +395,11 @@ class Service:
         for feed in c.feeds:
             if feed.enabled:
                 self._schedule_feed(feed, now)
+        if c.briefings:  # it reschedules itself for the next period's end (see _job_brief)
+            sched.add_job(self._run_job, "interval", args=("brief", self._job_brief), id="brief", name="brief",
+                          seconds=IDLE_TICK, next_run_time=now, replace_existing=True)
+        elif sched.get_job("brief") is not None:
+            sched.remove_job("brief")
 
     def _schedule_feed(self, feed: FeedConfig, now: datetime) -> None:
         assert self._scheduler is not None

@@ -105,13 +105,15 @@ def cmd_fetch(args: argparse.Namespace, config: Config) -> int:
 def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
     store = open_store(config)
     if args.retry:
-        ok = store.retry_alert(args.retry)
+        ok = store.retry_alert(args.retry) or store.retry_failed_events(event=args.retry) == 1
         if ok:
             print(f"alert {args.retry} re-queued")
             return 0
         raise NewswatchError(f"no pending or failed alert {args.retry} (a delivered alert is not sent again)")
     if args.all_failed:
-        print(f"{store.retry_all_failed()} failed alerts re-queued")
+        events = store.retry_failed_events()
+        also = f", and {events} failed events" if events else ""
+        print(f"{store.retry_all_failed()} failed alerts re-queued{also}")
         return 0
     rows = store.list_alerts(status=args.status, limit=args.limit)
     if args.json:

@@ -20,6 +20,7 @@ from daemon.store.db import execute_in
 from daemon.store.feeds import write_poll
 from daemon.store.stories import NewArticle, StoryTables, assign_stories, refresh_stories
 from daemon.stories.sketch import Sketch
+from daemon.text.docrefs import document_codes
 
 
 def _ledger_status(article_id: int | None, path: str, origins: set[tuple[int, str]]) -> str:
@@ -157,6 +158,10 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
                         done.update(pairs)
                     alerts += [(alert_id(p.content_hash, rule, webhook), article_id, rule, webhook, stamp, stamp)
                                for rule, webhook in pairs]
+            conn.executemany(  # the first citation of each document, for the briefing (store.briefs)
+                "INSERT OR IGNORE INTO document_refs (code, article_id, first_seen) VALUES (?, ?, ?)",
+                [(code, article_id, stamp) for article_id, p in report.new
+                 for code in document_codes(f"{p.doc.title}\n{p.doc.body}")])
             conn.executemany(
                 "INSERT INTO matches (article_id, rule, keyword, matched_text, field, snippet, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)", matches)

@@ -9,10 +9,12 @@ Times are ISO 8601 text in the configured zone (default ``+07:00``), so text ord
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from daemon.text.docrefs import document_codes
 from daemon.text.normalize import content_hash
 from daemon.text.search import folded_copy
 
@@ -327,6 +329,84 @@ def _v8(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+BRIEF_TABLES = """
+CREATE TABLE briefings (                      -- one row per briefing made: (name, period) once
+    id            TEXT PRIMARY KEY,           -- stable: 'br_' + hash of name, period and its start
+    name          TEXT NOT NULL,              -- the [[briefings]] name ('' for `newswatch brief` without --name)
+    period        TEXT NOT NULL,              -- day | week | month
+    period_start  TEXT NOT NULL,
+    period_end    TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    articles      INTEGER NOT NULL,
+    stories       INTEGER NOT NULL,
+    outlets       INTEGER NOT NULL,
+    files         TEXT NOT NULL               -- JSON array of the files written
+);
+CREATE INDEX briefings_name ON briefings(name, period_end);
+
+CREATE TABLE briefing_schedules (             -- when the service first knew each scheduled briefing
+    name   TEXT PRIMARY KEY,
+    since  TEXT NOT NULL                      -- periods ending before this are never made (no backlog)
+);
+
+CREATE TABLE events (                         -- the outbox for messages that are not article alerts
+    id               TEXT PRIMARY KEY,        -- stable (the webhook-id header): 'ev_' + hash of key, webhook
+    type             TEXT NOT NULL,           -- briefing.ready | rule.spike
+    key              TEXT NOT NULL,           -- what it is about: a briefing id, 'RULE@YYYY-MM-DD'
+    webhook          TEXT NOT NULL,
+    body             TEXT NOT NULL,           -- the request body, rendered for the webhook's format
+    status           TEXT NOT NULL DEFAULT 'pending',  -- pending | delivered | failed
+    created_at       TEXT NOT NULL,
+    next_attempt_at  TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT,
+    delivered_at     TEXT,
+    UNIQUE (type, key, webhook)
+);
+CREATE INDEX events_due ON events(status, next_attempt_at);
+
+CREATE TABLE event_attempts (                 -- every HTTP attempt of an event, as delivery_attempts for alerts
+    id           INTEGER PRIMARY KEY,
+    event_id     TEXT NOT NULL REFERENCES events(id),
+    webhook      TEXT NOT NULL,
+    attempted_at TEXT NOT NULL,
+    status_code  INTEGER,
+    error        TEXT,
+    duration_ms  INTEGER NOT NULL
+);
+CREATE INDEX event_attempts_event ON event_attempts(event_id);
+
+CREATE TABLE document_refs (                  -- the first article that cited each document (by its code)
+    code        TEXT PRIMARY KEY,             -- one spelling: 'NQ 57 (TW)', 'QĐ 1519 (TTG)'
+    article_id  INTEGER NOT NULL REFERENCES articles(id),
+    first_seen  TEXT NOT NULL                 -- the article's ingested_at
+);
+CREATE INDEX document_refs_first_seen ON document_refs(first_seen)
+"""
+
+
+def _v9(conn: sqlite3.Connection) -> None:
+    """The briefing: briefings made, the event outbox, and the first citation of every document.
+
+    ``document_refs`` is filled from then on at ingest (``ArticleTables.ingest``); here the stored
+    archive is read once in first-seen order, so the first article to cite a document is the one kept.
+    """
+    for statement in _split(BRIEF_TABLES):
+        conn.execute(statement)
+    conn.create_function("newswatch_document_codes", 2, _codes_json, deterministic=True)
+    try:
+        conn.execute(
+            "INSERT OR IGNORE INTO document_refs (code, article_id, first_seen)"
+            " SELECT j.value, a.id, a.ingested_at FROM articles a,"
+            " json_each(newswatch_document_codes(a.title, a.body)) j ORDER BY a.ingested_at, a.id")
+    finally:
+        conn.create_function("newswatch_document_codes", 2, None)
+
+
+def _codes_json(title: str, body: str) -> str:
+    return json.dumps(document_codes(f"{title}\n{body}"), ensure_ascii=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1),
     Migration(2, "feeds.failing_since", _v2),
@@ -336,5 +416,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "stories", _v6),
     Migration(7, "search: text as written and folded, one FTS5 table", _v7),
     Migration(8, "views: article_matches, article_alerts, article_overview", _v8),
+    Migration(9, "briefings, events outbox, document_refs", _v9),
 )
 SCHEMA_VERSION = max(m.version for m in MIGRATIONS)  # what this newswatch migrates a database to
