@@ -415,6 +415,19 @@ HOOK_SECRET = "whsec_" + base64.b64encode(b"alerts-cli-test-secret-0123456789").
 RULES = '[[rules]]\nname = "nq57"\nkeywords = ["Nghị quyết 57"]\n[[rules]]\nname = "ct34"\nkeywords = ["Chỉ thị 34"]\n'
 
 
+# The briefing's tests: a rule with a human title (a section heading) and one every sample matches.
+BRIEF_RULES = """
+[[rules]]
+name = "nq57"
+title = "Nghị quyết 57-NQ/TW về khoa học, công nghệ"
+keywords = ["Nghị quyết 57"]
+
+[[rules]]
+name = "thanh-uy"
+keywords = ["Thành ủy"]
+"""
+
+
 def shipped_config(project: Path, port: int) -> None:
     """The shipped config.toml as is, except the demo webhook's port and a fast delivery interval."""
     text = (ROOT / "config.toml").read_text(encoding="utf-8")

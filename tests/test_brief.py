@@ -30,18 +30,9 @@ from daemon.pipeline import Pipeline
 from daemon.sources.folder import read_seed, scan
 from daemon.store import Store
 from daemon.text.dates import VN_TZ
+from tests.helpers import BRIEF_RULES as RULES
 from tests.helpers import CHROMIUM, chromium, write_config
 
-RULES = """
-[[rules]]
-name = "nq57"
-title = "Nghị quyết 57-NQ/TW về khoa học, công nghệ"
-keywords = ["Nghị quyết 57"]
-
-[[rules]]
-name = "thanh-uy"
-keywords = ["Thành ủy"]
-"""
 BRIEFING = """
 [[briefings]]
 name = "sang"

@@ -15,20 +15,11 @@ from standardwebhooks.webhooks import Webhook
 
 from daemon.store import Store
 from daemon.text.dates import VN_TZ
+from tests.helpers import BRIEF_RULES as RULES
 from tests.helpers import HOOK_SECRET, Background, Hit, Receiver, drop_renamed, hook, run_daemon, write_config
 
 pytestmark = pytest.mark.service
 
-RULES = """
-[[rules]]
-name = "nq57"
-title = "Nghị quyết 57-NQ/TW về khoa học, công nghệ"
-keywords = ["Nghị quyết 57"]
-
-[[rules]]
-name = "thanh-uy"
-keywords = ["Thành ủy"]
-"""
 
 
 def of_type(hits: list[Hit], kind: str) -> list[Hit]:
