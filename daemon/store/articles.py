@@ -158,10 +158,11 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
                         done.update(pairs)
                     alerts += [(alert_id(p.content_hash, rule, webhook), article_id, rule, webhook, stamp, stamp)
                                for rule, webhook in pairs]
-            conn.executemany(  # the first citation of each document, for the briefing (store.briefs)
-                "INSERT OR IGNORE INTO document_refs (code, article_id, first_seen) VALUES (?, ?, ?)",
-                [(code, article_id, stamp) for article_id, p in report.new
-                 for code in document_codes(f"{p.doc.title}\n{p.doc.body}")])
+            cited = [(code, article_id, stamp) for article_id, p in report.new
+                     for code in document_codes(f"{p.doc.title}\n{p.doc.body}")]
+            if cited:  # the first citation of each document, for the briefing (store.briefs)
+                conn.executemany("INSERT OR IGNORE INTO document_refs (code, article_id, first_seen) VALUES (?, ?, ?)",
+                                 cited)
             conn.executemany(
                 "INSERT INTO matches (article_id, rule, keyword, matched_text, field, snippet, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)", matches)
