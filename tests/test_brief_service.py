@@ -9,6 +9,7 @@ import json
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -16,7 +17,7 @@ from standardwebhooks.webhooks import Webhook
 from daemon.store import Store
 from daemon.text.dates import VN_TZ
 from tests.helpers import BRIEF_RULES as RULES
-from tests.helpers import HOOK_SECRET, Background, Hit, Receiver, drop_renamed, hook, run_daemon, write_config
+from tests.helpers import HOOK_SECRET, Background, Hit, Receiver, drop_renamed, hook, run_daemon, sql, write_config
 
 pytestmark = pytest.mark.service
 
@@ -83,3 +84,32 @@ formats = ["md", "html"]
             ("briefing.ready", "delivered"), ("rule.spike", "delivered")]
     assert [(n, p, a) for n, p, a, _ in rows] == [("sang", "day", 5)] and len(json.loads(rows[0][3])) == 2
     assert not any("Traceback" in line for line in d.err + again.err)
+
+
+def test_run_once_makes_a_due_briefing_and_brief_writes_one_now(project: Path, run_cli: Any) -> None:
+    write_config(project, RULES + """
+[[briefings]]
+name = "sang"
+title = "Văn phòng Thành ủy"
+at = "00:00:01"
+formats = ["docx"]
+""")
+    run_cli("run", "--once")  # stores the samples; the briefing is new: nothing due yet
+    assert sql(project, "SELECT count(*) FROM briefings") == [(0,)]
+    midnight = datetime.now(VN_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
+    sql(project, "UPDATE briefing_schedules SET since = ?", midnight.isoformat())  # as if known since midnight
+    run_cli("run", "--once")  # the day that ended at 00:00:01 today is due: made now (and only that one)
+    ((files,),) = sql(project, "SELECT files FROM briefings")
+    (path,) = json.loads(files)
+    assert Path(path).suffix == ".docx" and Path(path).stat().st_size > 10_000
+    run_cli("run", "--once")
+    assert sql(project, "SELECT count(*) FROM briefings") == [(1,)]
+
+    today = datetime.now(VN_TZ).date().isoformat()
+    out = run_cli("brief", "--name", "sang", "--date", today, "--period", "week").stdout  # ends at 00:00:01 today
+    assert out.startswith("# Điểm báo tuần đến ") and "Văn phòng Thành ủy" in out
+    plain = run_cli("brief", "--date", today).stdout  # the calendar day: today's samples are in it
+    assert "**5 tin bài · 5 sự kiện · 1 nguồn tin**" in plain and "## Nghị quyết 57-NQ/TW" in plain
+    proc = run_cli("brief", "--date", today, "--format", "html", "--out", str(project / "out" / "b.html"))
+    assert proc.stdout.startswith(f"{project / 'out' / 'b.html'}: 5 articles, 5 stories, 1 outlets")
+    assert (project / "out" / "b.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
