@@ -18,7 +18,8 @@ the process (it imports matplotlib and python-docx and loads fonts: what a servi
 * the baseline: the store's reads alone (``Store.brief_rows``: what no format can skip);
 * the spike check a pass that stored matches runs (``queue_spikes``: 15 days of counts per rule);
 
-and the cost of finding the documents an article cites at ingest (``document_codes``), per article.
+and the cost of finding the documents an article cites at ingest (``document_codes``), per article and as
+a share of a feed-like ingest (with and without it, alternating; ``--ingest-only`` runs just that).
 """
 
 from __future__ import annotations
@@ -136,6 +137,42 @@ def cached(path: Path, n: int) -> str:
     return cached(path, n)
 
 
+def ingest_cost(runs: int, n: int = 2000) -> None:
+    """What writing ``document_refs`` costs a feed-like ingest: the same articles stored 100 per batch with the
+    document scan and with it replaced by nothing, alternating, each run on a fresh database."""
+    import tempfile
+
+    from daemon.config import loads
+    from daemon.models import Document
+    from daemon.pipeline import Pipeline
+    from daemon.store import Store
+    from daemon.store import articles as store_articles
+
+    rng = random.Random(7)
+    paras = paragraphs()
+    docs = [Document("feed", f"item-{i}", f"Tin {i}: {rng.choice(paras)[:80]}",
+                     "\n\n".join(rng.sample(paras, rng.randint(4, 7))) + f"\n\nMã tin {i}.") for i in range(n)]
+    scan = store_articles.document_codes
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for run in range(2 * runs):
+        with_scan = run % 2 == 0
+        store_articles.document_codes = scan if with_scan else (lambda _text: [])  # type: ignore[assignment]
+        with tempfile.TemporaryDirectory() as tmp:
+            config = loads('[[rules]]\nname = "nq57"\nkeywords = ["Nghị quyết 57"]\n', Path(tmp) / "c.toml")
+            p = Pipeline(config, Store(Path(tmp) / "news.db", config.tz))
+            t = time.perf_counter()
+            for i in range(0, n, 100):
+                p.ingest(docs[i : i + 100])
+            times[with_scan].append(time.perf_counter() - t)
+            p.store.close()
+    store_articles.document_codes = scan
+    a, b = statistics.median(times[True]), statistics.median(times[False])
+    print(f"ingest of {n} feed items (100 per batch, stories on), median of {runs} alternating runs: with the"
+          f" document scan {a:.2f} s, without {b:.2f} s: +{(a / b - 1) * 100:.1f} %"
+          f" (runs with {', '.join(f'{x:.2f}' for x in times[True])};"
+          f" without {', '.join(f'{x:.2f}' for x in times[False])})")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -146,7 +183,11 @@ def main() -> int:
     ap.add_argument("--articles", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--data", type=Path, default=Path("/work/benchdata/brief"))
+    ap.add_argument("--ingest-only", action="store_true", help="only the ingest cost of the document scan")
     args = ap.parse_args()
+    if args.ingest_only:
+        ingest_cost(5)
+        return 0
     args.data.mkdir(parents=True, exist_ok=True)
     path = args.data / f"news-{args.articles}.db"
     until = datetime.fromisoformat(cached(path, args.articles))
@@ -205,6 +246,7 @@ def main() -> int:
     per = (time.perf_counter() - t) / (200 * len(texts))
     print(f"document_codes at ingest: {per * 1e6:.0f} us per article (the five samples, 2-5 KB);"
           f" {json.dumps([document_codes(x) for x in texts], ensure_ascii=False)}")
+    ingest_cost(5)
     return 0
 
 
