@@ -224,3 +224,29 @@ def test_briefings_config_mistakes_are_one_line(project: Path) -> None:
         RULES.replace('keywords = ["Nghị quyết 57"]', 'keywords = ["Nghị quyết 57"]\nspike_factor = 0.5'))
     write_config(project, RULES + BRIEFING + 'period = "week"\nweekday = "thu"\n')
     assert load(project / "config.toml").briefings[0].weekday == 3
+
+
+def test_an_unwritable_folder_is_one_line_and_the_period_is_made_once_it_is_writable(
+        project: Path, caplog: pytest.LogCaptureFixture) -> None:
+    write_config(project, RULES + BRIEFING.replace('formats = ["md", "html", "docx"]', 'formats = ["md"]')
+                 + 'out = "briefs-file"\n')
+    (project / "briefs-file").write_text("a file where the folder should be")
+    config = load(project / "config.toml")
+    store = Store(config.db_path, config.tz)
+    first = datetime(2026, 12, 2, 6, 0, tzinfo=VN_TZ)
+    tick(store, config, now=first)
+    assert tick(store, config, now=first + timedelta(hours=2)).made == []
+    (line,) = [r.getMessage() for r in caplog.records if "cannot write" in r.getMessage()]
+    assert line.startswith("briefing sang (day 2026-12-02): cannot write its files in ") and "briefs-file" in line
+    (project / "briefs-file").unlink()
+    assert tick(store, config, now=first + timedelta(hours=3)).made == ["sang 2026-12-02"]
+
+
+def test_a_feeds_script_link_never_reaches_the_briefing(archive: Pipeline) -> None:
+    p = archive
+    doc = Document("evil", "x-1", "Thành ủy họp", "Thành ủy họp bàn về chuyển đổi số trong tháng này.",
+                   url="javascript:alert(1)")
+    p.ingest([doc])
+    made = compose(p.store, name="sang", title="VP", period=today_period(p), rules=p.config.rules,  # type: ignore[arg-type]
+                   formats=["md", "html", "docx"], tz=p.config.tz, now=p.store.now())
+    assert "javascript:" not in made.markdown and b"javascript:" not in made.outputs["html"]

@@ -49,9 +49,14 @@ def spikes(daily: Mapping[str, int], days: Sequence[date], factor: float) -> lis
 def _item(story: StoryRow, hit: Hit | None, texts: Mapping[int, tuple[str, str]], tz: ZoneInfo) -> Item:
     article = hit.article_id if hit is not None else (story.articles[0].id if story.articles else None)
     title, body = texts.get(article, (story.title, "")) if article is not None else (story.title, "")
-    links = tuple(Link(a.outlet, a.url) for a in story.articles if a.url)
+    links = tuple(Link(a.outlet, url) for a in story.articles if (url := _web(a.url)) is not None)
     return Item(story.id, story.title, datetime.fromisoformat(story.first_seen_at).astimezone(tz), story.outlets,
                 story.article_count, summarize(title, body, hit.matched if hit is not None else ()), links)
+
+
+def _web(url: str | None) -> str | None:
+    """Only http(s) links reach a briefing: a feed's ``javascript:`` link must not run in the HTML."""
+    return url if url and url.lower().startswith(("http://", "https://")) else None
 
 
 def _order(items: list[Item]) -> list[Item]:
@@ -67,7 +72,7 @@ def _document(row: DocumentRow, texts: Mapping[int, tuple[str, str]], tz: ZoneIn
             cited, quote = text[span[0]:span[1]], citing_sentence(text, *span)
             break
     return NewDocument(row.code, cited, datetime.fromisoformat(row.first_seen).astimezone(tz), row.article.title,
-                       row.article.outlet, row.article.url, quote)
+                       row.article.outlet, _web(row.article.url), quote)
 
 
 def build(rows: BriefRows, *, briefing_id: str, name: str, title: str, period: Period, made_at: datetime,

@@ -17,7 +17,8 @@ def _item(item: Item) -> list[str]:
     lines = [f"### {_escape(item.title)}", "", f"*{when(item.first_seen)}* · {_escape(carried(item))}", "",
              _escape(item.summary), ""]
     if item.links:
-        lines += [" · ".join(f"[{_escape(link.outlet)}]({link.url.replace(')', '%29')})" for link in item.links), ""]
+        links = (f"[{_escape(link.outlet)}]({link.url.replace(')', '%29').replace(' ', '%20')})" for link in item.links)
+        lines += [" · ".join(links), ""]
     return lines
 
 

@@ -69,8 +69,13 @@ def tick(store: Store, config: Config, now: datetime | None = None) -> TickRepor
     for cfg in config.briefings:
         since = store.schedule_since(cfg.name, now)
         for period in due_periods(cfg, now, since, config):
-            made = make_scheduled(store, cfg, period, rules=config.rules, hooks=_targets(cfg.webhooks, config.webhooks),
-                                  tz=config.tz, now=now)
+            try:
+                made = make_scheduled(store, cfg, period, rules=config.rules,
+                                      hooks=_targets(cfg.webhooks, config.webhooks), tz=config.tz, now=now)
+            except OSError as exc:  # the folder is not writable, the disk is full: one line, tried next tick
+                log.error("briefing %s (%s %s): cannot write its files in %s: %s; tried again at the next run",
+                          cfg.name, period.kind, period.key(), cfg.out, exc.strerror or exc)
+                break
             if made is not None:
                 b = made.briefing
                 report.made.append(f"{cfg.name} {period.key()}")
