@@ -250,3 +250,23 @@ def test_a_feeds_script_link_never_reaches_the_briefing(archive: Pipeline) -> No
     made = compose(p.store, name="sang", title="VP", period=today_period(p), rules=p.config.rules,  # type: ignore[arg-type]
                    formats=["md", "html", "docx"], tz=p.config.tz, now=p.store.now())
     assert "javascript:" not in made.markdown and b"javascript:" not in made.outputs["html"]
+
+
+def test_listen_prints_briefing_and_spike_events_readably(archive: Pipeline) -> None:
+    from daemon.brief.events import ready_events, spike_events
+    from daemon.deliver.receiver import describe
+    from daemon.models import WebhookConfig
+
+    p = archive
+    made = compose(p.store, name="sang", title="Văn phòng Thành ủy", period=today_period(p), rules=p.config.rules,  # type: ignore[arg-type]
+                   formats=["md"], tz=p.config.tz, now=p.store.now())
+    hook = WebhookConfig("office", "http://127.0.0.1:9/")
+    ((event_id, kind, _, webhook, body),) = ready_events(made.briefing, made.markdown, ["sang.md"], "/briefs", [hook])
+    assert (kind, webhook) == ("briefing.ready", "office") and event_id.startswith("ev_")
+    text = describe(json.loads(body), event_id)
+    assert "Văn phòng Thành ủy (sang): day " in text and "8 articles, 5 stories, 4 outlets; files sang.md" in text
+    ((spike_id, _, key, _, spike_body),) = spike_events(p.config.rules[1], date(2026, 12, 2), 9, 1.5, now=p.store.now(),
+                                                        hooks=[hook])
+    assert key == "thanh-uy@2026-12-02"
+    assert "thanh-uy (thanh-uy): 9 articles on 2026-12-02, 14-day mean 1.5 (factor 3.0)" in describe(
+        json.loads(spike_body), spike_id)
