@@ -113,3 +113,11 @@ formats = ["docx"]
     proc = run_cli("brief", "--date", today, "--format", "html", "--out", str(project / "out" / "b.html"))
     assert proc.stdout.startswith(f"{project / 'out' / 'b.html'}: 5 articles, 5 stories, 1 outlets")
     assert (project / "out" / "b.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_check_lists_the_briefings_and_warns_of_a_folder_it_cannot_write(project: Path, run_cli: Any) -> None:
+    (project / "taken").write_text("a file, not a folder")
+    write_config(project, RULES + '[[briefings]]\nname = "sang"\ntitle = "VP"\nat = "07:00"\nout = "taken/briefs"\n')
+    out = run_cli("check").stdout
+    assert "briefings  1" in out and "sang  day     07:00:00  md,html" in out
+    assert f"briefing 'sang': its folder {project / 'taken' / 'briefs'} cannot be written" in out
