@@ -61,10 +61,12 @@ class ScanResult:
     errors: list[str] = field(default_factory=list)  # folders not listed, entries not stat'ed (every pass)
     unchanged: int = 0
     missing: bool = False  # the folder itself does not exist
+    rescan: bool = False  # scan_paths met a folder: only a full scan can say what is in it
 
 
 def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
-         settle: float = SETTLE_SECONDS, *, follow_symlinks: bool = False) -> ScanResult:
+         settle: float = SETTLE_SECONDS, *, follow_symlinks: bool = False,
+         complete: Mapping[str, float | None] | None = None) -> ScanResult:
     """Compare the folder with the ledger using ``stat`` only; never reads file contents.
 
     What the ledger has and the folder no longer shows is ``deleted``, except under a folder that could
@@ -72,8 +74,9 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
     share must not mark the whole archive deleted).
 
     A regular file costs one ``stat`` and nothing more (its type comes with the listing); symlinks, rare,
-    are resolved one by one.
+    are resolved one by one. ``complete``: what the watcher knows of files it saw written (``scan_paths``).
     """
+    known = complete or {}
     result = ScanResult()
     if not root.is_dir():
         result.missing = True
@@ -121,21 +124,8 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
                     if remaining.pop(rel, None) == (st.st_size, st.st_mtime_ns):
                         result.unchanged += 1  # (a file skipped before included: it is reported once)
                         continue
-                    if reason is None:
-                        if not name.lower().endswith(SUFFIXES):
-                            reason = _not_read(name)
-                        elif not stat.S_ISREG(st.st_mode):
-                            reason = "not a regular file (a pipe, socket or device)"
-                    seed = SeedFile(path, rel, st.st_size, st.st_mtime_ns)
-                    if -settle < now - st.st_mtime_ns / 1e9 < settle:
-                        # Modified just now: it may still be being written. A time further ahead than
-                        # that is a wrong clock (a copy from another machine), not a write in progress:
-                        # waiting for it to settle would wait for ever.
-                        result.settling.append(seed)
-                    elif reason is not None:
-                        result.skipped.append((seed, reason))
-                    else:
-                        result.changed.append(seed)
+                    _classify(result, SeedFile(path, rel, st.st_size, st.st_mtime_ns), st.st_mode, reason,
+                              now=now, settle=settle, complete=known.get(rel))
         except OSError as exc:  # unreadable, or the listing broke off: what was listed is kept
             # Reported on every pass (like a missing folder): the files in it cannot be seen until fixed.
             where = folder[prefix:].replace(os.sep, "/") + "/" if len(folder) >= prefix else ""
@@ -147,6 +137,80 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
     result.changed.sort(key=lambda s: s.relpath)
     result.skipped.sort(key=lambda s: s[0].relpath)
     return result
+
+
+def scan_paths(root: Path, paths: Mapping[str, float | None], ledger: Mapping[str, tuple[int, int]], now: float,
+               settle: float = SETTLE_SECONDS, *, follow_symlinks: bool = False) -> ScanResult:
+    """``scan`` of only these paths (relative, POSIX: what the watcher said changed), against their
+    ledger entries (``ledger`` may hold only those).
+
+    Each path maps to when it was known complete (renamed into place, closed by its writer), or None.
+    A file not modified since then is read at once, however recently it was written; the others settle
+    as in ``scan``. A path that is gone is ``deleted`` if the ledger has it. A path that turns out to be
+    a folder (or a link to one outside the seed folder, with ``follow_symlinks``) cannot be scanned
+    here: ``rescan`` says a full scan is needed.
+    """
+    result = ScanResult()
+    if not root.is_dir():
+        result.missing = True
+        return result
+    top = os.fspath(root)
+    real_top = os.path.realpath(top)
+    for rel, complete in sorted(paths.items()):
+        if hidden(rel):
+            continue
+        path = os.path.join(top, *rel.split("/"))
+        try:
+            st = os.lstat(path)
+            reason: str | None = None
+            if stat.S_ISDIR(st.st_mode):
+                result.rescan = True
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                queued: list[str] = []
+                link = _follow_link(path, real_top, follow_symlinks, set(), queued)
+                if link is None:
+                    result.rescan = result.rescan or bool(queued)
+                    continue
+                st, reason, path = link
+        except (FileNotFoundError, NotADirectoryError):
+            if rel in ledger:
+                result.deleted.append(rel)
+            continue
+        except OSError as exc:
+            result.errors.append(f"{rel}: cannot stat: {exc.strerror or exc}")
+            continue
+        if ledger.get(rel) == (st.st_size, st.st_mtime_ns):
+            result.unchanged += 1
+            continue
+        _classify(result, SeedFile(path, rel, st.st_size, st.st_mtime_ns), st.st_mode, reason, now=now,
+                  settle=settle, complete=complete)
+    return result
+
+
+def hidden(relpath: str) -> bool:
+    """Names the scan never reads (``.part`` uploads, ``~`` editor files), in any folder on the path."""
+    return any(part.startswith((".", "~")) for part in relpath.split("/"))
+
+
+def _classify(result: ScanResult, seed: SeedFile, mode: int, reason: str | None, *, now: float, settle: float,
+              complete: float | None) -> None:
+    """Where a new or changed entry goes: to read, to skip (and why), or to wait for."""
+    if reason is None:
+        if not seed.relpath.rsplit("/", 1)[-1].lower().endswith(SUFFIXES):
+            reason = _not_read(seed.relpath.rsplit("/", 1)[-1])
+        elif not stat.S_ISREG(mode):
+            reason = "not a regular file (a pipe, socket or device)"
+    modified = seed.mtime_ns / 1e9
+    # Modified just now: it may still be being written, unless its writer closed it (or it was renamed
+    # into place) since. A time further ahead than that is a wrong clock (a copy from another machine),
+    # not a write in progress: waiting for it to settle would wait for ever.
+    if (complete is None or modified > complete) and -settle < now - modified < settle:
+        result.settling.append(seed)
+    elif reason is not None:
+        result.skipped.append((seed, reason))
+    else:
+        result.changed.append(seed)
 
 
 def _follow_link(path: str, real_top: str, follow: bool, entered: set[tuple[int, int]],
