@@ -101,6 +101,15 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
             return {r[0]: (r[1], r[2]) for r in conn.execute(
                 "SELECT path, size, mtime_ns FROM seed_files WHERE status != 'deleted'")}
 
+    def ledger_of(self, paths: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """``ledger`` for these paths only: a pickup compares the few files it was told about, not 200,000."""
+        found: dict[str, tuple[int, int]] = {}
+        with self.read() as conn:
+            for cur in execute_in(conn, "SELECT path, size, mtime_ns FROM seed_files WHERE status != 'deleted'"
+                                  " AND path IN ({marks})", paths):
+                found.update((r[0], (r[1], r[2])) for r in cur)
+        return found
+
     def mark_seed_files_deleted(self, paths: Sequence[str], now: datetime | None = None) -> int:
         """Files gone from the seed folder keep their rows, and their articles stay: status ``deleted``."""
         stamp = self.iso(now or self.now())
