@@ -68,6 +68,7 @@ class Config:
     seeds_interval: float = 30.0
     seeds_watch: bool = True
     seeds_follow_symlinks: bool = False  # symlinks to targets outside the seed folder are read too
+    seeds_rescan_interval: float = 3600.0  # with the watcher: the full scan that catches what it missed
     timezone: str = DEFAULT_TIMEZONE
     delivery_interval: float = 10.0
     shutdown_timeout: float = 10.0
@@ -440,7 +441,7 @@ def _build(doc: Mapping[str, Any], path: Path) -> Config:
     storage = _table(doc, "storage")
     _check_keys(storage, {"path"}, "storage")
     seeds = _table(doc, "seeds")
-    _check_keys(seeds, {"path", "interval", "watch", "follow_symlinks"}, "seeds")
+    _check_keys(seeds, {"path", "interval", "watch", "follow_symlinks", "rescan_interval"}, "seeds")
     delivery = _table(doc, "delivery")
     _check_keys(delivery, {"interval"}, "delivery")
     http = _table(doc, "http")
@@ -479,7 +480,7 @@ def _build(doc: Mapping[str, Any], path: Path) -> Config:
         db_path=(base / _given(storage, "storage", path=_str).get("path", "state/news.db")).resolve(),
         seeds_path=(base / _given(seeds, "seeds", path=_str).get("path", "seeds")).resolve(),
         **_prefixed("seeds_", _given(seeds, "seeds", interval=parse_duration, watch=_bool,
-                                                    follow_symlinks=_bool)),
+                                                    follow_symlinks=_bool, rescan_interval=parse_duration)),
         **_given(service, "service", timezone=_timezone, shutdown_timeout=parse_duration,
                  checkpoint_interval=parse_duration, watch_config=_bool),
         **_prefixed("delivery_", _given(delivery, "delivery", interval=parse_duration)),
