@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -23,7 +23,7 @@ from daemon.prepare import prepare, process_seeds
 from daemon.sources.feeds.decide import FeedUpdate, decide_poll
 from daemon.sources.feeds.fetch import FeedFetcher
 from daemon.sources.feeds.results import FetchResult
-from daemon.sources.folder import SETTLE_SECONDS, SeedFile, scan
+from daemon.sources.folder import SETTLE_SECONDS, SeedFile, scan, scan_paths
 from daemon.store import Store
 from daemon.store.articles import IngestReport, LedgerEntry, NewItem
 from daemon.stories.sketch import sketch
@@ -56,6 +56,8 @@ class SourceReport:
     not_modified: bool = False
     titles: list[str] = field(default_factory=list)
     settle_at: float | None = None  # epoch seconds when files still being written may be read
+    held: list[str] = field(default_factory=list)  # those files (seed paths): the next pass looks again
+    rescan: bool = False  # a pickup met a folder: only a full scan can say what is in it
 
     def add(self, r: IngestReport) -> None:
         self.new += len(r.new)
@@ -76,6 +78,7 @@ class Pipeline:
         self.matcher = Matcher(config.rules)
         self._rules = {r.name: r for r in config.rules}
         self._fetcher: FeedFetcher | None = None
+        self._held: set[str] = set()  # seed files the last pass held back, said once
         store.sync_feeds(config.feeds)
         if config.stories.enabled:  # the first start after the upgrade: every stored article gets its story
             store.backfill_stories(config.stories)
@@ -126,11 +129,28 @@ class Pipeline:
         return self.store.ingest(items, ledger, feed=feed, stories=self.config.stories)
 
     # -- jobs ------------------------------------------------------------------------------------
-    def scan_seeds(self) -> SourceReport:
-        """Ingest new or changed files from the seed folder."""
+    def scan_seeds(self, paths: Mapping[str, float | None] | None = None, *, full: bool = False,
+                   reason: str = "") -> SourceReport:
+        """Ingest new or changed files from the seed folder: only ``paths`` (the watcher's changed seed
+        paths, each with when it was known complete; see ``scan_paths``), or the whole folder without
+        them or with ``full`` (then what ``paths`` knows still spares complete files the settle wait).
+        """
         report = SourceReport("seeds")
-        result = scan(self.config.seeds_path, self.store.ledger(), time.time(),
-                      follow_symlinks=self.config.seeds_follow_symlinks)
+        start = time.perf_counter()
+        follow = self.config.seeds_follow_symlinks
+        if paths is None or full:
+            result = scan(self.config.seeds_path, self.store.ledger(), time.time(), follow_symlinks=follow,
+                          complete=paths)
+            log.debug("seeds: full scan%s: %d unchanged, %d new or changed, %d settling, %d deleted in %.3fs",
+                      f" ({reason})" if reason else "", result.unchanged, len(result.changed) + len(result.skipped),
+                      len(result.settling), len(result.deleted), time.perf_counter() - start)
+        else:
+            result = scan_paths(self.config.seeds_path, paths, self.store.ledger_of(paths), time.time(),
+                                follow_symlinks=follow)
+            report.rescan = result.rescan
+            shown = ", ".join(list(paths)[:5]) + (", …" if len(paths) > 5 else "")
+            log.debug("seeds: targeted pickup of %d path%s, no full scan: %s (%.3fs)", len(paths),
+                      "" if len(paths) == 1 else "s", shown, time.perf_counter() - start)
         if result.missing:
             report.errors.append(f"seed folder {self.config.seeds_path} does not exist")
             log.warning("seeds: folder %s does not exist; nothing to scan", self.config.seeds_path)
@@ -140,16 +160,18 @@ class Pipeline:
             report.errors.append(error)
         if result.deleted:
             self._mark_deleted(result.deleted)
+        names = report.held = sorted(s.relpath for s in result.settling)
         if result.settling:
             report.settle_at = min(s.mtime_ns for s in result.settling) / 1e9 + SETTLE_SECONDS
-            names = sorted(s.relpath for s in result.settling)
+        if names and not set(names) <= self._held:  # a slow copy is announced once, not at every pass
             log.info("seeds: holding back %d file%s still being written (%s%s); read once unchanged for %gs",
                      len(names), "" if len(names) == 1 else "s", ", ".join(names[:3]), ", …" if len(names) > 3 else "",
                      SETTLE_SECONDS)
+        self._held = set(report.held)
         entries: list[tuple[Prepared, Sequence[Match] | None]] = []
         ledger: list[LedgerEntry] = []
-        for seed, reason in result.skipped:  # found by the scan itself (a symlink loop, ...): never read
-            ledger.append(_skipped(seed, reason, report))
+        for seed, why in result.skipped:  # found by the scan itself (a symlink loop, ...): never read
+            ledger.append(_skipped(seed, why, report))
         outcomes = process_seeds(result.changed, self.config.tz, self.matcher, self.config.rules,
                                  stories=self.config.stories.enabled)
         for chunk in outcomes:

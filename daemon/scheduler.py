@@ -2,7 +2,9 @@
 
 Jobs (each ``max_instances=1``, coalesced, never silently skipped):
 
-* ``seeds``       scan the seed folder every ``[seeds] interval``; also woken by the folder watcher
+* ``seeds``       read the seed files the folder watcher saw change (at once, woken by it, and every
+                  ``[seeds] interval``); the whole folder at the start, when events were lost, and every
+                  ``[seeds] rescan_interval`` (every interval without a watcher)
 * ``feed:NAME``   one per feed at its interval with jitter; the database decides whether it is due, so a
                   restart keeps backoff and next-due times
 * ``deliver``     POST due alerts (first tries and retries) every ``[delivery] interval``; also run right
@@ -57,6 +59,7 @@ from daemon.service import systemd
 from daemon.service.http import Metrics, StatusServer
 from daemon.service.lock import InstanceLock
 from daemon.service.outage import Notice, Outage, human_duration
+from daemon.service.seedwatch import PickupQueue, SeedWatcher
 from daemon.service.watch import FolderWatcher, names_filter
 from daemon.store import Store
 
@@ -64,6 +67,7 @@ log = logging.getLogger(__name__)
 
 DISK_FULL_EVERY = 60.0  # seconds between two "still full" lines
 ONCE_SETTLE_LIMIT = 60.0  # `run --once` waits at most this long for files still being written
+WATCH_START_WAIT = 2.0  # at most this long for the seed watch to be in place before the first pass
 EXIT_GRACE = 0.5  # after shutdown_timeout: at most this long to close the database before exiting
 
 
@@ -83,6 +87,9 @@ class Service:
         self._seeds_lock = threading.Lock()
         self._seeds_running = False
         self._seeds_again = False  # a wake-up came while a scan was running
+        self._pickup = PickupQueue()  # what the seed watcher saw change, for the next pass to read
+        self._seed_watcher: SeedWatcher | FolderWatcher | None = None
+        self._next_full = 0.0  # monotonic time the safety-net full scan of the seed folder is due
         self._jobs_cv = threading.Condition()
         self._running: dict[str, float] = {}  # job name -> monotonic start, for the stop to wait on
         self._stop_at: float | None = None  # monotonic time of the stop signal
@@ -180,7 +187,7 @@ class Service:
             self._seeds_running, self._seeds_again = True, False
         try:
             while True:
-                report = self.pipeline.scan_seeds()
+                report = self._seeds_pass()
                 if self._spikes(report) or report.alerts:
                     self._job_deliver()
                 with self._seeds_lock:  # files that arrived during the scan are scanned now, in this run
@@ -197,6 +204,34 @@ class Service:
             now = datetime.now(self.config.tz)
             when = datetime.fromtimestamp(report.settle_at + 0.05, self.config.tz)
             self._rerun_seeds(min(max(when, now), now + timedelta(seconds=self.config.seeds_interval)))
+
+    def _seeds_pass(self) -> SourceReport:
+        """Read what the watcher saw change; the whole folder only when the events cannot vouch for it."""
+        paths, full = self._pickup.take()
+        watcher = self._seed_watcher
+        if full is None and (watcher is None or not watcher.watching):
+            full = "no watcher" if watcher is None else "the watcher is not watching"
+        if full is None and time.monotonic() >= self._next_full:
+            full = "the periodic safety net"
+        if full is not None:
+            started = time.monotonic()
+            report = self.pipeline.scan_seeds(paths, full=True, reason=full)
+            self._next_full = started + self.config.seeds_rescan_interval
+        elif paths:
+            report = self.pipeline.scan_seeds(paths)
+            if report.rescan:
+                self._pickup.request_full("a folder came or went")
+                with self._seeds_lock:
+                    self._seeds_again = True
+        else:
+            report = SourceReport("seeds")
+        self._pickup.put_back(report.held)
+        return report
+
+    def _wake_full(self) -> None:
+        """The watchfiles watcher (no inotify here) only says that something changed: scan it all."""
+        self._pickup.request_full("a change without its path")
+        self.wake_seeds()
 
     def _rerun_seeds(self, when: datetime) -> None:
         if self._scheduler is not None and not self.stop_event.is_set():
@@ -273,7 +308,7 @@ class Service:
     def run_forever(self) -> int:
         lock = self._open()
         server: StatusServer | None = None
-        watcher: FolderWatcher | None = None
+        watcher: SeedWatcher | FolderWatcher | None = None
         try:
             self._install_signals()
             self._scheduler = BackgroundScheduler(
@@ -282,10 +317,9 @@ class Service:
                 job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             )
             self._schedule_all()
-            self._scheduler.start()
             if self.config.seeds_watch:
-                watcher = FolderWatcher(self.config.seeds_path, self.wake_seeds)
-                watcher.start()
+                watcher = self._seed_watcher = self._start_seed_watch()
+            self._scheduler.start()
             if self.config.http_listen:
                 server = StatusServer(self.config.http_listen, self.metrics, self._health)
                 server.start()
@@ -303,6 +337,17 @@ class Service:
             _exit_process(0)
         return 0
 
+    def _start_seed_watch(self) -> SeedWatcher | FolderWatcher:
+        """inotify on Linux (the paths that changed, and whether events were lost); elsewhere watchfiles."""
+        if not sys.platform.startswith("linux"):
+            fallback = FolderWatcher(self.config.seeds_path, self._wake_full)
+            fallback.start()
+            return fallback
+        watcher = SeedWatcher(self.config.seeds_path, self._pickup, self.wake_seeds)
+        watcher.start()
+        watcher.wait_tried(WATCH_START_WAIT)
+        return watcher
+
     def _main_loop(self) -> None:
         interval = systemd.watchdog_interval()
         tick = min(interval, 1.0) if interval else 1.0
@@ -316,7 +361,8 @@ class Service:
                 self._config_changed.clear()
                 self._reload_if_changed()
 
-    def _stop(self, lock: InstanceLock, watcher: FolderWatcher | None, server: StatusServer | None) -> bool:
+    def _stop(self, lock: InstanceLock, watcher: SeedWatcher | FolderWatcher | None,
+              server: StatusServer | None) -> bool:
         """Stop taking work, wait for running jobs until the deadline, close. True when jobs were abandoned."""
         systemd.stopping()
         timeout = self.config.shutdown_timeout
@@ -324,7 +370,8 @@ class Service:
         with self._jobs_cv:
             self.stop_event.set()
         log.info("stopping: no new work; waiting up to %gs for running jobs", timeout)
-        for w in ([watcher] if watcher is not None else []) + self._config_watchers:
+        watchers: list[SeedWatcher | FolderWatcher] = [watcher] if watcher is not None else []
+        for w in watchers + self._config_watchers:
             w.stop(timeout=min(1.0, max(0.1, deadline - time.monotonic())))
         self._config_watchers = []
         if self._scheduler is not None and self._scheduler.running:
@@ -378,7 +425,8 @@ class Service:
             if self._seeds_running:
                 self._seeds_again = True
                 return
-        self._rerun_seeds(datetime.now(self.config.tz))
+        if self._scheduler is not None and self._scheduler.running:  # (not yet: the first pass is due anyway)
+            self._rerun_seeds(datetime.now(self.config.tz))
 
     # -- scheduling ------------------------------------------------------------------------------
     def _schedule_all(self) -> None:

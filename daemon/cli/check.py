@@ -81,7 +81,8 @@ def check_report(config: Config) -> dict[str, Any]:
         "database": database,
         "service": service_state(config),
         "seeds": {"path": str(config.seeds_path), "exists": config.seeds_path.is_dir(),
-                  "interval": config.seeds_interval, "watch": config.seeds_watch},
+                  "interval": config.seeds_interval, "watch": config.seeds_watch,
+                  "rescan_interval": config.seeds_rescan_interval},
         "watch_config": config.watch_config,
         "feeds": [{"name": f.name, "url": f.url, "interval": f.interval, "enabled": f.enabled, "title": f.title,
                    "category": f.category} for f in config.feeds],
@@ -114,7 +115,8 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     labelled("service", [f"running (pid {service['pid']}); {reload_hint}" if service["running"] else "not running"])
     seeds = report["seeds"]
     labelled("seeds", [f"{seeds['path']}: every {human_duration(seeds['interval'])}"
-                       + (", watched" if seeds["watch"] else "") + ("" if seeds["exists"] else " (MISSING)")])
+                       + (f", watched (all files re-scanned every {human_duration(seeds['rescan_interval'])})"
+                          if seeds["watch"] else "") + ("" if seeds["exists"] else " (MISSING)")])
     feeds = report["feeds"]
     feed_lines = table(["NAME", "EVERY", "STATE", "URL"],
                        [[f["name"], human_duration(f["interval"]), "enabled" if f["enabled"] else "disabled", f["url"]]
