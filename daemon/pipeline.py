@@ -161,8 +161,7 @@ class Pipeline:
         if result.deleted:
             self._mark_deleted(result.deleted)
         names = report.held = sorted(s.relpath for s in result.settling)
-        if result.settling:
-            report.settle_at = min(s.mtime_ns for s in result.settling) / 1e9 + SETTLE_SECONDS
+        report.settle_at = result.settle_at
         if names and not set(names) <= self._held:  # a slow copy is announced once, not at every pass
             log.info("seeds: holding back %d file%s still being written (%s%s); read once unchanged for %gs",
                      len(names), "" if len(names) == 1 else "s", ", ".join(names[:3]), ", …" if len(names) > 3 else "",

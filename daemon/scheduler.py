@@ -225,7 +225,7 @@ class Service:
                     self._seeds_again = True
         else:
             report = SourceReport("seeds")
-        self._pickup.put_back(report.held)
+        self._pickup.put_back(report.held, paths)
         return report
 
     def _wake_full(self) -> None:

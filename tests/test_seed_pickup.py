@@ -43,6 +43,16 @@ def test_a_file_renamed_in_is_read_at_once_and_one_being_written_waits(tmp_path:
     assert [s.relpath for s in result.settling] == ["writing.txt"]
 
 
+def test_a_closed_file_waits_for_its_quiet_moment_only(tmp_path: Path) -> None:
+    write(tmp_path / "closed.txt")
+    quiet_until = time.time() + 0.2  # closed by its writer just now: complete unless it reopens it
+    result = scan_paths(tmp_path, {"closed.txt": quiet_until}, {}, time.time())
+    assert [s.relpath for s in result.settling] == ["closed.txt"]
+    assert result.settle_at == quiet_until  # not a second after its modification
+    assert [s.relpath for s in scan_paths(tmp_path, {"closed.txt": quiet_until}, {}, quiet_until).changed] == [
+        "closed.txt"]
+
+
 def test_a_file_written_again_after_it_was_complete_waits_again(tmp_path: Path) -> None:
     path = write(tmp_path / "a.txt")
     done = time.time() - 0.5
@@ -95,7 +105,8 @@ def test_a_missing_seed_folder_marks_nothing_deleted(tmp_path: Path) -> None:
 def test_a_full_scan_also_spares_complete_files_the_wait(tmp_path: Path) -> None:
     write(tmp_path / "renamed.txt")
     write(tmp_path / "writing.txt")
-    result = scan(tmp_path, {}, time.time(), complete={"renamed.txt": time.time()})
+    done = time.time()
+    result = scan(tmp_path, {}, time.time(), complete={"renamed.txt": done})
     assert [s.relpath for s in result.changed] == ["renamed.txt"]
     assert [s.relpath for s in result.settling] == ["writing.txt"]
 

@@ -5,9 +5,10 @@ them and stats only those. Whatever the events cannot vouch for asks the queue f
 the start of a watch (files may have arrived while nobody watched), a queue overflow (events were
 lost), a folder created, moved or deleted inside the seed folder (its files came or went in one event).
 
-A file renamed into place, or closed by the process that wrote it, is complete: the event says when, and
-the pass reads it at once instead of waiting a second for its modification time to settle. Other events
-(created, written, touched) only say "look again": the pass's settle rule decides, as in a full scan.
+A file renamed into place is complete: the event says when, and the pass reads it at once instead of
+waiting a second for its modification time to settle. One closed by the process that wrote it is
+complete once ``CLOSE_QUIET`` has passed with no other event for it. Other events (created, written,
+touched) only say "look again": the pass's settle rule decides, as in a full scan.
 
 Like ``FolderWatcher``, a failure here is logged and survived: the scheduler sees ``watching`` go False
 and scans the folder in full every pass until the watch is back.
@@ -48,7 +49,9 @@ log = logging.getLogger(__name__)
 
 _MASK = (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB
          | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
-_COMPLETE = IN_CLOSE_WRITE | IN_MOVED_TO
+# A file closed by its writer is complete once this long has passed without another event for it: a
+# script that writes a file in several opens (`echo … > f; cat body >> f`) closes it after each.
+CLOSE_QUIET = 0.2
 # A change that does not say the file is complete (created, written, touched, deleted) wakes the pass
 # within this long rather than at once: a file being copied slowly sends a write event every few
 # milliseconds, and a pass for each would only hold it back again.
@@ -74,11 +77,12 @@ class PickupQueue:
                 self._paths.pop(path, None)  # re-inserted last: the order of arrival is kept
                 self._paths[path] = complete
 
-    def put_back(self, paths: Iterable[str]) -> None:
-        """Paths a pass held back (still being written): the next pass looks at them again."""
+    def put_back(self, paths: Iterable[str], known: Mapping[str, float | None]) -> None:
+        """Paths a pass held back (still being written, or in their quiet time): the next pass looks at
+        them again, with what was ``known`` of them unless a newer event came since."""
         with self._lock:
             for path in paths:
-                self._paths.setdefault(path, None)
+                self._paths.setdefault(path, known.get(path))
 
     def request_full(self, reason: str) -> None:
         with self._lock:
@@ -175,7 +179,7 @@ class SeedWatcher(WatcherThread):
                 return
             if not events and due is None and not self.path.is_dir():
                 return
-            urgent, changed, alive = self._handle(inotify, events)
+            urgent, soon, alive = self._handle(inotify, events)
             if not alive:
                 self.queue.request_full("the seed folder itself was moved or deleted")
                 self.wake()
@@ -183,16 +187,18 @@ class SeedWatcher(WatcherThread):
             if urgent:
                 due = None
                 self.wake()
-            elif changed and due is None:
-                due = time.monotonic() + INCOMPLETE_WAKE
+            elif soon is not None:
+                due = min(due or float("inf"), time.monotonic() + soon + 0.01)
             if due is not None and time.monotonic() >= due:
                 due = None
                 self.wake()
 
-    def _handle(self, inotify: Inotify, events: list[Event]) -> tuple[bool, bool, bool]:
-        """Queue what the events say; returns (wake now, wake soon, the root is still watched)."""
+    def _handle(self, inotify: Inotify, events: list[Event]) -> tuple[bool, float | None, bool]:
+        """Queue what the events say; returns (wake now, wake within so many seconds, the root is still
+        watched)."""
         changes: dict[str, float | None] = {}
         urgent, alive = False, True
+        soon = INCOMPLETE_WAKE  # how soon the pass is owed for the changes without a rename
         now = time.time()
         for ev in events:
             if ev.mask & IN_Q_OVERFLOW:
@@ -223,13 +229,18 @@ class SeedWatcher(WatcherThread):
                     self.queue.request_full(f"folder {rel}/ {'appeared' if came else 'went'}")
                     urgent = True
                 continue
-            complete = bool(ev.mask & _COMPLETE)
             changes.pop(rel, None)
-            changes[rel] = now if complete else None
-            urgent = urgent or complete
+            if ev.mask & IN_MOVED_TO:  # renamed into place: complete at once
+                changes[rel] = now
+                urgent = True
+            elif ev.mask & IN_CLOSE_WRITE:
+                changes[rel] = now + CLOSE_QUIET
+                soon = min(soon, CLOSE_QUIET)
+            else:
+                changes[rel] = None
         if changes:
             self.queue.add(changes)
-        return urgent, bool(changes), alive
+        return urgent, soon if changes else None, alive
 
     def _add_tree(self, inotify: Inotify, rel: str) -> None:
         """Watch a folder and every folder under it that the scan would enter (not links, not hidden)."""

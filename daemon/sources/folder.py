@@ -64,6 +64,7 @@ class ScanResult:
     unchanged: int = 0
     missing: bool = False  # the folder itself does not exist
     rescan: bool = False  # scan_paths met a folder: only a full scan can say what is in it
+    settle_at: float | None = None  # epoch seconds when the first of the settling files may be read
 
 
 def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
@@ -165,11 +166,11 @@ def scan_paths(root: Path, paths: Mapping[str, float | None], ledger: Mapping[st
     """``scan`` of only these paths (relative, POSIX: what the watcher said changed), against their
     ledger entries (``ledger`` may hold only those).
 
-    Each path maps to when it was known complete (renamed into place, closed by its writer), or None.
-    A file not modified since then is read at once, however recently it was written; the others settle
-    as in ``scan``. A path that is gone is ``deleted`` if the ledger has it. A path that turns out to be
-    a folder (or a link to one outside the seed folder, with ``follow_symlinks``) cannot be scanned
-    here: ``rescan`` says a full scan is needed.
+    Each path maps to the time from which it is known complete (renamed into place; closed by its writer,
+    plus a quiet moment in case it reopens it), or None. A file not modified since is read from then,
+    however recently it was written; the others settle as in ``scan``. A path that is gone is
+    ``deleted`` if the ledger has it. A path that turns out to be a folder (or a link to one outside the
+    seed folder, with ``follow_symlinks``) cannot be scanned here: ``rescan`` says a full scan is needed.
     """
     result = ScanResult()
     if not root.is_dir():
@@ -223,15 +224,25 @@ def _classify(result: ScanResult, seed: SeedFile, mode: int, reason: str | None,
         elif not stat.S_ISREG(mode):
             reason = "not a regular file (a pipe, socket or device)"
     modified = seed.mtime_ns / 1e9
-    # Modified just now: it may still be being written, unless its writer closed it (or it was renamed
-    # into place) since. A time further ahead than that is a wrong clock (a copy from another machine),
-    # not a write in progress: waiting for it to settle would wait for ever.
-    if (complete is None or modified > complete) and -settle < now - modified < settle:
-        result.settling.append(seed)
-    elif reason is not None:
+    # Modified just now: it may still be being written, unless it was known complete (renamed into place,
+    # or closed by its writer) since. A time further ahead than that is a wrong clock (a copy from
+    # another machine), not a write in progress: waiting for it to settle would wait for ever.
+    if complete is not None and modified <= complete:
+        if now < complete:  # complete as of a moment still to come (a closed file's quiet time)
+            _hold(result, seed, complete)
+            return
+    elif -settle < now - modified < settle:
+        _hold(result, seed, modified + settle)
+        return
+    if reason is not None:
         result.skipped.append((seed, reason))
     else:
         result.changed.append(seed)
+
+
+def _hold(result: ScanResult, seed: SeedFile, until: float) -> None:
+    result.settling.append(seed)
+    result.settle_at = until if result.settle_at is None else min(result.settle_at, until)
 
 
 def _follow_link(path: str, real_top: str, follow: bool, entered: set[tuple[int, int]],
