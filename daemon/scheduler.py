@@ -213,18 +213,24 @@ class Service:
             full = "no watcher" if watcher is None else "the watcher is not watching"
         if full is None and time.monotonic() >= self._next_full:
             full = "the periodic safety net"
-        if full is not None:
-            started = time.monotonic()
-            report = self.pipeline.scan_seeds(paths, full=True, reason=full)
-            self._next_full = started + self.config.seeds_rescan_interval
-        elif paths:
-            report = self.pipeline.scan_seeds(paths)
-            if report.rescan:
-                self._pickup.request_full("a folder came or went")
-                with self._seeds_lock:
-                    self._seeds_again = True
-        else:
-            report = SourceReport("seeds")
+        try:
+            if full is not None:
+                started = time.monotonic()
+                report = self.pipeline.scan_seeds(paths, full=True, reason=full)
+                self._next_full = started + self.config.seeds_rescan_interval
+            elif paths:
+                report = self.pipeline.scan_seeds(paths)
+                if report.rescan:
+                    self._pickup.request_full("a folder came or went")
+                    with self._seeds_lock:
+                        self._seeds_again = True
+            else:
+                report = SourceReport("seeds")
+        except BaseException:  # (a full disk, a stop): what this pass took is the next one's to do
+            self._pickup.put_back(paths, paths)
+            if full is not None:
+                self._pickup.request_full(full)
+            raise
         self._pickup.put_back(report.held, paths)
         return report
 
