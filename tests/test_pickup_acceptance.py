@@ -42,10 +42,10 @@ def known_folder(project: Path, n: int) -> None:
                          " VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
-def configure(project: Path, receiver: Receiver, rescan: str) -> None:
+def configure(project: Path, receiver: Receiver, rescan: str, seeds: str = "") -> None:
     write_config(project, RULE + receiver_hook(receiver))  # [seeds] interval = "1s": passes every second
     cfg = project / "config.toml"
-    cfg.write_text(cfg.read_text().replace("[delivery]", f'rescan_interval = "{rescan}"\n[delivery]'))
+    cfg.write_text(cfg.read_text().replace("[delivery]", f'rescan_interval = "{rescan}"\n{seeds}[delivery]'))
 
 
 def article(title: str) -> str:
@@ -94,4 +94,18 @@ def test_a_drop_into_20000_files_is_picked_up_without_a_full_scan(
     safety = [line for line in full_scans(d) if "(the periodic safety net)" in line and "1 new or changed" in line]
     assert safety, full_scans(d)
     assert not any("targeted pickup" in line and "moi.txt" in line for line in d.err)  # no event had said so
+    assert d.stop() == 0
+
+
+def test_without_the_watcher_every_pass_scans_the_folder(project: Path, receiver: Receiver,
+                                                          procs: list[Background]) -> None:
+    configure(project, receiver, "1h", "watch = false\n")
+    d = Background(project, "--log-level", "DEBUG", "run")
+    procs.append(d)
+    receiver.wait_for(lambda r: len(r) == 1, timeout=20)  # sample 000 cites Nghị quyết số 57-NQ/TW
+    drop(project / "seeds", "moi.txt", article("Tin mới"))
+    got = receiver.wait_for(lambda r: len(r) == 2, timeout=10)  # found by the next 1 s pass, rescan or not
+    assert got[1].json["data"]["article"]["title"] == "Tin mới"
+    assert len([line for line in full_scans(d) if "(no watcher)" in line]) >= 2
+    assert not any("targeted pickup" in line for line in d.err)
     assert d.stop() == 0
