@@ -314,7 +314,6 @@ class Service:
     def run_forever(self) -> int:
         lock = self._open()
         server: StatusServer | None = None
-        watcher: SeedWatcher | FolderWatcher | None = None
         try:
             self._install_signals()
             self._scheduler = BackgroundScheduler(
@@ -324,7 +323,7 @@ class Service:
             )
             self._schedule_all()
             if self.config.seeds_watch:
-                watcher = self._seed_watcher = self._start_seed_watch()
+                self._seed_watcher = self._start_seed_watch()
             self._scheduler.start()
             if self.config.http_listen:
                 server = StatusServer(self.config.http_listen, self.metrics, self._health)
@@ -336,7 +335,7 @@ class Service:
             systemd.ready("watching")
             self._main_loop()
         finally:
-            abandoned = self._stop(lock, watcher, server)
+            abandoned = self._stop(lock, server)
         if abandoned:
             # Their threads would keep the interpreter from exiting (it joins every worker thread): leave now.
             # Nothing is lost: committed transactions are in the WAL, open ones roll back.
@@ -354,6 +353,16 @@ class Service:
         watcher.wait_tried(WATCH_START_WAIT)
         return watcher
 
+    def _sync_seed_watch(self, before: Config) -> None:
+        """A reload that moves the seed folder (or turns its watch on or off) restarts the watcher."""
+        if (before.seeds_path, before.seeds_watch) == (self.config.seeds_path, self.config.seeds_watch):
+            return
+        if self._seed_watcher is not None:
+            self._seed_watcher.stop(timeout=1.0)
+        self._pickup.take()  # the old folder's paths: the full scan of the new one covers it all
+        self._seed_watcher = self._start_seed_watch() if self.config.seeds_watch else None
+        self._pickup.request_full("the seed folder changed")
+
     def _main_loop(self) -> None:
         interval = systemd.watchdog_interval()
         tick = min(interval, 1.0) if interval else 1.0
@@ -367,8 +376,7 @@ class Service:
                 self._config_changed.clear()
                 self._reload_if_changed()
 
-    def _stop(self, lock: InstanceLock, watcher: SeedWatcher | FolderWatcher | None,
-              server: StatusServer | None) -> bool:
+    def _stop(self, lock: InstanceLock, server: StatusServer | None) -> bool:
         """Stop taking work, wait for running jobs until the deadline, close. True when jobs were abandoned."""
         systemd.stopping()
         timeout = self.config.shutdown_timeout
@@ -376,6 +384,7 @@ class Service:
         with self._jobs_cv:
             self.stop_event.set()
         log.info("stopping: no new work; waiting up to %gs for running jobs", timeout)
+        watcher, self._seed_watcher = self._seed_watcher, None
         watchers: list[SeedWatcher | FolderWatcher] = [watcher] if watcher is not None else []
         for w in watchers + self._config_watchers:
             w.stop(timeout=min(1.0, max(0.1, deadline - time.monotonic())))
@@ -513,7 +522,7 @@ class Service:
             systemd.ready("reload refused")
             return False
         self._refused_digest = None
-        old = self._pipeline
+        old, before = self._pipeline, self.config
         self.config, self._pipeline = new, pipeline
         if self._scheduler is not None:
             for job in self._scheduler.get_jobs():
@@ -524,6 +533,7 @@ class Service:
             old.close()
         if self._scheduler is not None:  # the running service, not a test's bare instance
             self._sync_config_watch()
+            self._sync_seed_watch(before)
         log.info("config reloaded (%s): %d feeds, %d rules, %d webhooks", reason, len(new.feeds), len(new.rules),
                  len(new.webhooks))
         systemd.ready("reloaded")

@@ -109,3 +109,21 @@ def test_without_the_watcher_every_pass_scans_the_folder(project: Path, receiver
     assert len([line for line in full_scans(d) if "(no watcher)" in line]) >= 2
     assert not any("targeted pickup" in line for line in d.err)
     assert d.stop() == 0
+
+
+def test_a_reload_that_moves_the_seed_folder_watches_the_new_one(project: Path, receiver: Receiver,
+                                                                  procs: list[Background]) -> None:
+    configure(project, receiver, "1h")
+    d = Background(project, "--log-level", "DEBUG", "run")
+    procs.append(d)
+    receiver.wait_for(lambda r: len(r) == 1, timeout=20)  # sample 000
+    (project / "seeds2").mkdir()
+    cfg = project / "config.toml"
+    cfg.write_text(cfg.read_text().replace('path = "seeds"', 'path = "seeds2"'))
+    d.wait_line("config reloaded", stream="err")
+    d.wait_for(lambda lines: sum("seeds: full scan" in line for line in lines) >= 2, stream="err")  # the new one
+    drop_renamed(project / "seeds2", "moi.txt", article("Tin ở thư mục mới"))
+    got = receiver.wait_for(lambda r: len(r) == 2, timeout=10)
+    assert got[1].json["data"]["article"]["title"] == "Tin ở thư mục mới"
+    d.wait_line("seeds: targeted pickup of 1 path, no full scan: moi.txt", stream="err")
+    assert d.stop() == 0
