@@ -105,7 +105,8 @@ class Pipeline:
 
     def ingest(self, docs: Sequence[Document], ledger: Sequence[LedgerEntry] = ()) -> IngestReport:
         """Dedupe, match and store a batch; the ledger entries are written in the same transaction."""
-        return self._ingest_prepared([(prepare(d), None) for d in docs], ledger)
+        stories = self.config.stories.enabled
+        return self._ingest_prepared([(prepare(d, stories=stories), None) for d in docs], ledger)
 
     def _ingest_prepared(self, entries: Sequence[tuple[Prepared, Sequence[Match] | None]],
                          ledger: Sequence[LedgerEntry] = (), *, feed: FeedUpdate | None = None) -> IngestReport:
@@ -231,7 +232,9 @@ class Pipeline:
         seen = self.store.seen_locators(feed.name, locators) if locators else set()
         decision = decide_poll(feed, result, self.store.feed_row(feed.name), seen, now=now,
                                max_backoff=self.config.fetch.max_backoff)
-        outcome = self._ingest_prepared([(prepare(d), None) for d in decision.documents], feed=decision.feed)
+        stories = self.config.stories.enabled
+        outcome = self._ingest_prepared([(prepare(d, stories=stories), None) for d in decision.documents],
+                                        feed=decision.feed)
         report = SourceReport(feed.name, not_modified=result.not_modified, warning=result.warning)
         report.add(outcome)
         if self.metrics is not None:

@@ -133,7 +133,7 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
         """
         stamp = self.iso(now or self.now())
         report = IngestReport()
-        with self.tx() as conn:
+        with self.windows_dropped_on_error(), self.tx() as conn:
             created = self._insert_articles(conn, items, stamp)
             ids = dict(created)
             missing = {i.prepared.content_hash for i in items} - ids.keys()
@@ -214,7 +214,7 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
             seen.add(p.content_hash)
             published = None if doc.date_inferred or doc.published_at is None else self.iso(doc.published_at)
             new.append(NewArticle(created[p.content_hash], doc.title, item.sketch, stamp, published))
-        return assign_stories(conn, new, settings, self.pruned_below)
+        return assign_stories(conn, new, settings, self.windows)
 
     @staticmethod
     def _story_alerts(conn: sqlite3.Connection, story_of: Mapping[int, int],

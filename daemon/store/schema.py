@@ -407,6 +407,14 @@ def _codes_json(title: str, body: str) -> str:
     return json.dumps(document_codes(f"{title}\n{body}"), ensure_ascii=False)
 
 
+def _v10(conn: sqlite3.Connection) -> None:
+    """Stories are found in an in-memory window of recent articles (``daemon.stories.window``), rebuilt
+    from the articles' text at each start: the shingle keys and sketches stored for the look-up in
+    SQLite are no longer read or written. The tables stay (tables are only ever added); their rows go."""
+    conn.execute("DELETE FROM story_keys")
+    conn.execute("DELETE FROM story_sketches")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1),
     Migration(2, "feeds.failing_since", _v2),
@@ -417,5 +425,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "search: text as written and folded, one FTS5 table", _v7),
     Migration(8, "views: article_matches, article_alerts, article_overview", _v8),
     Migration(9, "briefings, events outbox, document_refs", _v9),
+    Migration(10, "stories: story_keys and story_sketches emptied (an in-memory window instead)", _v10),
 )
 SCHEMA_VERSION = max(m.version for m in MIGRATIONS)  # what this newswatch migrates a database to
