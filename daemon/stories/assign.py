@@ -86,8 +86,10 @@ def _agree(score: float, a: Arrival, m: Member, threshold: float) -> bool:
     return shared >= 3 and figures >= SAME_FIGURES and score >= threshold * LOOSE
 
 
-def _matching(a: Arrival, window: Window, settings: StorySettings) -> dict[int, float]:
-    """story id -> the best score of its members that the arrival is a near-copy of."""
+def _matching(a: Arrival, window: Window, settings: StorySettings
+              ) -> tuple[dict[int, float], list[int], list[int]]:
+    """story id -> the best score of its members that the arrival is a near-copy of; and the arrival's
+    body and lead keys that are not formulas."""
     rare = window.rare(a.sketch.body)
     # The member's formulas are not counted either: of its keys, about the share of the arrival's that are
     # not formulas (two articles on one topic carry about as much of its formulas). Without figures to
@@ -111,14 +113,14 @@ def _matching(a: Arrival, window: Window, settings: StorySettings) -> dict[int, 
         if n >= min(MIN_SHARED_LEAD, shorter) and score >= threshold * LOOSE and score > found.get(m.story_id, 0.0) \
                 and _near(a, m, settings.lead_window) and _agree(score, a, m, threshold):
             found[m.story_id] = score
-    return found
+    return found, rare, lead
 
 
 def assign(arrivals: Sequence[Arrival], window: Window, settings: StorySettings) -> Decision:
     """The story of each arrival, in order; each arrival joins ``window`` as a candidate for the next."""
     out = Decision()
     for a in arrivals:
-        found = _matching(a, window, settings)
+        found, rare, lead = _matching(a, window, settings)
         sid = a.article_id
         if found:
             sid = min(found)  # the earliest story: ids are first articles' ids, and those grow with time
@@ -131,7 +133,7 @@ def assign(arrivals: Sequence[Arrival], window: Window, settings: StorySettings)
                 if into in out.merges:
                     out.merges[story] = out.merges[into]
         out.stories.append(sid)
-        window.add(Member.of(a.article_id, sid, a.seen_at, a.published_at, a.sketch))
+        window.add(Member.of(a.article_id, sid, a.seen_at, a.published_at, a.sketch), (rare, lead))
     out.stories = [_final(s, out.merges) for s in out.stories]
     return out
 

@@ -34,7 +34,7 @@ from daemon.models import Sketch
 
 POSTINGS = 48  # most recent members listed per key: bounds a look-up however many are stored
 COMMON = 16  # a key in this many different stories of the window is a formula
-CAPACITY = 50_000  # members held at most (≈ 2.5 KB each)
+CAPACITY = 30_000  # members held at most (≈ 2.8 KB each, measured: 84 MB at most)
 SLOTS = 1 << 21  # counters of stories per key
 _SLOT = SLOTS - 1
 
@@ -77,16 +77,20 @@ class Window:
     def __len__(self) -> int:
         return len(self.members)
 
-    def add(self, m: Member) -> None:
-        """A member joins; its keys that are formulas already are not listed (no look-up reads them)."""
+    def add(self, m: Member, rare: tuple[list[int], list[int]] | None = None) -> None:
+        """A member joins; its keys that are formulas already are not listed (no look-up reads them).
+
+        ``rare``: its body's and lead's keys that are not formulas, when the caller has them already.
+        """
         aid = m.article_id
         self.members[aid] = m
         self.order.append(aid)
         self.stories.setdefault(m.story_id, []).append(aid)
         self.high = max(self.high, aid)
-        _list(self.index, self.rare((*m.body, *m.lead)), aid)
+        body, lead = rare if rare is not None else (self.rare(m.body), self.rare(m.lead))
+        _list(self.index, body + lead, aid)
         if m.short:
-            _list(self.short_leads, self.rare(m.lead), aid)
+            _list(self.short_leads, lead, aid)
         if m.counted:
             counts, formulas = self.counts, self.formulas
             for key in chain(m.body, m.lead):
