@@ -86,33 +86,39 @@ def _agree(score: float, a: Arrival, m: Member, threshold: float) -> bool:
     return shared >= 3 and figures >= SAME_FIGURES and score >= threshold * LOOSE
 
 
-def _matching(a: Arrival, window: Window, settings: StorySettings
-              ) -> tuple[dict[int, float], list[int], list[int]]:
-    """story id -> the best score of its members that the arrival is a near-copy of; and the arrival's
-    body and lead keys that are not formulas."""
+def _matching(a: Arrival, window: Window, settings: StorySettings) -> tuple[set[int], list[int], list[int]]:
+    """The stories with a member that the arrival is a near-copy of; and the arrival's body and lead
+    keys that are not formulas.
+
+    Which member of a story matches best does not matter (the arrival joins the earliest story, and the
+    others merge into it): once a story is found, its other members are skipped.
+    """
     rare = window.rare(a.sketch.body)
     # The member's formulas are not counted either: of its keys, about the share of the arrival's that are
     # not formulas (two articles on one topic carry about as much of its formulas). Without figures to
     # agree on, that estimate is not trusted.
     keep = len(rare) / len(a.sketch.body) if a.sketch.body and a.sketch.numbers else 1.0
-    found: dict[int, float] = {}
-    members, threshold = window.members, settings.threshold
+    found: set[int] = set()
+    members, threshold, loose = window.members, settings.threshold, settings.threshold * LOOSE
     shared = window.shared(rare)
     for aid, n in zip(compress(shared, map(le, repeat(MIN_SHARED), shared.values())),
                       filter(partial(le, MIN_SHARED), shared.values()), strict=True):
         m = members[aid]
+        if m.story_id in found:
+            continue
         score = min(1.0, n / max(1.0, min(len(rare), len(m.body) * keep)))
-        if score >= threshold * LOOSE and score > found.get(m.story_id, 0.0) and _near(a, m, settings.window) \
-                and _agree(score, a, m, threshold):
-            found[m.story_id] = score
+        if score >= loose and _near(a, m, settings.window) and _agree(score, a, m, threshold):
+            found.add(m.story_id)
     lead = window.rare(a.sketch.lead)
     for aid, n in window.shared(lead, short_only=not a.sketch.short).items():
         m = members[aid]
+        if m.story_id in found:
+            continue
         shorter = max(1, min(len(lead), len(m.lead)))
         score = min(1.0, n / shorter)
-        if n >= min(MIN_SHARED_LEAD, shorter) and score >= threshold * LOOSE and score > found.get(m.story_id, 0.0) \
-                and _near(a, m, settings.lead_window) and _agree(score, a, m, threshold):
-            found[m.story_id] = score
+        if n >= min(MIN_SHARED_LEAD, shorter) and score >= loose and _near(a, m, settings.lead_window) \
+                and _agree(score, a, m, threshold):
+            found.add(m.story_id)
     return found, rare, lead
 
 
