@@ -173,9 +173,14 @@ def _list(index: dict[int, list[int]], keys: list[int], aid: int) -> None:
 
 
 def _unlist(index: dict[int, list[int]], keys: Sequence[int], aid: int) -> None:
+    """``aid`` taken off the lists of ``keys``: it leaves as the oldest, so it is first in nearly all."""
     for key in keys:
         found = index.get(key)
-        if found is not None and aid in found:
+        if found is None:
+            continue
+        if found[0] == aid:
+            del found[0]
+        elif aid in found:
             found.remove(aid)
-            if not found:
-                del index[key]
+        if not found:
+            del index[key]
