@@ -305,3 +305,26 @@ def test_two_stores_on_one_database_see_each_others_stories(project: Path) -> No
     assert two.ingest([copy_of(originals[3], "nhandan")]).joined == 1  # ... and the other store follows
     counts = sorted(r["article_count"] for r in stories(project))
     assert counts == [1, 2, 2, 4]
+
+
+def test_a_failed_ingest_drops_the_window_and_the_next_one_rebuilds_it(project: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window may hold arrivals of a transaction that rolled back (their ids are given again): dropped."""
+    import daemon.store.articles as articles_module
+
+    p = pipeline(project)
+    original = samples(project)[2]
+    p.ingest([original])
+    assert p.store.windows.window is not None
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the disk went away")
+
+    with monkeypatch.context() as m:
+        m.setattr(articles_module, "refresh_stories", failing)
+        with pytest.raises(RuntimeError):
+            p.ingest([copy_of(original)])
+    assert p.store.windows.window is None
+    assert query(project, "SELECT count(*) FROM articles") == [(1,)]
+    assert p.ingest([copy_of(original)]).joined == 1  # built again from the database
+    assert [r["article_count"] for r in stories(project)] == [2]
