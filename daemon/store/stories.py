@@ -196,7 +196,7 @@ class StoryTables(Database):
 
         Runs on each start (cheap when nothing is missing): after the upgrade that adds stories, and after
         a time with ``[stories] enabled = false``. Alerts are not touched: nothing already queued or sent
-        is queued again. Then the window of recent articles is built, if the backfill did not build it.
+        is queued again.
         """
         started, done = time.monotonic(), 0
         while True:
@@ -219,11 +219,15 @@ class StoryTables(Database):
                 break
         if done:
             log.info("stories: %d stored articles assigned to stories in %.1f s", done, time.monotonic() - started)
-        if self.windows.window is None:  # built now, before the service reports ready, not in the first poll
+        return done
+
+    def warm_stories(self, settings: StorySettings) -> None:
+        """Build the window of recent articles now (the service, before it reports ready), not in the first
+        ingest's transaction. Commands that only read stories do not need it."""
+        if self.windows.window is None:
             reach = max(settings.window, settings.lead_window)
             with self.read() as conn:
                 self.windows.get(conn, self.iso(self.now() - timedelta(seconds=reach)))
-        return done
 
     @contextmanager
     def windows_dropped_on_error(self) -> Iterator[None]:
