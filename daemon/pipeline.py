@@ -82,7 +82,6 @@ class Pipeline:
         store.sync_feeds(config.feeds)
         if config.stories.enabled:  # the first start after the upgrade: every stored article gets its story
             store.backfill_stories(config.stories)
-            store.warm_stories(config.stories)
 
     @property
     def fetcher(self) -> FeedFetcher:

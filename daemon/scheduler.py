@@ -315,6 +315,10 @@ class Service:
         lock = self._open()
         server: StatusServer | None = None
         try:
+            if self.config.stories.enabled:
+                # The window of recent articles is built now, before the service reports ready, not in the
+                # first ingest's transaction. ``run --once`` and ``fetch`` build it only if they store something.
+                self.store.warm_stories(self.config.stories)
             self._install_signals()
             self._scheduler = BackgroundScheduler(
                 timezone=self.config.tz,
