@@ -43,7 +43,9 @@ def known_folder(project: Path, n: int) -> None:
 
 
 def configure(project: Path, receiver: Receiver, rescan: str, seeds: str = "") -> None:
-    write_config(project, RULE + receiver_hook(receiver))  # [seeds] interval = "1s": passes every second
+    # [seeds] interval = "1s": passes every second. The test's articles are one sentence apart, near-copies
+    # to the stories' lead rule: each must alert, since what is tested is that each file is read.
+    write_config(project, RULE + receiver_hook(receiver) + "[stories]\nalert_each_copy = true\n")
     cfg = project / "config.toml"
     cfg.write_text(cfg.read_text().replace("[delivery]", f'rescan_interval = "{rescan}"\n{seeds}[delivery]'))
 
