@@ -190,9 +190,14 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
             # pass (it was touched, or deleted and put back); otherwise it is a duplicate.
             linked = [(e, ids[e.content_hash] if e.content_hash else None) for e in ledger]
             origins |= self._seed_origins(conn, [(a, e.path) for e, a in linked if a and (a, e.path) not in origins])
+            # An upsert, not INSERT OR REPLACE: a replaced row fires no DELETE trigger, and the status counts
+            # (schema._v9) must see the row leave its old status.
             conn.executemany(
-                "INSERT OR REPLACE INTO seed_files (path, size, mtime_ns, sha256, status, reason, article_id,"
-                " seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO seed_files (path, size, mtime_ns, sha256, status, reason, article_id, seen_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size,"
+                " mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, status = excluded.status,"
+                " reason = excluded.reason, article_id = excluded.article_id, seen_at = excluded.seen_at,"
+                " deleted_at = NULL",
                 [(e.path, e.size, e.mtime_ns, e.sha256, _ledger_status(a, e.path, origins), e.reason, a, stamp)
                  for e, a in linked])
             report.skipped = sum(e.content_hash is None for e in ledger)

@@ -415,6 +415,56 @@ def _v10(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM story_sketches")
 
 
+# What `newswatch status` and /metrics count, kept by triggers: (counter, table, how much a row adds).
+# A status-keyed counter ("alerts:pending") is named from the row. Triggers, not the store's writes, so a
+# row deleted or edited with sqlite3 by hand is counted right too.
+COUNTED = (
+    ("'articles'", "articles", "1"),
+    ("'sightings'", "sightings", "1"),
+    ("'matches'", "matches", "1"),
+    ("'stories'", "stories", "1"),
+    ("'stories_with_copies'", "stories", "({row}.article_count > 1)"),
+    ("'alerts:' || {row}.status", "alerts", "1"),
+    ("'seed_files:' || {row}.status", "seed_files", "1"),
+)
+
+
+def _count_triggers(conn: sqlite3.Connection) -> None:
+    """Per counted table an INSERT and a DELETE trigger, and an UPDATE one where a row can move between
+    counters (an alert's status, a story's size)."""
+    by_table: dict[str, list[tuple[str, str]]] = {}
+    for name, table, weight in COUNTED:
+        by_table.setdefault(table, []).append((name, weight))
+
+    def add(name: str, weight: str, row: str, sign: str) -> str:
+        n, w = name.format(row=row), weight.format(row=row)
+        return (f"INSERT INTO counts (name, n) VALUES ({n}, {sign}{w})"
+                f" ON CONFLICT (name) DO UPDATE SET n = n {sign} {w};")
+
+    moved_by = {"alerts": "status", "seed_files": "status", "stories": "article_count"}
+    for table, counters in by_table.items():
+        ins = " ".join(add(n, w, "new", "+") for n, w in counters)
+        dele = " ".join(add(n, w, "old", "-") for n, w in counters)
+        conn.execute(f"CREATE TRIGGER counts_{table}_ai AFTER INSERT ON {table} BEGIN {ins} END")
+        conn.execute(f"CREATE TRIGGER counts_{table}_ad AFTER DELETE ON {table} BEGIN {dele} END")
+        if table in moved_by:
+            col = moved_by[table]
+            upd = " ".join(add(n, w, "old", "-") + " " + add(n, w, "new", "+")
+                           for n, w in counters if "{row}" in n + w)
+            conn.execute(f"CREATE TRIGGER counts_{table}_au AFTER UPDATE OF {col} ON {table}"
+                         f" WHEN old.{col} IS NOT new.{col} BEGIN {upd} END")
+
+
+def _v11(conn: sqlite3.Connection) -> None:
+    """Row counts kept by triggers: `newswatch status` ran seven count(*)s, each a walk of a whole table
+    (a million rows for a year's archive); now it reads one small table. Counted once here, then kept."""
+    conn.execute("CREATE TABLE counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
+    for name, table, weight in COUNTED:
+        conn.execute(f"INSERT INTO counts (name, n) SELECT {name.format(row=table)}, sum({weight.format(row=table)})"
+                     f" FROM {table} GROUP BY 1 HAVING count(*) > 0")
+    _count_triggers(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1),
     Migration(2, "feeds.failing_since", _v2),
@@ -426,5 +476,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "views: article_matches, article_alerts, article_overview", _v8),
     Migration(9, "briefings, events outbox, document_refs", _v9),
     Migration(10, "stories: story_keys and story_sketches emptied (an in-memory window instead)", _v10),
+    Migration(11, "counts kept by triggers, for status", _v11),
 )
 SCHEMA_VERSION = max(m.version for m in MIGRATIONS)  # what this newswatch migrates a database to
