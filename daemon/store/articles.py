@@ -18,6 +18,7 @@ from daemon.models import SEEDS_SOURCE, Match, Prepared, StorySettings
 from daemon.sources.feeds.decide import FeedUpdate
 from daemon.store.db import execute_in
 from daemon.store.feeds import write_poll
+from daemon.store.schema import ARTICLE_DATE_SQL
 from daemon.store.stories import NewArticle, StoryTables, assign_stories, refresh_stories
 from daemon.stories.sketch import Sketch
 from daemon.text.docrefs import document_codes
@@ -289,11 +290,25 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
         return found
 
     # -- reading -------------------------------------------------------------------------------
-    def articles_since(self, since: str | None) -> list[sqlite3.Row]:
-        """Archive rows (id, title, body, source, ...) for `newswatch match`; newest first."""
-        sql = "SELECT id, title, body, source, url, published_at, ingested_at FROM articles"
+    def articles_since(self, since: str | None, fts: str | None = None) -> list[sqlite3.Row]:
+        """Archive rows (id, title, body, source, ...) for `newswatch match`; newest first.
+
+        ``fts``: only the articles this full-text query finds (``match.prefilter``: a superset of what the
+        rule can match, so the matcher reads a fraction of the month). The date is ``ARTICLE_DATE_SQL``,
+        which the index ``articles_dated`` holds: a month of a year is read, not the year sorted.
+        """
+        where: list[str] = []
+        args: list[object] = []
         with self.read() as conn:
+            first = 0  # the lowest id dated since ``since``: the index reads its lists from there on
             if since:
-                return list(conn.execute(sql + " WHERE coalesce(published_at, ingested_at) >= ?"
-                                         " ORDER BY coalesce(published_at, ingested_at) DESC", (since,)))
-            return list(conn.execute(sql + " ORDER BY coalesce(published_at, ingested_at) DESC"))
+                where.append(f"{ARTICLE_DATE_SQL} >= ?")
+                args.append(since)
+                first = conn.execute("SELECT min(id) FROM articles INDEXED BY articles_dated"
+                                     f" WHERE {ARTICLE_DATE_SQL} >= ?", (since,)).fetchone()[0] or 0
+            if fts:
+                where.append("id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?)")
+                args += [fts, first]
+            clause = f" WHERE {' AND '.join(where)}" if where else ""
+            return list(conn.execute("SELECT id, title, body, source, url, published_at, ingested_at FROM articles"
+                                     f"{clause} ORDER BY {ARTICLE_DATE_SQL} DESC", args))
