@@ -98,3 +98,23 @@ def test_match_as_a_real_process_lists_what_the_matcher_finds(tmp_path: Path, st
         proc = subprocess.run([sys.executable, "-m", "daemon", "--config", str(config), "match", rule.name, "--json"],
                               capture_output=True, text=True, timeout=60, env=cli_env(), cwd=tmp_path, check=True)
         assert {a["id"] for a in json.loads(proc.stdout)} == fired(store, rule, None), rule.name
+
+
+def test_since_reads_the_articles_dated_since_newest_first(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta
+
+    store = Store(tmp_path / "news.db", VN_TZ)
+    start = datetime(2026, 3, 1, tzinfo=VN_TZ)
+    # Ids out of date order, and two undated articles (their date is when they were stored: `now` below).
+    dates = [start + timedelta(days=d) for d in (5, 1, 9, 3, 7)] + [None, None]
+    for i, when in enumerate(dates):
+        store.ingest([NewItem(prepare(Document("seeds", f"{i}.txt", f"Nghị quyết 57 ({i})", f"Bài {i} về 57-NQ/TW.",
+                                               published_at=when)))], now=start + timedelta(days=4 + i))
+    nq57 = fts_query(RULES[0])
+    for days in (0, 2, 6, 8, 10, 12):
+        since = store.iso(start + timedelta(days=days))
+        every = [(r["id"], r["published_at"] or r["ingested_at"]) for r in store.articles_since(None)]
+        expected = [i for i, d in every if d >= since]
+        assert [r["id"] for r in store.articles_since(since)] == expected
+        assert [r["id"] for r in store.articles_since(since, nq57)] == expected
+    assert store.articles_since(store.iso(start + timedelta(days=30)), nq57) == []
