@@ -475,6 +475,13 @@ def _v10(conn: sqlite3.Connection) -> None:
     conn.execute(f"CREATE INDEX articles_dated ON articles({ARTICLE_DATE_SQL})")
 
 
+def _v11(conn: sqlite3.Connection) -> None:
+    # Each seed scan reads the ledger of the files still in the folder (``ArticleTables.ledger``); rows of
+    # files gone stay for good, so after a year of files moving through the folder the scan read a million
+    # rows to keep a few (0.45 s every 30 s). A partial index holds only the others, and covers the read.
+    conn.execute("CREATE INDEX seed_files_live ON seed_files(path, size, mtime_ns, status) WHERE status != 'deleted'")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1),
     Migration(2, "feeds.failing_since", _v2),
@@ -489,5 +496,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "counts kept by triggers, for status", _v11),
     Migration(11, "counts kept by triggers, for status", _v11),
     Migration(12, "index articles_dated: an article's date, published or first seen", _v12),
+    Migration(11, "counts kept by triggers, for status", _v11),
+    Migration(12, "index articles_dated: an article's date, published or first seen", _v12),
+    Migration(13, "index seed_files_live: the ledger of files still in the folder", _v13),
 )
 SCHEMA_VERSION = max(m.version for m in MIGRATIONS)  # what this newswatch migrates a database to
