@@ -341,6 +341,30 @@ def run_cli(config: Path, argv: Sequence[str]) -> float:
     return took
 
 
+IN_PROCESS = """
+import json, statistics, sys, time
+from daemon.config import load
+from daemon.store import Store
+queries, repeat = json.loads(sys.argv[2]), int(sys.argv[3])
+config = load(sys.argv[1])
+store = Store(config.db_path, config.tz)
+times = []
+for _ in range(repeat):
+    for q in queries:
+        start = time.perf_counter()
+        store.search(q)
+        times.append(time.perf_counter() - start)
+print(json.dumps(times))
+"""
+
+
+def search_in_process(root: Path, config: Path, repeat: int) -> tuple[float, float] | None:
+    """p50 and p95 of the search itself, without a process start: the part that grows with the archive."""
+    done = subprocess.run([sys.executable, "-c", IN_PROCESS, str(config), json.dumps(QUERIES), str(repeat)],
+                          capture_output=True, text=True, cwd=root, env=CLI["env"], check=False)
+    return percentiles(json.loads(done.stdout)) if done.returncode == 0 else None
+
+
 def report(label: str, times: Sequence[float], target: float) -> None:
     p50, p95 = percentiles(times)
     verdict = "met" if p95 <= target else "NOT MET"
@@ -367,6 +391,10 @@ def measure(base: Path, info: BuildInfo, repeat: int, *, ingest: bool = True) ->
     report("search, 20 queries", searches, 0.150)
     worst = sorted(slowest.items(), key=lambda kv: -kv[1])[:3]
     print("    slowest queries: " + ", ".join(f"{q!r} {t * 1000:.0f} ms" for q, t in worst))
+    inside = search_in_process(CLI["root"], config, repeat)
+    if inside:
+        print(f"    the query alone, in one process (Store.search, snippets included): p50 {inside[0] * 1000:.1f} ms,"
+              f" p95 {inside[1] * 1000:.1f} ms")
     report("status", [run_cli(config, ["status"]) for _ in range(repeat)], 0.300)
     report("stories --since 1d", [run_cli(config, ["stories", "--since", day]) for _ in range(repeat)], 0.300)
     for rule, share in MATCH_RULES.items():
