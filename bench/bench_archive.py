@@ -191,6 +191,8 @@ def build(n: int, base: Path, *, rebuild: bool, partial: bool = False) -> BuildI
         if not info.db_bytes:
             conn = sqlite3.connect(base / "state" / "news.db")  # not a Store: that would migrate it
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as at the build's end
+            # the interrupted chunk's batches are stored, but not counted in build.json
+            info.articles, info.end = conn.execute("SELECT count(*), max(ingested_at) FROM articles").fetchone()
             conn.close()
             info.db_bytes, info.fts_bytes, info.text_bytes = _sizes(base / "state" / "news.db")
             _save(info, base)
