@@ -469,13 +469,13 @@ def _v11(conn: sqlite3.Connection) -> None:
 ARTICLE_DATE_SQL = "coalesce(published_at, ingested_at)"
 
 
-def _v10(conn: sqlite3.Connection) -> None:
+def _v12(conn: sqlite3.Connection) -> None:
     # `newswatch match RULE --since 30d` reads a month of a year's archive by this expression; without an
     # index on it, SQLite read and sorted every row of the archive, bodies included.
     conn.execute(f"CREATE INDEX articles_dated ON articles({ARTICLE_DATE_SQL})")
 
 
-def _v11(conn: sqlite3.Connection) -> None:
+def _v13(conn: sqlite3.Connection) -> None:
     # Each seed scan reads the ledger of the files still in the folder (``ArticleTables.ledger``); rows of
     # files gone stay for good, so after a year of files moving through the folder the scan read a million
     # rows to keep a few (89 ms a scan, measured at 200,000 rows). A partial index holds only the others,
@@ -494,9 +494,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "views: article_matches, article_alerts, article_overview", _v8),
     Migration(9, "briefings, events outbox, document_refs", _v9),
     Migration(10, "stories: story_keys and story_sketches emptied (an in-memory window instead)", _v10),
-    Migration(11, "counts kept by triggers, for status", _v11),
-    Migration(11, "counts kept by triggers, for status", _v11),
-    Migration(12, "index articles_dated: an article's date, published or first seen", _v12),
     Migration(11, "counts kept by triggers, for status", _v11),
     Migration(12, "index articles_dated: an article's date, published or first seen", _v12),
     Migration(13, "index seed_files_live: the ledger of files still in the folder", _v13),
