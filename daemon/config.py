@@ -22,7 +22,17 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon.errors import ConfigError
-from daemon.models import REGEX_PREFIX, SEEDS_SOURCE, FeedConfig, Rule, StorySettings, WebhookConfig
+from daemon.models import (
+    BRIEF_FORMATS,
+    BRIEF_PERIODS,
+    REGEX_PREFIX,
+    SEEDS_SOURCE,
+    BriefingConfig,
+    FeedConfig,
+    Rule,
+    StorySettings,
+    WebhookConfig,
+)
 
 ENV_VAR = "NEWSWATCH_CONFIG"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -58,6 +68,7 @@ class Config:
     seeds_interval: float = 30.0
     seeds_watch: bool = True
     seeds_follow_symlinks: bool = False  # symlinks to targets outside the seed folder are read too
+    seeds_rescan_interval: float = 3600.0  # with the watcher: the full scan that catches what it missed
     timezone: str = DEFAULT_TIMEZONE
     delivery_interval: float = 10.0
     shutdown_timeout: float = 10.0
@@ -69,6 +80,7 @@ class Config:
     feeds: tuple[FeedConfig, ...] = ()
     rules: tuple[Rule, ...] = ()
     webhooks: tuple[WebhookConfig, ...] = ()
+    briefings: tuple[BriefingConfig, ...] = ()
     digest: str = ""  # SHA-256 of the file's bytes as loaded: the config watcher reloads only on a real change
 
     @property
@@ -278,17 +290,76 @@ def _check_regexes(keywords: tuple[str, ...], where: str) -> None:
 
 
 def _read_rule(t: Mapping[str, Any], where: str) -> Rule:
-    _check_keys(t, {"name", "keywords", "all", "exclude", "sources", "webhooks"}, where, {"name", "keywords"})
+    _check_keys(t, {"name", "keywords", "all", "exclude", "sources", "webhooks", "title", "spike_factor"}, where,
+                {"name", "keywords"})
     rule = Rule(
         name=_str(t["name"], f"{where}.name"),
         keywords=_strlist(t["keywords"], f"{where}.keywords"),
-        **_given(t, where, all=_strlist, exclude=_strlist, sources=_strlist, webhooks=_strlist),
+        **_given(t, where, all=_strlist, exclude=_strlist, sources=_strlist, webhooks=_strlist, title=_str,
+                 spike_factor=_factor),
     )
     if not rule.keywords:
         raise _Invalid(f"{where}.keywords", "needs at least one keyword")
     for attr in ("keywords", "all", "exclude"):
         _check_regexes(getattr(rule, attr), f"{where}.{attr} (rule {rule.name!r})")
     return rule
+
+
+def _factor(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 1:
+        raise _Invalid(where, f"expected a number above 1, such as 3, got {value!r}")
+    return float(value)
+
+
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _clock(value: object, where: str) -> tuple[int, int, int]:
+    m = _CLOCK.match(value.strip()) if isinstance(value, str) else None
+    if m is None:
+        raise _Invalid(where, f"expected a time of day like \"07:00\", got {value!r}")
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[object, str], str]:
+    def parse(value: object, where: str) -> str:
+        text = _str(value, where).lower()
+        if text not in options:
+            hint = difflib.get_close_matches(text, options, n=1)
+            raise _Invalid(where, f"unknown value {text!r}" + (f" (did you mean {hint[0]!r}?)" if hint
+                                                               else f" (one of {', '.join(options)})"))
+        return text
+    return parse
+
+
+def _weekday(value: object, where: str) -> int:
+    text = _str(value, where).lower()
+    short = {day[:3]: day for day in WEEKDAYS}
+    return WEEKDAYS.index(_choice(WEEKDAYS)(short.get(text, text), where))
+
+
+def _formats(value: object, where: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(_choice(BRIEF_FORMATS)(v, f"{where}[{i}]")
+                                 for i, v in enumerate(_strlist(value, where))))
+    if not chosen:
+        raise _Invalid(where, f"needs at least one of {', '.join(BRIEF_FORMATS)}")
+    return chosen
+
+
+def _read_briefing(t: Mapping[str, Any], where: str, base: Path) -> BriefingConfig:
+    keys = {"name", "title", "at", "period", "weekday", "rules", "webhooks", "formats", "out", "min_sources"}
+    _check_keys(t, keys, where, required={"name", "title"})
+    name = _str(t["name"], f"{where}.name")
+    if not _NAME.match(name):
+        raise _Invalid(f"{where}.name", f"use letters, digits, '-', '_' or '.' (it names the files), got {name!r}")
+    given = _given(t, where, at=_clock, period=_choice(BRIEF_PERIODS), weekday=_weekday, rules=_strlist,
+                   webhooks=_strlist, formats=_formats, out=_str, min_sources=_posint)
+    if "weekday" in given and given.get("period") != "week":
+        raise _Invalid(f"{where}.weekday", 'only a weekly briefing (period = "week") has a weekday')
+    given["out"] = str((base / given.get("out", _default(BriefingConfig, "out"))).resolve())
+    return BriefingConfig(name=name, title=_str(t["title"], f"{where}.title"), **given)
 
 
 def _read_webhook(t: Mapping[str, Any], where: str) -> WebhookConfig:
@@ -363,14 +434,14 @@ def _read_stories(t: Mapping[str, Any]) -> StorySettings:
 def _build(doc: Mapping[str, Any], path: Path) -> Config:
     base = path.parent
     _check_keys(doc, {"service", "storage", "seeds", "delivery", "http", "fetch", "stories", "feeds", "rules",
-                      "webhooks"}, "")
+                      "webhooks", "briefings"}, "")
 
     service = _table(doc, "service")
     _check_keys(service, {"timezone", "shutdown_timeout", "checkpoint_interval", "watch_config"}, "service")
     storage = _table(doc, "storage")
     _check_keys(storage, {"path"}, "storage")
     seeds = _table(doc, "seeds")
-    _check_keys(seeds, {"path", "interval", "watch", "follow_symlinks"}, "seeds")
+    _check_keys(seeds, {"path", "interval", "watch", "follow_symlinks", "rescan_interval"}, "seeds")
     delivery = _table(doc, "delivery")
     _check_keys(delivery, {"interval"}, "delivery")
     http = _table(doc, "http")
@@ -382,6 +453,8 @@ def _build(doc: Mapping[str, Any], path: Path) -> Config:
     _unique([f.name for f in feeds], "feeds")
     _unique([r.name for r in rules], "rules")
     _unique([h.name for h in hooks], "webhooks")
+    briefings = [_read_briefing(t, f"briefings[{i}]", base) for i, t in enumerate(_array_of_tables(doc, "briefings"))]
+    _unique([b.name for b in briefings], "briefings")
 
     hook_names = {h.name for h in hooks}
     source_names = {f.name for f in feeds} | {SEEDS_SOURCE}
@@ -392,6 +465,14 @@ def _build(doc: Mapping[str, Any], path: Path) -> Config:
         for j, src in enumerate(rule.sources):
             if src not in source_names:
                 raise _Invalid(f"rules[{i}].sources[{j}]", _unknown_name("source", src, source_names))
+    rule_names = {r.name for r in rules}
+    for i, briefing in enumerate(briefings):
+        for j, rule_name in enumerate(briefing.rules):
+            if rule_name not in rule_names:
+                raise _Invalid(f"briefings[{i}].rules[{j}]", _unknown_name("rule", rule_name, rule_names))
+        for j, hook in enumerate(briefing.webhooks):
+            if hook not in hook_names:
+                raise _Invalid(f"briefings[{i}].webhooks[{j}]", _unknown_name("webhook", hook, hook_names))
 
     return Config(
         path=path,
@@ -399,7 +480,7 @@ def _build(doc: Mapping[str, Any], path: Path) -> Config:
         db_path=(base / _given(storage, "storage", path=_str).get("path", "state/news.db")).resolve(),
         seeds_path=(base / _given(seeds, "seeds", path=_str).get("path", "seeds")).resolve(),
         **_prefixed("seeds_", _given(seeds, "seeds", interval=parse_duration, watch=_bool,
-                                                    follow_symlinks=_bool)),
+                                                    follow_symlinks=_bool, rescan_interval=parse_duration)),
         **_given(service, "service", timezone=_timezone, shutdown_timeout=parse_duration,
                  checkpoint_interval=parse_duration, watch_config=_bool),
         **_prefixed("delivery_", _given(delivery, "delivery", interval=parse_duration)),
@@ -409,6 +490,7 @@ def _build(doc: Mapping[str, Any], path: Path) -> Config:
         feeds=tuple(feeds),
         rules=tuple(rules),
         webhooks=tuple(hooks),
+        briefings=tuple(briefings),
     )
 
 

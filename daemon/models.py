@@ -149,6 +149,28 @@ class Rule:
     exclude: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     webhooks: tuple[str, ...] = ()
+    title: str | None = None  # what the briefing calls it ("Nghị quyết 57-NQ/TW về khoa học, công nghệ")
+    spike_factor: float = 3.0  # a day with more than this × the trailing 14-day mean is a spike (rule.spike)
+
+
+BRIEF_PERIODS = ("day", "week", "month")
+BRIEF_FORMATS = ("md", "html", "docx")
+
+
+@dataclass(frozen=True, slots=True)
+class BriefingConfig:
+    """A `[[briefings]]` entry: a press review made on a schedule (``daemon.brief``)."""
+
+    name: str
+    title: str  # the unit's name at the top ("Văn phòng Thành ủy")
+    at: tuple[int, int, int] | None = None  # (hour, minute, second) in [service] timezone; None: at midnight
+    period: str = "day"  # day | week | month
+    weekday: int = 0  # week: the day it is made (0 = Monday)
+    rules: tuple[str, ...] = ()  # the sections, in this order (default: every rule, in config order)
+    webhooks: tuple[str, ...] = ()  # where briefing.ready goes (default: every enabled webhook)
+    formats: tuple[str, ...] = ("md", "html")
+    out: str = "state/briefs"  # resolved against the config file's folder by config.py
+    min_sources: int | None = None  # "Tin nổi bật": stories no rule matched that this many outlets carried
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -27,7 +27,7 @@ from daemon.prepare_feeds import FeedItems, feed_outcome, feed_task, prepare_fee
 from daemon.sources.feeds.decide import FeedUpdate, decide_poll
 from daemon.sources.feeds.fetch import FeedFetcher, parsed_result
 from daemon.sources.feeds.results import FeedState, FetchResult
-from daemon.sources.folder import SETTLE_SECONDS, SeedFile, scan
+from daemon.sources.folder import SETTLE_SECONDS, SeedFile, scan, scan_paths
 from daemon.store import Store
 from daemon.store.articles import IngestReport, LedgerEntry, NewItem
 from daemon.stories.sketch import sketch
@@ -66,6 +66,8 @@ class SourceReport:
     unchanged: bool = False  # a 200 with the same bytes as the last parse: not parsed again
     titles: list[str] = field(default_factory=list)
     settle_at: float | None = None  # epoch seconds when files still being written may be read
+    held: list[str] = field(default_factory=list)  # those files (seed paths): the next pass looks again
+    rescan: bool = False  # a pickup met a folder: only a full scan can say what is in it
 
     def add(self, r: IngestReport) -> None:
         self.new += len(r.new)
@@ -90,6 +92,7 @@ class Pipeline:
         # Per feed, the keys of the items its last parsed poll held (all stored or seen since): the next poll
         # skips their text (``feed_documents``). In memory only; after a restart the first poll reads them all.
         self._known: dict[str, frozenset[str]] = {}
+        self._held: set[str] = set()  # seed files the last pass held back, said once
         store.sync_feeds(config.feeds)
         if config.stories.enabled:  # the first start after the upgrade: every stored article gets its story
             store.backfill_stories(config.stories)
@@ -125,7 +128,8 @@ class Pipeline:
 
     def ingest(self, docs: Sequence[Document], ledger: Sequence[LedgerEntry] = ()) -> IngestReport:
         """Dedupe, match and store a batch; the ledger entries are written in the same transaction."""
-        return self._ingest_prepared([(prepare(d), None) for d in docs], ledger)
+        stories = self.config.stories.enabled
+        return self._ingest_prepared([(prepare(d, stories=stories), None) for d in docs], ledger)
 
     def _ingest_prepared(self, entries: Sequence[tuple[Prepared, Sequence[Match] | None]],
                          ledger: Sequence[LedgerEntry] = (), *, feed: FeedUpdate | None = None) -> IngestReport:
@@ -149,11 +153,28 @@ class Pipeline:
         return self.store.ingest(items, ledger, feed=feed, stories=self.config.stories)
 
     # -- jobs ------------------------------------------------------------------------------------
-    def scan_seeds(self) -> SourceReport:
-        """Ingest new or changed files from the seed folder."""
+    def scan_seeds(self, paths: Mapping[str, float | None] | None = None, *, full: bool = False,
+                   reason: str = "") -> SourceReport:
+        """Ingest new or changed files from the seed folder: only ``paths`` (the watcher's changed seed
+        paths, each with when it was known complete; see ``scan_paths``), or the whole folder without
+        them or with ``full`` (then what ``paths`` knows still spares complete files the settle wait).
+        """
         report = SourceReport("seeds")
-        result = scan(self.config.seeds_path, self.store.ledger(), time.time(),
-                      follow_symlinks=self.config.seeds_follow_symlinks)
+        start = time.perf_counter()
+        follow = self.config.seeds_follow_symlinks
+        if paths is None or full:
+            result = scan(self.config.seeds_path, self.store.ledger(), time.time(), follow_symlinks=follow,
+                          complete=paths)
+            log.debug("seeds: full scan%s: %d unchanged, %d new or changed, %d settling, %d deleted in %.3fs",
+                      f" ({reason})" if reason else "", result.unchanged, len(result.changed) + len(result.skipped),
+                      len(result.settling), len(result.deleted), time.perf_counter() - start)
+        else:
+            result = scan_paths(self.config.seeds_path, paths, self.store.ledger_of(paths), time.time(),
+                                follow_symlinks=follow)
+            report.rescan = result.rescan
+            shown = ", ".join(list(paths)[:5]) + (", …" if len(paths) > 5 else "")
+            log.debug("seeds: targeted pickup of %d path%s, no full scan: %s (%.3fs)", len(paths),
+                      "" if len(paths) == 1 else "s", shown, time.perf_counter() - start)
         if result.missing:
             report.errors.append(f"seed folder {self.config.seeds_path} does not exist")
             log.warning("seeds: folder %s does not exist; nothing to scan", self.config.seeds_path)
@@ -163,16 +184,17 @@ class Pipeline:
             report.errors.append(error)
         if result.deleted:
             self._mark_deleted(result.deleted)
-        if result.settling:
-            report.settle_at = min(s.mtime_ns for s in result.settling) / 1e9 + SETTLE_SECONDS
-            names = sorted(s.relpath for s in result.settling)
+        names = report.held = sorted(s.relpath for s in result.settling)
+        report.settle_at = result.settle_at
+        if names and not set(names) <= self._held:  # a slow copy is announced once, not at every pass
             log.info("seeds: holding back %d file%s still being written (%s%s); read once unchanged for %gs",
                      len(names), "" if len(names) == 1 else "s", ", ".join(names[:3]), ", …" if len(names) > 3 else "",
                      SETTLE_SECONDS)
+        self._held = set(report.held)
         entries: list[tuple[Prepared, Sequence[Match] | None]] = []
         ledger: list[LedgerEntry] = []
-        for seed, reason in result.skipped:  # found by the scan itself (a symlink loop, ...): never read
-            ledger.append(_skipped(seed, reason, report))
+        for seed, why in result.skipped:  # found by the scan itself (a symlink loop, ...): never read
+            ledger.append(_skipped(seed, why, report))
         outcomes = process_seeds(result.changed, self.config.tz, self.matcher, self.config.rules,
                                  stories=self.config.stories.enabled, shared=self.workers)
         for chunk in outcomes:
@@ -308,7 +330,9 @@ class Pipeline:
         decision = decide_poll(feed, result, self.store.feed_row(feed.name), seen, now=now,
                                max_backoff=self.config.fetch.max_backoff)
         if items is None:
-            entries: list[tuple[Prepared, Sequence[Match] | None]] = [(prepare(d), None) for d in decision.documents]
+            stories = self.config.stories.enabled
+            entries: list[tuple[Prepared, Sequence[Match] | None]] = [(prepare(d, stories=stories), None)
+                                                                       for d in decision.documents]
         else:
             entries = [(replace(items[i][0], doc=d), items[i][1]) for i, d in zip(decision.kept, decision.documents,
                                                                                     strict=True)]

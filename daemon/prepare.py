@@ -37,9 +37,9 @@ RECYCLE_TASKS = 10_000
 def prepare(doc: Document, *, stories: bool = False) -> Prepared:
     """Normalize a document and compute its identity (the content hash of its title and body).
 
-    ``stories``: its sketch too (``daemon.stories.sketch``). A bulk import asks for it here, so that the
-    worker processes compute it rather than the single writer; a feed poll does not (``Pipeline``
-    computes it for the new articles only, after dedupe).
+    ``stories``: its sketch too (``daemon.stories.sketch``). Every source asks for it here, so that it
+    runs wherever preparing runs: in the worker processes of a bulk import rather than the single
+    writer. (A feed poll prepares only items whose links it has not seen.)
     """
     # A source may hand over text typed canonical (a seed file's body is, and its title when a header gave
     # it): such a document is kept as it is, and no stage normalizes its text again.

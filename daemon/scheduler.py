@@ -2,12 +2,17 @@
 
 Jobs (each ``max_instances=1``, coalesced, never silently skipped):
 
-* ``seeds``       scan the seed folder every ``[seeds] interval``; also woken by the folder watcher
+* ``seeds``       read the seed files the folder watcher saw change (at once, woken by it, and every
+                  ``[seeds] interval``); the whole folder at the start, when events were lost, and every
+                  ``[seeds] rescan_interval`` (every interval without a watcher)
 * ``feed:NAME``   one per feed at its interval with jitter; the database decides whether it is due, so a
                   restart keeps backoff and next-due times
 * ``deliver``     POST due alerts (first tries and retries) every ``[delivery] interval``; also run right
                   after a pass that queued alerts
 * ``checkpoint``  ``wal_checkpoint(TRUNCATE)`` so the WAL cannot grow without bound
+* ``brief``       (with ``[[briefings]]``) make every due briefing once and queue its ``briefing.ready``; runs
+                  when the next period ends, and at least once a minute. A pass that stored matches also
+                  checks the rules for a spike (``rule.spike``, once per rule and day)
 
 Signals: SIGTERM/SIGINT stop: no job starts any more, running jobs get ``shutdown_timeout`` (counted from
 the signal) to finish, and the process exits 0 within about a second after that whatever still runs. A job
@@ -45,6 +50,7 @@ from typing import Any, NoReturn
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from daemon.brief.schedule import IDLE_TICK, queue_spikes, tick
 from daemon.config import Config, file_digest, load
 from daemon.errors import ConfigError, StoreFull
 from daemon.models import FeedConfig
@@ -53,6 +59,7 @@ from daemon.service import systemd
 from daemon.service.http import Metrics, StatusServer
 from daemon.service.lock import InstanceLock
 from daemon.service.outage import Notice, Outage, human_duration
+from daemon.service.seedwatch import PickupQueue, SeedWatcher
 from daemon.service.watch import FolderWatcher, names_filter
 from daemon.store import Store
 
@@ -60,6 +67,7 @@ log = logging.getLogger(__name__)
 
 DISK_FULL_EVERY = 60.0  # seconds between two "still full" lines
 ONCE_SETTLE_LIMIT = 60.0  # `run --once` waits at most this long for files still being written
+WATCH_START_WAIT = 2.0  # at most this long for the seed watch to be in place before the first pass
 EXIT_GRACE = 0.5  # after shutdown_timeout: at most this long to close the database before exiting
 
 
@@ -79,6 +87,9 @@ class Service:
         self._seeds_lock = threading.Lock()
         self._seeds_running = False
         self._seeds_again = False  # a wake-up came while a scan was running
+        self._pickup = PickupQueue()  # what the seed watcher saw change, for the next pass to read
+        self._seed_watcher: SeedWatcher | FolderWatcher | None = None
+        self._next_full = 0.0  # monotonic time the safety-net full scan of the seed folder is due
         self._jobs_cv = threading.Condition()
         self._running: dict[str, float] = {}  # job name -> monotonic start, for the stop to wait on
         self._stop_at: float | None = None  # monotonic time of the stop signal
@@ -176,8 +187,8 @@ class Service:
             self._seeds_running, self._seeds_again = True, False
         try:
             while True:
-                report = self.pipeline.scan_seeds()
-                if report.alerts:
+                report = self._seeds_pass()
+                if self._spikes(report) or report.alerts:
                     self._job_deliver()
                 with self._seeds_lock:  # files that arrived during the scan are scanned now, in this run
                     if not self._seeds_again or self.stop_event.is_set():
@@ -194,14 +205,62 @@ class Service:
             when = datetime.fromtimestamp(report.settle_at + 0.05, self.config.tz)
             self._rerun_seeds(min(max(when, now), now + timedelta(seconds=self.config.seeds_interval)))
 
+    def _seeds_pass(self) -> SourceReport:
+        """Read what the watcher saw change; the whole folder only when the events cannot vouch for it."""
+        paths, full = self._pickup.take()
+        watcher = self._seed_watcher
+        if full is None and (watcher is None or not watcher.watching):
+            full = "no watcher" if watcher is None else "the watcher is not watching"
+        if full is None and time.monotonic() >= self._next_full:
+            full = "the periodic safety net"
+        try:
+            if full is not None:
+                started = time.monotonic()
+                report = self.pipeline.scan_seeds(paths, full=True, reason=full)
+                self._next_full = started + self.config.seeds_rescan_interval
+            elif paths:
+                report = self.pipeline.scan_seeds(paths)
+                if report.rescan:
+                    self._pickup.request_full("a folder came or went")
+                    with self._seeds_lock:
+                        self._seeds_again = True
+            else:
+                report = SourceReport("seeds")
+        except BaseException:  # (a full disk, a stop): what this pass took is the next one's to do
+            self._pickup.put_back(paths, paths)
+            if full is not None:
+                self._pickup.request_full(full)
+            raise
+        self._pickup.put_back(report.held, paths)
+        return report
+
+    def _wake_full(self) -> None:
+        """The watchfiles watcher (no inotify here) only says that something changed: scan it all."""
+        self._pickup.request_full("a change without its path")
+        self.wake_seeds()
+
     def _rerun_seeds(self, when: datetime) -> None:
         if self._scheduler is not None and not self.stop_event.is_set():
             self._scheduler.modify_job("seeds", next_run_time=when)
 
     def _job_feed(self, name: str) -> None:
         reports = self.pipeline.poll_feeds([name])
-        if any(r.alerts for r in reports):
+        if sum(self._spikes(r) for r in reports) or any(r.alerts for r in reports):
             self._job_deliver()
+
+    def _spikes(self, report: SourceReport) -> int:
+        """After a pass that stored matches: rule.spike events queued (once per rule and day)."""
+        return queue_spikes(self.store, self.config, self.store.now()) if report.matches else 0
+
+    def _job_brief(self) -> None:
+        report = tick(self.store, self.config)
+        if report.made or report.spikes:
+            self._job_deliver()
+        if self._scheduler is not None and not self.stop_event.is_set():
+            now = datetime.now(self.config.tz)
+            soon = now + timedelta(seconds=IDLE_TICK)
+            due = report.next_due + timedelta(seconds=0.2) if report.next_due is not None else soon
+            self._scheduler.modify_job("brief", next_run_time=max(now, min(due, soon)))
 
     def _job_deliver(self) -> None:
         self.pipeline.deliver()
@@ -220,13 +279,21 @@ class Service:
             self._run_job("seeds", self._once_seeds)
             for feed in self.config.feeds:
                 if feed.enabled:
-                    self._run_job(f"feed:{feed.name}", partial(self.pipeline.poll_feeds, [feed.name]))
+                    self._run_job(f"feed:{feed.name}", partial(self._once_feed, feed.name))
+            if self.config.briefings:
+                self._run_job("brief", partial(tick, self.store, self.config))
             self._run_job("deliver", self.pipeline.deliver)
             # One try that does not wait for readers, and no second one at close: a reader keeps its snapshot.
             self._run_job("checkpoint", partial(self._job_checkpoint, wait=False))
         finally:
             self._close(lock, checkpoint=False)
         return 0
+
+    def _once_feed(self, name: str) -> list[SourceReport]:
+        reports = self.pipeline.poll_feeds([name])
+        for r in reports:
+            self._spikes(r)
+        return reports
 
     def _once_seeds(self) -> SourceReport:
         """The seed scan, repeated while files are still being written: ``--once`` has no next pass for them."""
@@ -240,14 +307,18 @@ class Service:
                 break
             time.sleep(pause)
             report = self.pipeline.scan_seeds()
+        queue_spikes(self.store, self.config, self.store.now())  # however many scans the files took
         return report
 
     # -- the daemon ----------------------------------------------------------------------------
     def run_forever(self) -> int:
         lock = self._open()
         server: StatusServer | None = None
-        watcher: FolderWatcher | None = None
         try:
+            if self.config.stories.enabled:
+                # The window of recent articles is built now, before the service reports ready, not in the
+                # first ingest's transaction. ``run --once`` and ``fetch`` build it only if they store something.
+                self.store.warm_stories(self.config.stories)
             self._install_signals()
             self._scheduler = BackgroundScheduler(
                 timezone=self.config.tz,
@@ -255,10 +326,9 @@ class Service:
                 job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             )
             self._schedule_all()
-            self._scheduler.start()
             if self.config.seeds_watch:
-                watcher = FolderWatcher(self.config.seeds_path, self.wake_seeds)
-                watcher.start()
+                self._seed_watcher = self._start_seed_watch()
+            self._scheduler.start()
             if self.config.http_listen:
                 server = StatusServer(self.config.http_listen, self.metrics, self._health)
                 server.start()
@@ -269,12 +339,33 @@ class Service:
             systemd.ready("watching")
             self._main_loop()
         finally:
-            abandoned = self._stop(lock, watcher, server)
+            abandoned = self._stop(lock, server)
         if abandoned:
             # Their threads would keep the interpreter from exiting (it joins every worker thread): leave now.
             # Nothing is lost: committed transactions are in the WAL, open ones roll back.
             _exit_process(0)
         return 0
+
+    def _start_seed_watch(self) -> SeedWatcher | FolderWatcher:
+        """inotify on Linux (the paths that changed, and whether events were lost); elsewhere watchfiles."""
+        if not sys.platform.startswith("linux"):
+            fallback = FolderWatcher(self.config.seeds_path, self._wake_full)
+            fallback.start()
+            return fallback
+        watcher = SeedWatcher(self.config.seeds_path, self._pickup, self.wake_seeds)
+        watcher.start()
+        watcher.wait_tried(WATCH_START_WAIT)
+        return watcher
+
+    def _sync_seed_watch(self, before: Config) -> None:
+        """A reload that moves the seed folder (or turns its watch on or off) restarts the watcher."""
+        if (before.seeds_path, before.seeds_watch) == (self.config.seeds_path, self.config.seeds_watch):
+            return
+        if self._seed_watcher is not None:
+            self._seed_watcher.stop(timeout=1.0)
+        self._pickup.take()  # the old folder's paths: the full scan of the new one covers it all
+        self._seed_watcher = self._start_seed_watch() if self.config.seeds_watch else None
+        self._pickup.request_full("the seed folder changed")
 
     def _main_loop(self) -> None:
         interval = systemd.watchdog_interval()
@@ -289,7 +380,7 @@ class Service:
                 self._config_changed.clear()
                 self._reload_if_changed()
 
-    def _stop(self, lock: InstanceLock, watcher: FolderWatcher | None, server: StatusServer | None) -> bool:
+    def _stop(self, lock: InstanceLock, server: StatusServer | None) -> bool:
         """Stop taking work, wait for running jobs until the deadline, close. True when jobs were abandoned."""
         systemd.stopping()
         timeout = self.config.shutdown_timeout
@@ -297,7 +388,9 @@ class Service:
         with self._jobs_cv:
             self.stop_event.set()
         log.info("stopping: no new work; waiting up to %gs for running jobs", timeout)
-        for w in ([watcher] if watcher is not None else []) + self._config_watchers:
+        watcher, self._seed_watcher = self._seed_watcher, None
+        watchers: list[SeedWatcher | FolderWatcher] = [watcher] if watcher is not None else []
+        for w in watchers + self._config_watchers:
             w.stop(timeout=min(1.0, max(0.1, deadline - time.monotonic())))
         self._config_watchers = []
         if self._scheduler is not None and self._scheduler.running:
@@ -351,7 +444,8 @@ class Service:
             if self._seeds_running:
                 self._seeds_again = True
                 return
-        self._rerun_seeds(datetime.now(self.config.tz))
+        if self._scheduler is not None and self._scheduler.running:  # (not yet: the first pass is due anyway)
+            self._rerun_seeds(datetime.now(self.config.tz))
 
     # -- scheduling ------------------------------------------------------------------------------
     def _schedule_all(self) -> None:
@@ -368,6 +462,11 @@ class Service:
         for feed in c.feeds:
             if feed.enabled:
                 self._schedule_feed(feed, now)
+        if c.briefings:  # it reschedules itself for the next period's end (see _job_brief)
+            sched.add_job(self._run_job, "interval", args=("brief", self._job_brief), id="brief", name="brief",
+                          seconds=IDLE_TICK, next_run_time=now, replace_existing=True)
+        elif sched.get_job("brief") is not None:
+            sched.remove_job("brief")
 
     def _schedule_feed(self, feed: FeedConfig, now: datetime) -> None:
         assert self._scheduler is not None
@@ -427,7 +526,7 @@ class Service:
             systemd.ready("reload refused")
             return False
         self._refused_digest = None
-        old = self._pipeline
+        old, before = self._pipeline, self.config
         self.config, self._pipeline = new, pipeline
         if self._scheduler is not None:
             for job in self._scheduler.get_jobs():
@@ -438,6 +537,7 @@ class Service:
             old.close()
         if self._scheduler is not None:  # the running service, not a test's bare instance
             self._sync_config_watch()
+            self._sync_seed_watch(before)
         log.info("config reloaded (%s): %d feeds, %d rules, %d webhooks", reason, len(new.feeds), len(new.rules),
                  len(new.webhooks))
         systemd.ready("reloaded")

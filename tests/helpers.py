@@ -21,6 +21,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from daemon.store.alerts import AlertTables
+from daemon.store.events import Outbox
 from daemon.text.normalize import content_hash, fold
 
 # -- the routed loopback server ---------------------------------------------------------------------------
@@ -413,6 +415,19 @@ HOOK_SECRET = "whsec_" + base64.b64encode(b"alerts-cli-test-secret-0123456789").
 RULES = '[[rules]]\nname = "nq57"\nkeywords = ["Nghị quyết 57"]\n[[rules]]\nname = "ct34"\nkeywords = ["Chỉ thị 34"]\n'
 
 
+# The briefing's tests: a rule with a human title (a section heading) and one every sample matches.
+BRIEF_RULES = """
+[[rules]]
+name = "nq57"
+title = "Nghị quyết 57-NQ/TW về khoa học, công nghệ"
+keywords = ["Nghị quyết 57"]
+
+[[rules]]
+name = "thanh-uy"
+keywords = ["Thành ủy"]
+"""
+
+
 def shipped_config(project: Path, port: int) -> None:
     """The shipped config.toml as is, except the demo webhook's port and a fast delivery interval."""
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
@@ -515,7 +530,7 @@ BODY = (
 )
 
 
-class AlertStore(AlertTables):
+class AlertStore(Outbox):
     """What the lead's Store will contain for these tables."""
 
 
@@ -571,3 +586,28 @@ def alert_row(store: AlertTables, alert_id: str) -> dict[str, Any]:
 
 def later(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
+
+
+# -- Debian's headless Chromium, driven by Playwright ----------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@contextmanager
+def chromium(profile: Path) -> Iterator[Any]:
+    """A browser context of /usr/bin/chromium (nothing is downloaded) with a fresh profile folder.
+
+    Tests using it skip themselves where the package or Playwright is missing (``skipif(not CHROMIUM.exists())``).
+    """
+    import pytest
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(  # a fresh profile folder: --user-data-dir
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -28,6 +28,11 @@ def test_symlinks_outside_the_seed_folder_are_followed_only_when_asked() -> None
     assert loads("[seeds]\nfollow_symlinks = true\n", Path("/x/config.toml")).seeds_follow_symlinks is True
 
 
+def test_the_full_rescan_is_hourly_unless_set() -> None:
+    assert loads("", Path("/x/config.toml")).seeds_rescan_interval == 3600
+    assert loads('[seeds]\nrescan_interval = "30s"\n', Path("/x/config.toml")).seeds_rescan_interval == 30
+
+
 def test_paths_are_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "conf").mkdir()
     cfg = tmp_path / "conf" / "newswatch.toml"
@@ -53,6 +58,8 @@ def test_durations(value: object, seconds: float) -> None:
         ('[sedes]\npath = "x"\n', "sedes: unknown key (did you mean 'seeds'?)"),
         ('[seeds]\ninterval = "soon"\n', 'line 2: seeds.interval: expected a duration'),
         ('[seeds]\ninterval = 0\n', "seeds.interval: must be positive"),
+        ('[seeds]\nrescan_interval = "hourly"\n', 'line 2: seeds.rescan_interval: expected a duration'),
+        ('[seeds]\nrescan_intervall = "1h"\n', "did you mean 'rescan_interval'?"),
         ('[seeds]\nfollow_symlinks = "yes"\n', "line 2: seeds.follow_symlinks: expected true or false"),
         ('[seeds]\nfollow_symlink = true\n', "did you mean 'follow_symlinks'?"),
         ("[seeds\n", "not valid TOML"),

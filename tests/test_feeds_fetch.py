@@ -185,7 +185,8 @@ def test_good_and_broken_feeds_in_one_pass(server: LoopbackServer) -> None:
 
     # everything ran concurrently: about one deadline, not the sum of them
     assert elapsed < TIMEOUT + 2.5, elapsed
-    assert res["drip"].elapsed < TIMEOUT + 1.0 and res["timeout"].elapsed < TIMEOUT + 1.0
+    # (each cut off at its deadline: the servers would never finish; the slack is for a loaded machine)
+    assert res["drip"].elapsed < TIMEOUT + 2.0 and res["timeout"].elapsed < TIMEOUT + 2.0
 
     # good feeds' content
     g = res["good"].documents

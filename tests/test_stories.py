@@ -22,7 +22,7 @@ from daemon.config import load
 from daemon.models import Document, StorySettings
 from daemon.pipeline import Pipeline
 from daemon.sources.folder import read_seed, scan
-from daemon.store import Store, db
+from daemon.store import Store, articles, db
 from daemon.store.schema import MIGRATIONS
 from daemon.text.dates import VN_TZ
 from tests.helpers import cli_env, write_config
@@ -209,6 +209,7 @@ def test_a_database_from_before_stories_gets_them_on_first_start_and_no_alert_ag
     config = load(project / "config.toml")
     with monkeypatch.context() as m:  # the store as it was (migrations 1-5), and no stories to write
         m.setattr(db, "MIGRATIONS", MIGRATIONS[:5])
+        m.setattr(articles, "document_codes", lambda _text: [])  # nor documents (document_refs came later)
         before_stories = replace(config, stories=StorySettings(enabled=False))
         old = Pipeline(before_stories, Store(config.db_path, config.tz))
         old.scan_seeds()
@@ -253,3 +254,77 @@ def test_the_alert_payload_and_the_commands_show_the_story(project: Path) -> Non
     assert hits.count("+1 copy") == 5 and hits.count("\n[") + hits.startswith("[") == 5
     assert len(json.loads(cli("search", "thanh uy", "--all", "--json"))) == 10
     assert "stories    5 (5 carried by more than one article)" in cli("status")
+
+
+def halves(doc: Document) -> tuple[Document, Document]:
+    """Two heavily cut copies of one report that share no sentence: the first half, and the second."""
+    paragraphs = doc.body.split("\n\n")
+    cut = len(paragraphs) // 2
+    return (Document("vov", "half:1", f"VOV: {doc.title}", "\n\n".join(paragraphs[:cut])),
+            Document("dantri", "half:2", f"Dân trí: {doc.title}", "\n\n".join(paragraphs[cut:])))
+
+
+def test_a_report_split_in_two_is_merged_by_the_copy_that_matches_both(project: Path) -> None:
+    p = pipeline(project)
+    original = max(samples(project), key=lambda d: len(d.body))
+    first, second = halves(original)
+    report = p.ingest([first, second])
+    assert (len(report.new), report.joined) == (2, 0)  # the two halves have nothing in common
+    split = stories(project)
+    assert [r["article_count"] for r in split] == [1, 1]
+    alerts = query(project, "SELECT id, article_id FROM alerts ORDER BY id")
+    # The whole report matches both: the later story is merged into the earlier, and the report joins it.
+    assert p.ingest([original]).joined == 1
+    merged = stories(project)
+    assert [(r["id"], r["article_count"], r["source_count"]) for r in merged] == [(split[0]["id"], 3, 3)]
+    assert query(project, "SELECT DISTINCT story_id FROM articles") == [(split[0]["id"],)]
+    # Alerts already queued stay as they were (both halves alerted for their rules, before the merge).
+    assert query(project, "SELECT id, article_id FROM alerts ORDER BY id") == alerts
+    # A later copy is held back for the rules the merged story has alerted for; only its caption's rule fires.
+    again = p.ingest([copy_of(original, "nhandan")])
+    assert (again.joined, again.alerts) == (1, 1) and again.held >= 1
+    assert query(project, "SELECT a.rule FROM alerts a JOIN articles r ON r.id = a.article_id"
+                          " WHERE r.source = 'nhandan'") == [("copy-only",)]
+
+
+def test_two_stores_on_one_database_see_each_others_stories(project: Path) -> None:
+    """A second process (`newswatch fetch` while the service runs) writes the same file: each store's
+    window takes in what the other committed."""
+    one = pipeline(project)
+    config = load(project / "config.toml")
+    two = Pipeline(config, Store(config.db_path, config.tz))
+    originals = samples(project)
+    one.ingest(originals[:2])
+    assert two.ingest([copy_of(originals[0])]).joined == 1  # built from the database: knows the first two
+    two.ingest([originals[2]])
+    assert one.ingest([copy_of(originals[2], "vov")]).joined == 1  # the first store learns of the third
+    first, second = halves(originals[3])
+    one.ingest([first])
+    two.ingest([second])
+    assert one.ingest([originals[3]]).joined == 1  # merges its own story with the other store's
+    assert two.ingest([copy_of(originals[3], "nhandan")]).joined == 1  # ... and the other store follows
+    counts = sorted(r["article_count"] for r in stories(project))
+    assert counts == [1, 2, 2, 4]
+
+
+def test_a_failed_ingest_drops_the_window_and_the_next_one_rebuilds_it(project: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window may hold arrivals of a transaction that rolled back (their ids are given again): dropped."""
+    import daemon.store.articles as articles_module
+
+    p = pipeline(project)
+    original = samples(project)[2]
+    p.ingest([original])
+    assert p.store.windows.window is not None
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the disk went away")
+
+    with monkeypatch.context() as m:
+        m.setattr(articles_module, "refresh_stories", failing)
+        with pytest.raises(RuntimeError):
+            p.ingest([copy_of(original)])
+    assert p.store.windows.window is None
+    assert query(project, "SELECT count(*) FROM articles") == [(1,)]
+    assert p.ingest([copy_of(original)]).joined == 1  # built again from the database
+    assert [r["article_count"] for r in stories(project)] == [2]

@@ -16,12 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Background, free_port
+from tests.helpers import CHROMIUM, Background, chromium, free_port
 from tests.search_corpus import ID, NFD_HOA, make_corpus
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytest.importorskip("datasette", reason="Datasette is not installed (make ui, or the test extra)")
 
@@ -107,35 +103,29 @@ def test_views_and_canned_queries_answer(ui: str) -> None:
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (Debian's chromium package) here")
 def test_in_a_real_browser(ui: str, tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(  # a fresh profile folder: --user-data-dir
-            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{ui}/news/articles")
-            headers = [h.strip() for h in page.locator("table.rows-and-columns th").all_inner_texts()]
-            assert any("title" in h for h in headers) and not any(h.startswith("body") for h in headers)
+    with chromium(tmp_path / "profile") as browser:
+        page = browser.new_page()
+        page.goto(f"{ui}/news/articles")
+        headers = [h.strip() for h in page.locator("table.rows-and-columns th").all_inner_texts()]
+        assert any("title" in h for h in headers) and not any(h.startswith("body") for h in headers)
 
-            def search(query: str) -> list[str]:
-                page.fill("input[name=_search]", query)
-                page.press("input[name=_search]", "Enter")
-                page.wait_for_load_state()
-                return page.locator("table.rows-and-columns td.col-title").all_inner_texts()
+        def search(query: str) -> list[str]:
+            page.fill("input[name=_search]", query)
+            page.press("input[name=_search]", "Enter")
+            page.wait_for_load_state()
+            return page.locator("table.rows-and-columns td.col-title").all_inner_texts()
 
-            assert search("dang bo") == ["Đại hội Đảng bộ"]
-            assert search("Đà Nẵng") == ["Du lịch Đà Nẵng", "Đà Nẵng mở rộng sân bay"]
-            assert page.input_value("input[name=_search]") == "Đà Nẵng"  # the query shown as typed
-            page.screenshot(path=str(tmp_path / "articles.png"), full_page=True)
+        assert search("dang bo") == ["Đại hội Đảng bộ"]
+        assert search("Đà Nẵng") == ["Du lịch Đà Nẵng", "Đà Nẵng mở rộng sân bay"]
+        assert page.input_value("input[name=_search]") == "Đà Nẵng"  # the query shown as typed
+        page.screenshot(path=str(tmp_path / "articles.png"), full_page=True)
 
-            assert search("-đã") == []
-            assert "only excludes words" in page.locator(".message-warning").inner_text()
+        assert search("-đã") == []
+        assert "only excludes words" in page.locator(".message-warning").inner_text()
 
-            page.goto(f"{ui}/news/tim_kiem?" + urllib.parse.urlencode({"q": "Đảng -đã"}))
-            assert page.locator("td.col-title").all_inner_texts() == ["Đại hội Đảng bộ"]
-            page.screenshot(path=str(tmp_path / "tim_kiem.png"), full_page=True)
-        finally:
-            browser.close()
+        page.goto(f"{ui}/news/tim_kiem?" + urllib.parse.urlencode({"q": "Đảng -đã"}))
+        assert page.locator("td.col-title").all_inner_texts() == ["Đại hội Đảng bộ"]
+        page.screenshot(path=str(tmp_path / "tim_kiem.png"), full_page=True)
     assert (tmp_path / "articles.png").stat().st_size > 0
 
 

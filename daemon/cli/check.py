@@ -10,7 +10,9 @@ go nowhere, a keyword that can never fire, a missing seed folder) are printed an
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from daemon.cli.common import EXIT_CONFIG, print_json
@@ -68,18 +70,27 @@ def check_report(config: Config) -> dict[str, Any]:
                             f" `newswatch webhook enable {name}`")
     if not config.seeds_path.is_dir():
         warnings.append(f"seed folder {config.seeds_path} does not exist: the service waits for it")
+    for b in config.briefings:
+        out = Path(b.out)
+        here = next((p for p in (out, *out.parents) if p.exists()), None)
+        if here is None or not here.is_dir() or not os.access(here, os.W_OK):
+            warnings.append(f"briefing {b.name!r}: its folder {out} cannot be written: the briefing waits for it")
     return {
         "ok": not problems,
         "config": str(config.path),
         "database": database,
         "service": service_state(config),
         "seeds": {"path": str(config.seeds_path), "exists": config.seeds_path.is_dir(),
-                  "interval": config.seeds_interval, "watch": config.seeds_watch},
+                  "interval": config.seeds_interval, "watch": config.seeds_watch,
+                  "rescan_interval": config.seeds_rescan_interval},
         "watch_config": config.watch_config,
         "feeds": [{"name": f.name, "url": f.url, "interval": f.interval, "enabled": f.enabled, "title": f.title,
                    "category": f.category} for f in config.feeds],
         "rules": rules,
         "webhooks": hooks,
+        "briefings": [{"name": b.name, "title": b.title, "period": b.period,
+                       "at": "{:02d}:{:02d}:{:02d}".format(*b.at) if b.at else None, "formats": list(b.formats),
+                       "out": b.out} for b in config.briefings],
         "problems": problems,
         "warnings": warnings,
     }
@@ -104,7 +115,8 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     labelled("service", [f"running (pid {service['pid']}); {reload_hint}" if service["running"] else "not running"])
     seeds = report["seeds"]
     labelled("seeds", [f"{seeds['path']}: every {human_duration(seeds['interval'])}"
-                       + (", watched" if seeds["watch"] else "") + ("" if seeds["exists"] else " (MISSING)")])
+                       + (f", watched (all files re-scanned every {human_duration(seeds['rescan_interval'])})"
+                          if seeds["watch"] else "") + ("" if seeds["exists"] else " (MISSING)")])
     feeds = report["feeds"]
     feed_lines = table(["NAME", "EVERY", "STATE", "URL"],
                        [[f["name"], human_duration(f["interval"]), "enabled" if f["enabled"] else "disabled", f["url"]]
@@ -115,6 +127,11 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
                                                     if report["rules"] else [])])
     labelled("webhooks", [str(len(report["webhooks"])), *(_cut(webhooks_table(report["webhooks"]), "webhooks")
                                                           if report["webhooks"] else [])])
+    if report["briefings"]:
+        labelled("briefings", [str(len(report["briefings"])), *table(
+            ["NAME", "PERIOD", "AT", "FORMATS", "OUT"],
+            [[b["name"], b["period"], b["at"] or "midnight", ",".join(b["formats"]), b["out"]]
+             for b in report["briefings"]])])
     for warning in report["warnings"]:
         labelled("warning", [warning])
     for problem in report["problems"]:

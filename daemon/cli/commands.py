@@ -108,13 +108,15 @@ def cmd_fetch(args: argparse.Namespace, config: Config) -> int:
 def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
     store = open_store(config)
     if args.retry:
-        ok = store.retry_alert(args.retry)
+        ok = store.retry_alert(args.retry) or store.retry_failed_events(event=args.retry) == 1
         if ok:
             print(f"alert {args.retry} re-queued")
             return 0
         raise NewswatchError(f"no pending or failed alert {args.retry} (a delivered alert is not sent again)")
     if args.all_failed:
-        print(f"{store.retry_all_failed()} failed alerts re-queued")
+        events = store.retry_failed_events()
+        also = f", and {events} failed events" if events else ""
+        print(f"{store.retry_all_failed()} failed alerts re-queued{also}")
         return 0
     rows = store.list_alerts(status=args.status, limit=args.limit)
     if args.json:
@@ -131,30 +133,29 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_match(args: argparse.Namespace, config: Config) -> int:
     from daemon.match import Matcher  # noqa: PLC0415
+    from daemon.match.prefilter import fts_query  # noqa: PLC0415
     from daemon.match.snippet import mark  # noqa: PLC0415
 
     rule = named("rule", args.rule, config.rules, config, "match")
     store = open_store(config)
     since = store.iso(store.now() - timedelta(seconds=args.since)) if args.since else None
     matcher = Matcher([rule])
-    found = []
-    for row in store.articles_since(since):
-        matches = matcher.match(row["title"], row["body"], row["source"])
-        if matches:
-            found.append({"id": row["id"], "title": row["title"], "published_at": row["published_at"],
-                          "url": row["url"], "matches": [asdict(m) for m in matches]})
+    # Only the articles the index says the rule could match are read and matched (match.prefilter).
+    found = [(row, matches) for row in store.articles_since(since, fts_query(rule))
+             if (matches := matcher.match(row["title"], row["body"], row["source"]))]
     if args.json:
-        print_json(found)
+        print_json([{"id": row["id"], "title": row["title"], "published_at": row["published_at"], "url": row["url"],
+                     "matches": [asdict(m) for m in matches]} for row, matches in found])
         return 0
     print(f"rule {rule.name!r} would match {len(found)} stored article(s)"
           + (f" since {since}" if since else " in the whole archive") + "; no alerts are sent by this command")
-    for f in found:
+    for row, matches in found:
         # Title hits are marked in the title itself; their snippet would only repeat it.
-        title = mark(f["title"], [m["text"] for m in f["matches"] if m["field"] == "title"])
-        print(f"[{f['id']}] {title}  ({f['published_at'] or '-'})")
-        for m in f["matches"]:
-            if m["field"] != "title":
-                print(f"     {m['keyword']!r}: {m['snippet']}")
+        title = mark(row["title"], [m.text for m in matches if m.field == "title"])
+        print(f"[{row['id']}] {title}  ({row['published_at'] or '-'})")
+        for m in matches:
+            if m.field != "title":
+                print(f"     {m.keyword!r}: {m.snippet}")
     return 0
 
 

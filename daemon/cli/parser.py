@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from daemon import __version__
+from daemon.cli.brief import cmd_brief
 from daemon.cli.check import cmd_check
 from daemon.cli.commands import (
     cmd_alerts,
@@ -119,6 +120,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--rule", metavar="R", help="only stories with an article this rule matched")
     sp.add_argument("--limit", type=_count, default=100, help="at most this many stories (default 100)")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    sp = add("brief", cmd_brief, "Write the briefing (điểm báo) of one period from the archive: each rule's stories"
+             " with their outlets and summaries, new documents, the 30-day trend.")
+    sp.add_argument("--name", help="a [[briefings]] entry: its title, rules, `at` and period (default: every rule,"
+                    " calendar days)")
+    sp.add_argument("--date", metavar="YYYY-MM-DD", help="the day the period ends on (a month: any day of it; default:"
+                    " the last complete period in [service] timezone)")
+    sp.add_argument("--period", choices=("day", "week", "month"),
+                    help="day (default, or the briefing's), week or month")
+    sp.add_argument("--format", choices=("md", "html", "docx"), default="md", help="md (default), html or docx")
+    sp.add_argument("--out", metavar="PATH", help="the file to write (default: Markdown to standard output; html and"
+                    " docx under the briefing's `out`, or state/briefs/)")
 
     sp = add("status", cmd_status, "Show counts, job runs, feed health and database size.")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")

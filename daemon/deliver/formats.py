@@ -93,7 +93,7 @@ def _block(style: _Style, alert: DueAlert, *, full: bool) -> str:
     return "\n".join(lines)
 
 
-def _fit(header: str, blocks: Sequence[str], limit: int, sep: str) -> str:
+def fit(header: str, blocks: Sequence[str], limit: int, sep: str) -> str:
     """Header plus as many blocks as fit, then how many were left out."""
     out = header
     for i, block in enumerate(blocks):
@@ -119,10 +119,10 @@ def chat_text(fmt: str, alerts: Sequence[DueAlert], *, digest: bool) -> str:
             text = style.bold(style.escape(_clip(alert.article.title, 200)))
         return text
     header = f"📰 {len(alerts)} tin mới khớp quy tắc theo dõi:"
-    return _fit(header, [_block(style, a, full=False) for a in alerts], limit, "\n")
+    return fit(header, [_block(style, a, full=False) for a in alerts], limit, "\n")
 
 
-def _chat_body(webhook: WebhookConfig, text: str) -> dict[str, object]:
+def chat_body(webhook: WebhookConfig, text: str) -> dict[str, object]:
     if webhook.format == "slack":
         return {"text": text}
     if webhook.format == "discord":
@@ -141,7 +141,7 @@ def render(webhook: WebhookConfig, alerts: Sequence[DueAlert], now: datetime, *,
         return payload.encode(event)
     if webhook.format not in STYLES:
         raise ValueError(f"unknown webhook format {webhook.format!r}")
-    return payload.encode(_chat_body(webhook, chat_text(webhook.format, alerts, digest=digest)))
+    return payload.encode(chat_body(webhook, chat_text(webhook.format, alerts, digest=digest)))
 
 
 def render_probe(webhook: WebhookConfig, now: datetime) -> bytes:
@@ -151,4 +151,4 @@ def render_probe(webhook: WebhookConfig, now: datetime) -> bytes:
     style = STYLES[webhook.format]
     text = style.escape(f"✅ Thử kết nối từ newswatch tới webhook “{webhook.name}” lúc "
                         f"{now.isoformat(timespec='seconds')}.")
-    return payload.encode(_chat_body(webhook, text))
+    return payload.encode(chat_body(webhook, text))

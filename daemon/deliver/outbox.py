@@ -36,7 +36,8 @@ from daemon.deliver.client import USER_AGENT, PostResult, new_client, post
 from daemon.deliver.signing import request_headers
 from daemon.headers import parse_retry_after
 from daemon.models import WebhookConfig
-from daemon.store.alerts import AlertTables, DueAlert
+from daemon.store.alerts import DueAlert
+from daemon.store.events import DueEvent, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class DeliveryReport:
 Clock = Callable[[], datetime]
 
 
-def _clock(store: AlertTables, now: datetime | None) -> Clock:
+def _clock(store: Outbox, now: datetime | None) -> Clock:
     """A clock starting at ``now`` (when given) that still advances with real elapsed time."""
     if now is None:
         return store.now
@@ -94,7 +95,7 @@ class _Outcome:
 class _Worker:
     """Sends one webhook's due alerts; owns that webhook's report."""
 
-    def __init__(self, store: AlertTables, hook: WebhookConfig, client: httpx.Client, *, clock: Clock,
+    def __init__(self, store: Outbox, hook: WebhookConfig, client: httpx.Client, *, clock: Clock,
                  rng: random.Random | None, budget: float) -> None:
         self.store = store
         self.hook = hook
@@ -104,33 +105,87 @@ class _Worker:
         self.budget = budget
         self.report = WebhookReport()
 
-    def run(self, due: int) -> WebhookReport:
+    def run(self, due: int, events: int = 0) -> WebhookReport:
         try:
+            stopped = False
             if due > self.hook.max_alerts_per_pass:
                 alerts = self.store.due_alerts(self.hook.name, self.clock(), limit=DIGEST_MAX)
                 if alerts:
-                    self._send(alerts, digest=True)
-            else:
-                self._send_each(self.store.due_alerts(self.hook.name, self.clock(), limit=due))
+                    stopped = self._send(alerts, digest=True).stop
+            elif due:
+                stopped = self._send_each(self.store.due_alerts(self.hook.name, self.clock(), limit=due))
+            if events and not stopped:  # a receiver that just failed is not tried again in this run
+                for event in self.store.due_events(self.hook.name, self.clock(), limit=events):
+                    if self._send_event(event).stop:
+                        break
         except Exception as exc:  # one webhook's trouble must not stop the others
             log.exception("webhook %s: delivery stopped: %s", self.hook.name, exc)
             self.report.errors.append(f"{type(exc).__name__}: {exc}")
         return self.report
 
-    def _send_each(self, alerts: Sequence[DueAlert]) -> None:
+    def _send_each(self, alerts: Sequence[DueAlert]) -> bool:
+        """Send one by one; True when the webhook looked down (or gone) and the rest waits."""
         started = time.monotonic()
         for i, alert in enumerate(alerts):
             if i and time.monotonic() - started > self.budget:  # at least one per run, always
                 log.info("webhook %s: %d alerts left for the next run (pass budget spent)",
                          self.hook.name, len(alerts) - i)
-                return
+                return True
             outcome = self._send([alert], digest=False)
             if outcome.stop:
                 rest = [a.id for a in alerts[i + 1:]]
                 if rest and outcome.retry_at is not None:
                     self.store.defer_alerts(rest, outcome.retry_at)
                     self.report.deferred += len(rest)
-                return
+                return True
+        return False
+
+    def _send_event(self, event: DueEvent) -> _Outcome:
+        """One event (``briefing.ready``, ``rule.spike``): its body was rendered when it was queued."""
+        hook = self.hook
+        headers = request_headers(hook, event.id, event.body, int(time.time()), USER_AGENT)
+        result = post(self.client, hook.url, event.body, headers, hook.timeout)
+        at = self.clock()
+        self.store.record_event_attempt(event.id, hook.name, at=at, status_code=result.status, error=result.error,
+                                        duration_ms=result.duration_ms)
+        if result.ok:
+            self.store.event_delivered(event.id, at)
+            self.report.delivered += 1
+            return _Outcome(stop=False)
+        what = f"event {event.id} ({event.type})"
+        if result.status == 410:
+            return self._gone(result, at, what)
+        error = result.error or "failed"
+        self.report.errors.append(f"{what}: {error}")
+        delay = backoff.retry_delay(event.attempts + 1, retry_after=self._retry_after(result), rng=self.rng)
+        when = backoff.next_attempt(event.created_at, at, delay)
+        if when is None:
+            self.store.event_failed(event.id, error)
+            self.report.failed += 1
+            log.error("webhook %s: %s given up after %d attempts over %s: %s", hook.name, what, event.attempts + 1,
+                      backoff.GIVE_UP_AFTER, error)
+        else:
+            self.store.event_retry(event.id, when, error)
+            self.report.retried += 1
+            log.warning("webhook %s: %s attempt %d failed: %s; next try in %.0f s", hook.name, what,
+                        event.attempts + 1, error, delay)
+        return _Outcome(stop=_looks_down(result))
+
+    def _gone(self, result: PostResult, at: datetime, what: str) -> _Outcome:
+        hook = self.hook
+        reason = f"receiver answered 410 Gone at {at.isoformat(timespec='seconds')}"
+        self.store.disable_webhook(hook.name, reason, at)
+        self.report.disabled = True
+        self.report.errors.append(f"{what}: {result.error}")
+        log.error("WEBHOOK %s DISABLED: the receiver answered 410 Gone (%s). Its alerts stay pending; "
+                  "fix the URL, then run `newswatch webhook enable %s`.", hook.name, what, hook.name)
+        return _Outcome(stop=True)
+
+    @staticmethod
+    def _retry_after(result: PostResult) -> float | None:
+        if result.status in (429, 503):
+            return parse_retry_after(result.retry_after, datetime.now(UTC))
+        return None
 
     def _send(self, alerts: Sequence[DueAlert], *, digest: bool) -> _Outcome:
         hook = self.hook
@@ -151,23 +206,14 @@ class _Worker:
             return _Outcome(stop=False)
         what = f"digest {msg_id} ({len(ids)} alerts)" if digest else f"alert {msg_id}"
         if result.status == 410:
-            reason = f"receiver answered 410 Gone at {at.isoformat(timespec='seconds')}"
-            self.store.disable_webhook(hook.name, reason, at)
-            self.report.disabled = True
-            self.report.errors.append(f"{what}: {result.error}")
-            log.error("WEBHOOK %s DISABLED: the receiver answered 410 Gone (%s). Its alerts stay pending; "
-                      "fix the URL, then run `newswatch webhook enable %s`.", hook.name, what, hook.name)
-            return _Outcome(stop=True)
+            return self._gone(result, at, what)
         return self._reschedule(alerts, result, at, what)
 
     def _reschedule(self, alerts: Sequence[DueAlert], result: PostResult, at: datetime, what: str) -> _Outcome:
         error = result.error or "failed"
         self.report.errors.append(f"{what}: {error}")
-        retry_after = None
-        if result.status in (429, 503):
-            retry_after = parse_retry_after(result.retry_after, datetime.now(UTC))
         failures = max(a.attempts for a in alerts) + 1
-        delay = backoff.retry_delay(failures, retry_after=retry_after, rng=self.rng)
+        delay = backoff.retry_delay(failures, retry_after=self._retry_after(result), rng=self.rng)
         retry_at = at + timedelta(seconds=delay)
         for alert in alerts:
             when = backoff.next_attempt(alert.created_at, at, delay)
@@ -181,13 +227,16 @@ class _Worker:
                 self.report.retried += 1
         log.warning("webhook %s: %s attempt %d failed: %s; next try in %.0f s", self.hook.name, what,
                     failures, error, delay)
-        looks_down = result.status is None or result.status in (429,) or 300 <= result.status < 400 \
-            or result.status >= 500
-        return _Outcome(stop=looks_down, retry_at=retry_at)
+        return _Outcome(stop=_looks_down(result), retry_at=retry_at)
+
+
+def _looks_down(result: PostResult) -> bool:
+    """No answer, a redirect, 429 or a 5xx: the receiver is not taking anything now."""
+    return result.status is None or result.status == 429 or 300 <= result.status < 400 or result.status >= 500
 
 
 def deliver_due(
-    store: AlertTables,
+    store: Outbox,
     webhooks: Sequence[WebhookConfig],
     *,
     now: datetime | None = None,
@@ -199,10 +248,11 @@ def deliver_due(
     clock = _clock(store, now)
     report = DeliveryReport()
     due = store.due_counts(clock())
+    events = store.due_event_counts(clock())
     hooks = {h.name: h for h in webhooks if h.enabled}
     known = {h.name for h in webhooks}
     report.unknown = {name: n for name, n in due.items() if name not in known}
-    work = [(hooks[name], n) for name, n in sorted(due.items()) if name in hooks]
+    work = [(hooks[name], due.get(name, 0)) for name in sorted(due.keys() | events.keys()) if name in hooks]
     if not work:
         return report
     own_client = client is None
@@ -211,7 +261,8 @@ def deliver_due(
     try:
         workers = [_Worker(store, hook, http, clock=clock, rng=rng, budget=budget) for hook, _ in work]
         with ThreadPoolExecutor(max_workers=len(work), thread_name_prefix="deliver") as pool:
-            futures = [pool.submit(w.run, n) for w, (_, n) in zip(workers, work, strict=True)]
+            futures = [pool.submit(w.run, n, events.get(w.hook.name, 0))
+                       for w, (_, n) in zip(workers, work, strict=True)]
             for w, f in zip(workers, futures, strict=True):
                 report.webhooks[w.hook.name] = f.result()
     finally:

@@ -110,6 +110,15 @@ def describe(event: Any, msg_id: str) -> str:
         return "\n".join(lines)
     if kind == "newswatch.test" and isinstance(data, dict):
         return f"{head}\n  {data.get('message')}"
+    if kind == "briefing.ready" and isinstance(data, dict):  # the Markdown is in the files; its size here
+        period, counts = data.get("period") or {}, data.get("counts") or {}
+        return (f"{head}\n  {data.get('title')} ({data.get('name')}): {period.get('kind')} {period.get('start')}"
+                f" – {period.get('end')}\n  {counts.get('articles')} articles, {counts.get('stories')} stories,"
+                f" {counts.get('outlets')} outlets; files {', '.join(data.get('files') or [])} in {data.get('folder')}"
+                f"\n  ({len(data.get('markdown') or '')} characters of Markdown)")
+    if kind == "rule.spike" and isinstance(data, dict):
+        return (f"{head}\n  {data.get('title')} ({data.get('rule')}): {data.get('count')} articles on"
+                f" {data.get('day')}, 14-day mean {data.get('mean')} (factor {data.get('factor')})")
     text = event.get("text") or event.get("content")  # a chat-format body pointed at this receiver
     if isinstance(text, str):
         return f"[chat message]  webhook-id={msg_id}\n  " + text.replace("\n", "\n  ")

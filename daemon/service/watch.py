@@ -43,7 +43,53 @@ def is_relevant(change: Change, path: str, suffixes: Iterable[str]) -> bool:
     return name.lower().endswith(tuple(s.lower() for s in suffixes))
 
 
-class FolderWatcher:
+class WatcherThread:
+    """A watch on its own daemon thread: ``start()``, ``stop()`` within a moment, ``watching`` while the
+    OS is delivering events. Subclasses write ``_run`` (it loops until ``_stop`` is set) and may make a
+    blocked read return at once in ``_interrupt``.
+    """
+
+    def __init__(self, thread_name: str) -> None:
+        self.thread_name = thread_name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._watching = threading.Event()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def watching(self) -> bool:
+        """True while the folder exists and OS events are being received (False while waiting for it)."""
+        return self._watching.is_set()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Returns within ~50 ms unless the callback is mid-call (then at most ``timeout``)."""
+        self._stop.set()
+        self._interrupt()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("folder watcher still busy in its callback after %.1fs; leaving it (daemon thread)",
+                            timeout)
+
+    def _interrupt(self) -> None:
+        """Make the thread's blocking wait return now (it then sees ``_stop``)."""
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class FolderWatcher(WatcherThread):
     """``FolderWatcher(cfg.seeds_path, run_seeds_pass).start()`` … ``.stop()``.
 
     ``on_change`` runs on the watcher's own thread, one call at a time; changes made meanwhile are kept by
@@ -66,6 +112,7 @@ class FolderWatcher:
     ) -> None:
         if debounce_ms <= 0:
             raise ValueError("debounce_ms must be positive")
+        super().__init__(thread_name)
         self.path = Path(path)
         self.on_change = on_change
         self.debounce_ms = debounce_ms
@@ -75,37 +122,7 @@ class FolderWatcher:
         self.retry_interval = retry_interval
         self.recursive = recursive
         self.accept = accept  # instead of the suffix filter: config.toml is watched by its folder, for its name
-        self.thread_name = thread_name
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._last_call = float("-inf")
-        self._watching = threading.Event()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    @property
-    def watching(self) -> bool:
-        """True while the folder exists and OS events are being received (False while waiting for it)."""
-        return self._watching.is_set()
-
-    def start(self) -> None:
-        if self.running:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Returns within ~50 ms unless ``on_change`` is mid-call (then at most ``timeout``)."""
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-            if thread.is_alive():
-                log.warning("folder watcher still busy in on_change after %.1fs; leaving it (daemon thread)",
-                            timeout)
 
     # -- thread ------------------------------------------------------------------------------------
 

@@ -21,7 +21,8 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from daemon.sources.seedfile import MAX_SEED_BYTES, parse_seed
 
 SUFFIXES = (".txt", ".md")
 SETTLE_SECONDS = 1.0
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -61,10 +63,13 @@ class ScanResult:
     errors: list[str] = field(default_factory=list)  # folders not listed, entries not stat'ed (every pass)
     unchanged: int = 0
     missing: bool = False  # the folder itself does not exist
+    rescan: bool = False  # scan_paths met a folder: only a full scan can say what is in it
+    settle_at: float | None = None  # epoch seconds when the first of the settling files may be read
 
 
 def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
-         settle: float = SETTLE_SECONDS, *, follow_symlinks: bool = False) -> ScanResult:
+         settle: float = SETTLE_SECONDS, *, follow_symlinks: bool = False,
+         complete: Mapping[str, float | None] | None = None) -> ScanResult:
     """Compare the folder with the ledger using ``stat`` only; never reads file contents.
 
     What the ledger has and the folder no longer shows is ``deleted``, except under a folder that could
@@ -72,8 +77,9 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
     share must not mark the whole archive deleted).
 
     A regular file costs one ``stat`` and nothing more (its type comes with the listing); symlinks, rare,
-    are resolved one by one.
+    are resolved one by one. ``complete``: what the watcher knows of files it saw written (``scan_paths``).
     """
+    known = complete or {}
     result = ScanResult()
     if not root.is_dir():
         result.missing = True
@@ -85,17 +91,20 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
     remaining = dict(ledger)  # what is left once the scan has seen its files: the deleted ones
     unlisted: list[str] = []  # folders (relative, with "/"; "" for the seed folder) not listed in full
     stack = [top]
+    pop = remaining.pop
     while stack:
         folder = stack.pop()
+        # Entry paths are the folder joined with the name; the relative one is built from a prefix.
+        base = folder[prefix:].replace(os.sep, "/") + "/" if len(folder) > len(top) else ""
         try:
-            with os.scandir(folder) as listing:
+            with _listing(folder) as listing:
                 for entry in listing:
                     name = entry.name
-                    if name.startswith((".", "~")):
+                    if name[0] in ".~":
                         continue  # hidden files, editor swap files, partial downloads
                     reason: str | None = None
-                    path = entry.path
-                    rel = path[prefix:].replace(os.sep, "/")
+                    path = f"{folder}{os.sep}{name}"
+                    rel = base + name
                     try:
                         if entry.is_symlink():
                             link = _follow_link(path, real_top, follow_symlinks, entered, stack)
@@ -118,24 +127,11 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
                         remaining.pop(rel, None)
                         result.errors.append(f"{rel}: cannot stat: {exc.strerror or exc}")
                         continue
-                    if remaining.pop(rel, None) == (st.st_size, st.st_mtime_ns):
+                    if pop(rel, None) == (st.st_size, st.st_mtime_ns):
                         result.unchanged += 1  # (a file skipped before included: it is reported once)
                         continue
-                    if reason is None:
-                        if not name.lower().endswith(SUFFIXES):
-                            reason = _not_read(name)
-                        elif not stat.S_ISREG(st.st_mode):
-                            reason = "not a regular file (a pipe, socket or device)"
-                    seed = SeedFile(path, rel, st.st_size, st.st_mtime_ns)
-                    if -settle < now - st.st_mtime_ns / 1e9 < settle:
-                        # Modified just now: it may still be being written. A time further ahead than
-                        # that is a wrong clock (a copy from another machine), not a write in progress:
-                        # waiting for it to settle would wait for ever.
-                        result.settling.append(seed)
-                    elif reason is not None:
-                        result.skipped.append((seed, reason))
-                    else:
-                        result.changed.append(seed)
+                    _classify(result, SeedFile(path, rel, st.st_size, st.st_mtime_ns), st.st_mode, reason,
+                              now=now, settle=settle, complete=known.get(rel))
         except OSError as exc:  # unreadable, or the listing broke off: what was listed is kept
             # Reported on every pass (like a missing folder): the files in it cannot be seen until fixed.
             where = folder[prefix:].replace(os.sep, "/") + "/" if len(folder) >= prefix else ""
@@ -147,6 +143,106 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
     result.changed.sort(key=lambda s: s.relpath)
     result.skipped.sort(key=lambda s: s[0].relpath)
     return result
+
+
+@contextmanager
+def _listing(folder: str) -> Iterator[Iterator[os.DirEntry[str]]]:
+    """``os.scandir`` through the folder's descriptor where the OS allows it: each entry's ``stat`` is then
+    an ``fstatat`` of its name, not a walk of its whole path (a tenth less system time at 200,000 files)."""
+    if os.scandir not in os.supports_fd:
+        with os.scandir(folder) as entries:
+            yield entries
+        return
+    fd = os.open(folder, _DIR_FLAGS)
+    try:
+        with os.scandir(fd) as by_fd:
+            yield by_fd
+    finally:
+        os.close(fd)
+
+
+def scan_paths(root: Path, paths: Mapping[str, float | None], ledger: Mapping[str, tuple[int, int]], now: float,
+               settle: float = SETTLE_SECONDS, *, follow_symlinks: bool = False) -> ScanResult:
+    """``scan`` of only these paths (relative, POSIX: what the watcher said changed), against their
+    ledger entries (``ledger`` may hold only those).
+
+    Each path maps to the time from which it is known complete (renamed into place; closed by its writer,
+    plus a quiet moment in case it reopens it), or None. A file not modified since is read from then,
+    however recently it was written; the others settle as in ``scan``. A path that is gone is
+    ``deleted`` if the ledger has it. A path that turns out to be a folder (or a link to one outside the
+    seed folder, with ``follow_symlinks``) cannot be scanned here: ``rescan`` says a full scan is needed.
+    """
+    result = ScanResult()
+    if not root.is_dir():
+        result.missing = True
+        return result
+    top = os.fspath(root)
+    real_top = os.path.realpath(top)
+    for rel, complete in sorted(paths.items()):
+        if hidden(rel):
+            continue
+        path = os.path.join(top, *rel.split("/"))
+        try:
+            st = os.lstat(path)
+            reason: str | None = None
+            if stat.S_ISDIR(st.st_mode):
+                result.rescan = True
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                queued: list[str] = []
+                link = _follow_link(path, real_top, follow_symlinks, set(), queued)
+                if link is None:
+                    result.rescan = result.rescan or bool(queued)
+                    continue
+                st, reason, path = link
+        except (FileNotFoundError, NotADirectoryError):
+            if rel in ledger:
+                result.deleted.append(rel)
+            continue
+        except OSError as exc:
+            result.errors.append(f"{rel}: cannot stat: {exc.strerror or exc}")
+            continue
+        if ledger.get(rel) == (st.st_size, st.st_mtime_ns):
+            result.unchanged += 1
+            continue
+        _classify(result, SeedFile(path, rel, st.st_size, st.st_mtime_ns), st.st_mode, reason, now=now,
+                  settle=settle, complete=complete)
+    return result
+
+
+def hidden(relpath: str) -> bool:
+    """Names the scan never reads (``.part`` uploads, ``~`` editor files), in any folder on the path."""
+    return any(part.startswith((".", "~")) for part in relpath.split("/"))
+
+
+def _classify(result: ScanResult, seed: SeedFile, mode: int, reason: str | None, *, now: float, settle: float,
+              complete: float | None) -> None:
+    """Where a new or changed entry goes: to read, to skip (and why), or to wait for."""
+    if reason is None:
+        if not seed.relpath.rsplit("/", 1)[-1].lower().endswith(SUFFIXES):
+            reason = _not_read(seed.relpath.rsplit("/", 1)[-1])
+        elif not stat.S_ISREG(mode):
+            reason = "not a regular file (a pipe, socket or device)"
+    modified = seed.mtime_ns / 1e9
+    # Modified just now: it may still be being written, unless it was known complete (renamed into place,
+    # or closed by its writer) since. A time further ahead than that is a wrong clock (a copy from
+    # another machine), not a write in progress: waiting for it to settle would wait for ever.
+    if complete is not None and modified <= complete:
+        if now < complete:  # complete as of a moment still to come (a closed file's quiet time)
+            _hold(result, seed, complete)
+            return
+    elif -settle < now - modified < settle:
+        _hold(result, seed, modified + settle)
+        return
+    if reason is not None:
+        result.skipped.append((seed, reason))
+    else:
+        result.changed.append(seed)
+
+
+def _hold(result: ScanResult, seed: SeedFile, until: float) -> None:
+    result.settling.append(seed)
+    result.settle_at = until if result.settle_at is None else min(result.settle_at, until)
 
 
 def _follow_link(path: str, real_top: str, follow: bool, entered: set[tuple[int, int]],

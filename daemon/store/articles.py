@@ -18,8 +18,10 @@ from daemon.models import SEEDS_SOURCE, Match, Prepared, StorySettings
 from daemon.sources.feeds.decide import FeedUpdate
 from daemon.store.db import execute_in
 from daemon.store.feeds import write_poll
+from daemon.store.schema import ARTICLE_DATE_SQL
 from daemon.store.stories import NewArticle, StoryTables, assign_stories, refresh_stories
 from daemon.stories.sketch import Sketch
+from daemon.text.docrefs import document_codes
 
 
 def _ledger_status(article_id: int | None, path: str, origins: set[tuple[int, str]]) -> str:
@@ -100,6 +102,15 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
             return {r[0]: (r[1], r[2]) for r in conn.execute(
                 "SELECT path, size, mtime_ns FROM seed_files WHERE status != 'deleted'")}
 
+    def ledger_of(self, paths: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """``ledger`` for these paths only: a pickup compares the few files it was told about, not 200,000."""
+        found: dict[str, tuple[int, int]] = {}
+        with self.read() as conn:
+            for cur in execute_in(conn, "SELECT path, size, mtime_ns FROM seed_files WHERE status != 'deleted'"
+                                  " AND path IN ({marks})", paths):
+                found.update((r[0], (r[1], r[2])) for r in cur)
+        return found
+
     def mark_seed_files_deleted(self, paths: Sequence[str], now: datetime | None = None) -> int:
         """Files gone from the seed folder keep their rows, and their articles stay: status ``deleted``."""
         stamp = self.iso(now or self.now())
@@ -123,7 +134,7 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
         """
         stamp = self.iso(now or self.now())
         report = IngestReport()
-        with self.tx() as conn:
+        with self.windows_dropped_on_error(), self.tx() as conn:
             created = self._insert_articles(conn, items, stamp)
             ids = dict(created)
             missing = {i.prepared.content_hash for i in items} - ids.keys()
@@ -157,6 +168,11 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
                         done.update(pairs)
                     alerts += [(alert_id(p.content_hash, rule, webhook), article_id, rule, webhook, stamp, stamp)
                                for rule, webhook in pairs]
+            cited = [(code, article_id, stamp) for article_id, p in report.new
+                     for code in document_codes(f"{p.doc.title}\n{p.doc.body}")]
+            if cited:  # the first citation of each document, for the briefing (store.briefs)
+                conn.executemany("INSERT OR IGNORE INTO document_refs (code, article_id, first_seen) VALUES (?, ?, ?)",
+                                 cited)
             conn.executemany(
                 "INSERT INTO matches (article_id, rule, keyword, matched_text, field, snippet, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)", matches)
@@ -175,9 +191,14 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
             # pass (it was touched, or deleted and put back); otherwise it is a duplicate.
             linked = [(e, ids[e.content_hash] if e.content_hash else None) for e in ledger]
             origins |= self._seed_origins(conn, [(a, e.path) for e, a in linked if a and (a, e.path) not in origins])
+            # An upsert, not INSERT OR REPLACE: a replaced row fires no DELETE trigger, and the status counts
+            # (schema._v9) must see the row leave its old status.
             conn.executemany(
-                "INSERT OR REPLACE INTO seed_files (path, size, mtime_ns, sha256, status, reason, article_id,"
-                " seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO seed_files (path, size, mtime_ns, sha256, status, reason, article_id, seen_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size,"
+                " mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, status = excluded.status,"
+                " reason = excluded.reason, article_id = excluded.article_id, seen_at = excluded.seen_at,"
+                " deleted_at = NULL",
                 [(e.path, e.size, e.mtime_ns, e.sha256, _ledger_status(a, e.path, origins), e.reason, a, stamp)
                  for e, a in linked])
             report.skipped = sum(e.content_hash is None for e in ledger)
@@ -199,7 +220,7 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
             seen.add(p.content_hash)
             published = None if doc.date_inferred or doc.published_at is None else self.iso(doc.published_at)
             new.append(NewArticle(created[p.content_hash], doc.title, item.sketch, stamp, published))
-        return assign_stories(conn, new, settings, self.pruned_below)
+        return assign_stories(conn, new, settings, self.windows)
 
     @staticmethod
     def _story_alerts(conn: sqlite3.Connection, story_of: Mapping[int, int],
@@ -269,11 +290,38 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
         return found
 
     # -- reading -------------------------------------------------------------------------------
-    def articles_since(self, since: str | None) -> list[sqlite3.Row]:
-        """Archive rows (id, title, body, source, ...) for `newswatch match`; newest first."""
-        sql = "SELECT id, title, body, source, url, published_at, ingested_at FROM articles"
+    def articles_since(self, since: str | None, fts: str | None = None) -> list[sqlite3.Row]:
+        """Archive rows (id, title, body, source, ...) for `newswatch match`; newest first.
+
+        ``fts``: only the articles this full-text query finds (``match.prefilter``: a superset of what the
+        rule can match, so the matcher reads a fraction of the month). The date is ``ARTICLE_DATE_SQL``,
+        which the index ``articles_dated`` holds: a month of a year is read, not the year sorted.
+        """
+        where: list[str] = []
+        args: list[object] = []
         with self.read() as conn:
+            first: int | None = 0  # the lowest id dated since ``since``: the index reads its lists from there on
             if since:
-                return list(conn.execute(sql + " WHERE coalesce(published_at, ingested_at) >= ?"
-                                         " ORDER BY coalesce(published_at, ingested_at) DESC", (since,)))
-            return list(conn.execute(sql + " ORDER BY coalesce(published_at, ingested_at) DESC"))
+                where.append(f"{ARTICLE_DATE_SQL} >= ?")
+                args.append(since)
+                first = _first_id_dated_since(conn, since)
+                if first is None:
+                    return []
+            if fts:
+                where.append("id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?)")
+                args += [fts, first]
+            clause = f" WHERE {' AND '.join(where)}" if where else ""
+            return list(conn.execute("SELECT id, title, body, source, url, published_at, ingested_at FROM articles"
+                                     f"{clause} ORDER BY {ARTICLE_DATE_SQL} DESC, id DESC", args))
+
+
+# The lowest id whose ARTICLE_DATE_SQL is at or after a time, from the published_at index (which holds the
+# id): one range of index entries, no article read. (SQLite 3.40 reads the table for an expression index.)
+_FIRST_PUBLISHED = "SELECT min(id) FROM articles INDEXED BY articles_published_at WHERE published_at >= ?"
+_FIRST_UNDATED = ("SELECT min(id) FROM articles INDEXED BY articles_published_at"
+                  " WHERE published_at IS NULL AND ingested_at >= ?")
+
+
+def _first_id_dated_since(conn: sqlite3.Connection, since: str) -> int | None:
+    ids = [conn.execute(sql, (since,)).fetchone()[0] for sql in (_FIRST_PUBLISHED, _FIRST_UNDATED)]
+    return min((i for i in ids if i is not None), default=None)

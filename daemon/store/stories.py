@@ -1,35 +1,40 @@
-"""The ``stories`` tables: which story each article belongs to, and what finding it takes.
+"""The ``stories`` tables: which story each article belongs to, and the window that finding it takes.
 
 ``assign_stories`` runs inside the transaction that stores a batch of articles (``ArticleTables.ingest``)
-and inside each transaction of the backfill: it reads what the batch's shingle keys meet among recent
-articles, lets ``daemon.stories.assign`` decide (pure), and writes the decision. A look-up reads at most
-``POSTINGS`` rows per key, the most recent first, and only rows of articles first seen within the window
-(a range of the primary key): its cost depends on the window, not on how many articles are stored.
+and inside each transaction of the backfill: it lets ``daemon.stories.assign`` decide (pure) against the
+store's in-memory ``Window`` of recent members, and writes the decision: new stories, each article's
+story, stories merged into earlier ones.
 
-``story_keys`` and ``story_sketches`` are internal (what assignment needs); ``stories`` and
-``articles.story_id`` are for users.
+The window is the store's, built on the first assignment after a start from the text of the articles
+first seen within reach (their keys are recomputed, not stored: nothing is written per article but its
+``story_id``), and kept in step with the database: when another connection has committed since this
+one last looked (``PRAGMA data_version``), the articles it stored join the window and the members'
+stories are read again (it may have merged some). A transaction that fails drops the window (it may
+hold arrivals that were rolled back); the next assignment builds it again.
+
+``stories`` and ``articles.story_id`` are for users. ``story_keys`` and ``story_sketches`` (schema 6,
+what assignment looked up in SQLite before the window) are no longer written, and emptied by schema 9.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import time
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from daemon.models import SEEDS_SOURCE, StorySettings
 from daemon.store.db import Database
-from daemon.stories.assign import COMMON, POSTINGS, Arrival, Member, assign
+from daemon.stories.assign import Arrival, assign
 from daemon.stories.sketch import Sketch, sketch
+from daemon.stories.window import CAPACITY, Member, Window
 
 log = logging.getLogger(__name__)
 
-PRUNE_EVERY = 20_000  # articles the window moves on between two prunings of story_keys
 BACKFILL_BATCH = 2000  # articles per transaction while the first start after the upgrade assigns stories
 
 # The outlet of one sighting: the feed's name, or for a seed file the outlet its header names.
@@ -61,6 +66,10 @@ def _chunks(items: Sequence[Any], n: int = 500) -> Iterable[Sequence[Any]]:
         yield items[i : i + n]
 
 
+def _epoch(stamp: str) -> float:
+    return datetime.fromisoformat(stamp).timestamp()
+
+
 def _first_id_since(conn: sqlite3.Connection, since: str) -> int:
     """The first article first seen at or after ``since`` (ids grow with ``ingested_at``): one index seek."""
     row = conn.execute("SELECT id FROM articles WHERE ingested_at >= ? ORDER BY ingested_at LIMIT 1",
@@ -68,91 +77,80 @@ def _first_id_since(conn: sqlite3.Connection, since: str) -> int:
     return int(row[0]) if row else 1 << 62
 
 
-def _postings(conn: sqlite3.Connection, keys: Sequence[int], first_id: int
-              ) -> tuple[dict[int, list[int]], dict[int, int]]:
-    """key -> the most recent articles (at most ``POSTINGS``, from ``first_id`` on) that have it; and
-    key -> in how many stories those are. A key in ``COMMON`` stories or more is a formula: its articles
-    are not read."""
-    out: dict[int, list[int]] = {}
-    spread: dict[int, int] = {}
-    sql = ("SELECT j.value, (SELECT count(DISTINCT story_id) || ':' || group_concat(article_id) FROM"
-           " (SELECT article_id, story_id FROM story_keys"
-           f" WHERE key = j.value AND article_id >= ? ORDER BY article_id DESC LIMIT {POSTINGS}))"
-           " FROM json_each(?) j")
-    for part in _chunks(keys, 5000):
-        for key, found in conn.execute(sql, (first_id, json.dumps(list(part)))):
-            if found:
-                stories, _, ids = found.partition(":")
-                spread[key] = int(stories)
-                if spread[key] < COMMON:
-                    out[key] = list(map(int, ids.split(",")))
-    return out, spread
+_MEMBER_SQL = ("SELECT id, story_id, title, body, ingested_at, published_at, date_inferred FROM articles"
+               " WHERE id >= ? AND story_id IS NOT NULL ORDER BY id DESC LIMIT ?")
 
 
-def _members(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Member]:
-    out: dict[int, Member] = {}
-    wanted = sorted(set(ids))
-    for part in _chunks(wanted, 5000):
-        for r in conn.execute(
-            "SELECT article_id, story_id, body_keys, lead_keys, short, seen_at, published_at, numbers"
-            " FROM story_sketches WHERE article_id IN (SELECT value FROM json_each(?))", (json.dumps(list(part)),)):
-            out[int(r[0])] = Member(int(r[0]), int(r[1]), datetime.fromisoformat(r[5]),
-                                    datetime.fromisoformat(r[6]) if r[6] else None, int(r[2]), int(r[3]), bool(r[4]),
-                                    frozenset(map(int, r[7].split(","))) if r[7] else frozenset())
-    return out
+def _add_rows(window: Window, rows: Iterable[sqlite3.Row]) -> None:
+    for r in sorted(rows, key=lambda r: int(r[0])):
+        published = None if r[6] or not r[5] else _epoch(r[5])
+        window.add(Member.of(int(r[0]), int(r[1]), _epoch(r[4]), published, sketch(r[2], r[3])))
 
 
-def prune_keys(conn: sqlite3.Connection, below_id: int) -> int:
-    """Forget the keys of articles older than any window can reach (``below_id``): one pass over the table.
+class StoryWindow:
+    """The store's window and what keeping it in step with the database needs."""
 
-    Without it the table would hold every article's keys and outgrow the page cache, and each look-up
-    would go to disk: measured, 3× the cost with 200,000 articles stored. Pruned, it holds the articles
-    of the window whatever the archive's size. (A window made longer later reaches back only as far as
-    the keys kept.)
-    """
-    return conn.execute("DELETE FROM story_keys WHERE article_id < ?", (below_id,)).rowcount
+    def __init__(self) -> None:
+        self.window: Window | None = None
+        self.version = -1  # PRAGMA data_version when the window was last in step
+        self.capacity = CAPACITY
+
+    def drop(self) -> None:
+        self.window = None
+
+    def get(self, conn: sqlite3.Connection, since: str) -> Window:
+        """The window, built or brought in step with what other connections committed."""
+        version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        window = self.window
+        if window is None:
+            started = time.monotonic()
+            window = Window(self.capacity)
+            _add_rows(window, conn.execute(_MEMBER_SQL, (_first_id_since(conn, since), self.capacity)))
+            if len(window) >= 1000:
+                log.info("stories: %d recent articles read into the window in %.1f s", len(window),
+                         time.monotonic() - started)
+            self.window = window
+        elif version != self.version:
+            _add_rows(window, conn.execute(_MEMBER_SQL, (max(window.high + 1, _first_id_since(conn, since)),
+                                                         self.capacity)))
+            if window.order:
+                window.restory({int(r[0]): int(r[1]) for r in conn.execute(
+                    "SELECT id, story_id FROM articles WHERE id >= ? AND story_id IS NOT NULL", (window.order[0],))})
+        self.version = version
+        return window
 
 
 def assign_stories(conn: sqlite3.Connection, new: Sequence[NewArticle], settings: StorySettings,
-                   pruned: list[int] | None = None) -> dict[int, int]:
+                   windows: StoryWindow) -> dict[int, int]:
     """Give each new article its story (in order), inside the caller's transaction; article id -> story id.
 
-    ``pruned`` (one id, kept by the caller between calls): the keys below it are gone; once the window has
-    moved ``PRUNE_EVERY`` articles past it, older keys are pruned in this transaction.
+    Stories the decision merged are merged here: their articles move to the earlier story, their rows
+    go (alerts stay with their articles, so a story that alerted has alerted whichever part it was in).
     """
     if not new:
         return {}
-    arrivals = [Arrival(n.article_id, n.sketch, datetime.fromisoformat(n.seen_at),
-                        datetime.fromisoformat(n.published_at) if n.published_at else None) for n in new]
+    arrivals = [Arrival(n.article_id, n.sketch, _epoch(n.seen_at), _epoch(n.published_at) if n.published_at else None)
+                for n in new]
     reach = max(settings.window, settings.lead_window)
-    since = min(a.seen_at for a in arrivals) - timedelta(seconds=reach)
-    first_id = _first_id_since(conn, since.isoformat(timespec="seconds"))
-    if pruned is not None and first_id < 1 << 62 and first_id - pruned[0] >= PRUNE_EVERY:
-        prune_keys(conn, first_id)
-        pruned[0] = first_id
-    keys = list(dict.fromkeys(k for n in new for k in (*n.sketch.body, *n.sketch.lead)))
-    postings, spread = _postings(conn, keys, first_id)
-    # Only articles that share two keys or more with the batch can be a near-copy of one of its articles.
-    hits = Counter(i for ids in postings.values() for i in ids)
-    members = _members(conn, (i for i, n in hits.items() if n >= 2))
-    postings = {k: [i for i in ids if i in members] for k, ids in postings.items()}
-    stories = assign(arrivals, postings, members, settings, spread)
-    decided = {n.article_id: sid for n, sid in zip(new, stories, strict=True)}
+    earliest = min(a.seen_at for a in arrivals) - reach
+    since = min(n.seen_at for n in new)
+    window = windows.get(conn, (datetime.fromisoformat(since) - timedelta(seconds=reach)).isoformat())
+    window.evict(earliest)
+    decision = assign(arrivals, window, settings)
+    decided = {n.article_id: sid for n, sid in zip(new, decision.stories, strict=True)}
     conn.executemany(
         "INSERT INTO stories (id, title, first_article_id, first_seen_at, last_seen_at, article_count, source_count)"
         " VALUES (?, ?, ?, ?, ?, 0, 0)",
         [(n.article_id, n.title, n.article_id, n.seen_at, n.seen_at) for n in new
          if decided[n.article_id] == n.article_id])
     conn.executemany("UPDATE articles SET story_id = ? WHERE id = ?", [(sid, aid) for aid, sid in decided.items()])
-    conn.executemany(
-        "INSERT OR REPLACE INTO story_sketches (article_id, story_id, body_keys, lead_keys, short, seen_at,"
-        " published_at, numbers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(n.article_id, decided[n.article_id], len(n.sketch.body), len(n.sketch.lead), int(n.sketch.short),
-          n.seen_at, n.published_at, ",".join(map(str, n.sketch.numbers))) for n in new])
-    conn.executemany(
-        "INSERT OR IGNORE INTO story_keys (key, article_id, story_id) VALUES (?, ?, ?)",
-        [(k, n.article_id, decided[n.article_id]) for n in new
-         for k in dict.fromkeys((*n.sketch.body, *n.sketch.lead))])
+    merged = [(into, story) for story, into in decision.merges.items() if story not in decided]
+    if merged:
+        conn.executemany("UPDATE articles SET story_id = ? WHERE story_id = ?", merged)
+        conn.executemany("UPDATE stories SET first_seen_at = min(first_seen_at,"
+                         " (SELECT first_seen_at FROM stories s WHERE s.id = ?)) WHERE id = ?",
+                         [(story, into) for into, story in merged])
+        conn.executemany("DELETE FROM stories WHERE id = ?", [(story,) for _, story in merged])
     return decided
 
 
@@ -191,7 +189,7 @@ class StoryTables(Database):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.pruned_below = [0]  # story_keys below this article id are gone (one list: assign_stories moves it)
+        self.windows = StoryWindow()
 
     def backfill_stories(self, settings: StorySettings, *, batch: int = BACKFILL_BATCH) -> int:
         """Give every article without a story its story, in first-seen order; how many were assigned.
@@ -202,7 +200,7 @@ class StoryTables(Database):
         """
         started, done = time.monotonic(), 0
         while True:
-            with self.tx() as conn:
+            with self.windows_dropped_on_error(), self.tx() as conn:
                 rows = conn.execute(
                     "SELECT id, title, body, ingested_at, published_at, date_inferred FROM articles"
                     " WHERE story_id IS NULL ORDER BY id LIMIT ?", (batch,)).fetchall()
@@ -210,7 +208,7 @@ class StoryTables(Database):
                     break
                 new = [NewArticle(r[0], r[1], sketch(r[1], r[2]), r[3], None if r[5] or not r[4] else r[4])
                        for r in rows]
-                decided = assign_stories(conn, new, settings, self.pruned_below)
+                decided = assign_stories(conn, new, settings, self.windows)
                 latest: dict[int, str] = {}
                 for n in new:
                     sid = decided[n.article_id]
@@ -222,6 +220,23 @@ class StoryTables(Database):
         if done:
             log.info("stories: %d stored articles assigned to stories in %.1f s", done, time.monotonic() - started)
         return done
+
+    def warm_stories(self, settings: StorySettings) -> None:
+        """Build the window of recent articles now (the service, before it reports ready), not in the first
+        ingest's transaction. Commands that only read stories do not need it."""
+        if self.windows.window is None:
+            reach = max(settings.window, settings.lead_window)
+            with self.read() as conn:
+                self.windows.get(conn, self.iso(self.now() - timedelta(seconds=reach)))
+
+    @contextmanager
+    def windows_dropped_on_error(self) -> Iterator[None]:
+        """A transaction that fails may leave arrivals in the window that the database does not have."""
+        try:
+            yield
+        except BaseException:
+            self.windows.drop()
+            raise
 
     def story_count(self) -> int:
         with self.read() as conn:

@@ -1,39 +1,39 @@
-"""Which story an arriving article joins: the pure decision, given what the store found for its keys.
+"""Which story an arriving article joins: the pure decision, given the window's recent members.
 
-The store hands over, for every key of the arriving articles, the articles seen within the window that
-have that key (``postings``, most recent first, at most ``POSTINGS`` of them) and a few facts about each
-of those articles (``Member``). Everything else is decided here, in arrival order, so that two copies in
-the same batch find each other just as a copy finds one stored a day ago.
+The store hands over its ``Window`` (``daemon.stories.window``: the members first seen within reach,
+and for each shingle key the members that have it). Everything else is decided here, in
+arrival order, and each arrival joins the window at once, so that two copies in the same batch find
+each other just as a copy finds one stored a day ago.
 
-* A key carried by articles of ``COMMON`` or more different stories in the window is a formula, not a
-  report ("quán triệt, triển khai thực hiện Nghị quyết", a list of attendees' titles): it is left out on
-  both sides. A key shared by forty copies of one report is not: what is counted is stories, not articles.
-* Body rule: the share of the shorter article's sampled shingles (formulas left out) that the two have
-  in common, at least ``threshold``, with at least ``MIN_SHARED`` shingles in common; and the same
-  figures (``_agree``: dates, counts, amounts), which is what two reports written from one set of
-  formulas differ in.
+* Candidates: the members that share keys with the arrival, formulas aside (a key found in many
+  different stories); only those sharing ``MIN_SHARED`` or more are looked at (picked in C loops).
+* Body rule: the share of the shorter article's sampled shingles that the two have in common, at least
+  ``threshold``, with at least ``MIN_SHARED`` shingles in common; and the same figures (``_agree``:
+  dates, counts, amounts), which is what two reports written from one set of formulas differ in.
 * Lead rule: when either article is a title-and-lead item (``Sketch.short``), the same share over the
   keys of their titles and leads, and only within ``lead_window``.
 * Within the window: the member was first seen at most ``window`` before the arrival, and when both
   carry a publication date (not a fallback), those are at most ``window`` apart too (an archive imported
   in one day must not glue last year's report to this year's).
+* **Merging.** When an arrival is a near-copy of members of two stories or more, those are one report
+  that was split: two heavily edited copies that did not match each other arrived first. The arrival
+  joins the earliest of them, and the later ones are merged into it (``Decision.merges``).
 
-The best-scoring member's story wins; none means a new story, whose id is the arriving article's id.
+No member matching means a new story, whose id is the arriving article's id.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from itertools import chain, repeat
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from itertools import compress, repeat
+from operator import le
 
 from daemon.models import StorySettings
 from daemon.stories.sketch import Sketch
+from daemon.stories.window import Member, Window
 
-POSTINGS = 48  # most recent articles read per key: bounds a look-up however many articles are stored
-COMMON = 16  # a key in this many different stories within the window is a formula
 FIGURES = 0.6  # share of the shorter list of figures two articles must have in common (when both have one)
 SAME_FIGURES = 1.0  # ... and with this share (and 3 or more), fewer shingles suffice:
 LOOSE = 0.6  # the threshold times this
@@ -44,32 +44,26 @@ MIN_SHARED_LEAD = 2  # title and lead shingles two articles must share under the
 
 
 @dataclass(frozen=True, slots=True)
-class Member:
-    """An article already assigned to a story, as a candidate for the arrivals' stories."""
-
-    article_id: int
-    story_id: int
-    seen_at: datetime
-    published_at: datetime | None  # None when unknown or a fallback date
-    body_n: int  # how many sampled body keys it has
-    lead_n: int
-    short: bool
-    numbers: frozenset[int] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
 class Arrival:
     article_id: int
     sketch: Sketch
-    seen_at: datetime
-    published_at: datetime | None
+    seen_at: float  # epoch seconds
+    published_at: float | None
+
+
+@dataclass(slots=True)
+class Decision:
+    """Each arrival's story (in order), and the stories merged into others (story id -> into id)."""
+
+    stories: list[int] = field(default_factory=list)
+    merges: dict[int, int] = field(default_factory=dict)
 
 
 def _near(a: Arrival, m: Member, window: float) -> bool:
-    if (a.seen_at - m.seen_at).total_seconds() > window:
+    if a.seen_at - m.seen_at > window:
         return False
     if a.published_at is not None and m.published_at is not None:
-        return abs((a.published_at - m.published_at).total_seconds()) <= window
+        return abs(a.published_at - m.published_at) <= window
     return True
 
 
@@ -92,82 +86,65 @@ def _agree(score: float, a: Arrival, m: Member, threshold: float) -> bool:
     return shared >= 3 and figures >= SAME_FIGURES and score >= threshold * LOOSE
 
 
-def _shares(keys: Sequence[int], postings: Mapping[int, list[int]], common: set[int]
-            ) -> tuple[dict[int, int], int]:
-    """Per candidate article, how many of ``keys`` it has; and how many of ``keys`` are not formulas.
+def _matching(a: Arrival, window: Window, settings: StorySettings) -> tuple[set[int], list[int], list[int]]:
+    """The stories with a member that the arrival is a near-copy of; and the arrival's body and lead
+    keys that are not formulas.
 
-    Counted by ``Counter`` over the chained lists: the loop over every posting runs in C (a bulk import's
-    arrivals meet up to ``POSTINGS`` articles per key, thousands of postings each).
+    Which member of a story matches best does not matter (the arrival joins the earliest story, and the
+    others merge into it): once a story is found, its other members are skipped.
     """
-    rare = [key for key in keys if key not in common]
-    return Counter(chain.from_iterable(map(postings.get, rare, repeat(())))), len(rare)
-
-
-def _best(a: Arrival, postings: Mapping[int, list[int]], members: Mapping[int, Member],
-          common: set[int], settings: StorySettings) -> int | None:
-    best: tuple[float, int] | None = None  # (score, -member id): the higher score, then the earlier member
-    body, rare = _shares(a.sketch.body, postings, common)
+    rare = window.rare(a.sketch.body)
     # The member's formulas are not counted either: of its keys, about the share of the arrival's that are
     # not formulas (two articles on one topic carry about as much of its formulas). Without figures to
     # agree on, that estimate is not trusted.
-    keep = rare / len(a.sketch.body) if a.sketch.body and a.sketch.numbers else 1.0
-    for aid, n in body.items():
-        m = members.get(aid)
-        if m is None or n < MIN_SHARED or not _near(a, m, settings.window):
+    keep = len(rare) / len(a.sketch.body) if a.sketch.body and a.sketch.numbers else 1.0
+    found: set[int] = set()
+    members, threshold, loose = window.members, settings.threshold, settings.threshold * LOOSE
+    shared = window.shared(rare)
+    for aid, n in zip(compress(shared, map(le, repeat(MIN_SHARED), shared.values())),
+                      filter(partial(le, MIN_SHARED), shared.values()), strict=True):
+        m = members[aid]
+        if m.story_id in found:
             continue
-        score = min(1.0, n / max(1.0, min(rare, m.body_n * keep)))
-        if _agree(score, a, m, settings.threshold) and (best is None or (score, -aid) > best):
-            best = (score, -aid)
-    lead, rare_lead = _shares(a.sketch.lead, postings, common)
-    keep = 1.0
-    for aid, n in lead.items():
-        m = members.get(aid)
-        if m is None:
+        score = min(1.0, n / max(1.0, min(len(rare), len(m.body) * keep)))
+        if score >= loose and _near(a, m, settings.window) and _agree(score, a, m, threshold):
+            found.add(m.story_id)
+    lead = window.rare(a.sketch.lead)
+    for aid, n in window.shared(lead, short_only=not a.sketch.short).items():
+        m = members[aid]
+        if m.story_id in found:
             continue
-        shorter = max(1.0, min(rare_lead, m.lead_n * keep))
-        if not (a.sketch.short or m.short) or n < min(MIN_SHARED_LEAD, shorter) \
-                or not _near(a, m, settings.lead_window):
-            continue
+        shorter = max(1, min(len(lead), len(m.lead)))
         score = min(1.0, n / shorter)
-        if _agree(score, a, m, settings.threshold) and (best is None or (score, -aid) > best):
-            best = (score, -aid)
-    return None if best is None else members[-best[1]].story_id
+        if n >= min(MIN_SHARED_LEAD, shorter) and score >= loose and _near(a, m, settings.lead_window) \
+                and _agree(score, a, m, threshold):
+            found.add(m.story_id)
+    return found, rare, lead
 
 
-def assign(arrivals: Sequence[Arrival], postings: Mapping[int, Sequence[int]], members: Mapping[int, Member],
-           settings: StorySettings, spread: Mapping[int, int] | None = None) -> list[int]:
-    """The story id of each arrival, in order; each arrival is a candidate for the ones after it.
-
-    ``spread``: key -> in how many stories the store found it (at least ``COMMON``: a formula, and its
-    articles are not passed); without it, counted from the members.
-
-    A key's list of articles is kept to its ``POSTINGS`` most recent here too, so that a bulk import
-    (500 articles a batch) decides as a poll of a few articles does, and at the same bounded cost: without
-    the bound, a key carried by hundreds of articles of one story made each arrival count them all
-    (measured: 1.7 ms an article in a 20,000-file import, most of the single writer's time).
-    """
-    lists = {k: list(v) for k, v in postings.items()}
-    known = dict(members)
-    count = dict(spread) if spread is not None else {k: len({known[i].story_id for i in v}) for k, v in lists.items()}
-    formulas = {k for k, n in count.items() if n >= COMMON}
-    added: dict[int, set[int]] = {}  # key -> stories this batch added it to
-    out: list[int] = []
+def assign(arrivals: Sequence[Arrival], window: Window, settings: StorySettings) -> Decision:
+    """The story of each arrival, in order; each arrival joins ``window`` as a candidate for the next."""
+    out = Decision()
     for a in arrivals:
-        story = _best(a, lists, known, formulas, settings)
-        sid = a.article_id if story is None else story
-        out.append(sid)
-        known[a.article_id] = Member(a.article_id, sid, a.seen_at, a.published_at, len(a.sketch.body),
-                                     len(a.sketch.lead), a.sketch.short, frozenset(a.sketch.numbers))
-        for key in (*a.sketch.body, *a.sketch.lead):
-            if key in formulas:
-                continue
-            found = lists.setdefault(key, [])
-            found.insert(0, a.article_id)
-            if len(found) > POSTINGS:  # as the store reads it: the most recent POSTINGS only
-                found.pop()
-            mine = added.setdefault(key, set())
-            if sid not in mine:
-                mine.add(sid)
-                if count.get(key, 0) + len(mine) >= COMMON:
-                    formulas.add(key)
+        found, rare, lead = _matching(a, window, settings)
+        sid = a.article_id
+        if found:
+            sid = min(found)  # the earliest story: ids are first articles' ids, and those grow with time
+            for later in found:
+                if later != sid:
+                    window.merge(later, sid)
+                    out.merges[later] = sid
+            # an earlier merge of this batch may point to a story merged since: follow to the end
+            for story, into in out.merges.items():
+                if into in out.merges:
+                    out.merges[story] = out.merges[into]
+        out.stories.append(sid)
+        window.add(Member.of(a.article_id, sid, a.seen_at, a.published_at, a.sketch), (rare, lead))
+    out.stories = [_final(s, out.merges) for s in out.stories]
     return out
+
+
+def _final(story: int, merges: dict[int, int]) -> int:
+    while story in merges:
+        story = merges[story]
+    return story

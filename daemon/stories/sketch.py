@@ -3,16 +3,20 @@
 Outlets that republish a report keep its sentences and change what surrounds them: a new title, a new
 opening sentence, an outlet prefix ("(Chinhphu.vn) - "), image captions, a trimmed ending, a moved
 paragraph, a word changed here and there. The unit compared is a *shingle*: four consecutive syllables
-of the lower-cased normalized text. A changed word costs a copy the four shingles it is in, a dropped
+of the normalized text, case aside. A changed word costs a copy the four shingles it is in, a dropped
 paragraph its own shingles, and nothing else.
 
 Only shingles that start at an *anchor* syllable are kept: one syllable in ``SAMPLE`` of the vocabulary
 (by hash; the very common ones, "của", "và", "các", never), so the same shingles are kept in every copy
-and the share two articles have in common estimates the share of all their shingles. Choosing by the
-first syllable costs one dictionary look-up per syllable (the answer is cached per syllable), where
-hashing every shingle first would cost a hash per syllable: a sketch is a few tens of microseconds
-(bench/bench_stories.py). Syllables are split at white space only (the text is normalized), so a
-comma stays on its word: copies keep their punctuation.
+and the share two articles have in common estimates the share of all their shingles.
+
+The sketch runs once per new article on the single writer's path of a feed poll, so it is written for
+CPython's speed: every per-syllable step is a C loop (``str.split``, ``map`` over a dictionary that
+caches each syllable's hash and whether it anchors, the hash of each tuple of four syllables' hashes,
+``compress``): no Python code runs per syllable or per shingle. Lower-casing is done once per distinct
+syllable (in the cache), not once per article. Keys are never stored: the store recomputes them from
+the text when it rebuilds its window (``daemon.stories.window``), so they need only agree between the
+processes of one installation (an int tuple's hash is not randomized, unlike a string's).
 
 Reports of different events written from the same formulas (two provinces' conferences on one
 resolution) share whole sentences; what tells them apart is their figures: dates, counts, percentages,
@@ -20,27 +24,29 @@ amounts. A copy keeps them. So ``numbers`` keeps the figures of the title and bo
 of years left out: every report of a season has them), and ``assign`` asks two articles to agree on
 them too.
 
-Two sets of shingles are kept: ``body`` (what copies share) and ``lead`` (the shingles of the title and the first
-``LEAD_CHARS`` characters of the body, sampled more densely, in their own key space): a feed item that
-carries only a title and a lead is compared by its lead (``assign``).
+Two sets of shingles are kept: ``body`` (what copies share) and ``lead`` (the shingles of the title and
+the first ``LEAD_CHARS`` characters of the body, sampled more densely): a feed item that carries only a
+title and a lead is compared by its lead (``assign``).
 """
 
 from __future__ import annotations
 
 import re
 import zlib
-from itertools import compress
+from itertools import compress, repeat
+from operator import xor
 
 from daemon.models import Sketch
 
 __all__ = ["Sketch", "figures", "sketch"]
 
 K = 4  # syllables per shingle
-SAMPLE = 5  # one syllable in SAMPLE (of the vocabulary) is an anchor of the body's shingles
+SAMPLE = 3  # one syllable in SAMPLE (of the vocabulary) is an anchor of the body's shingles
 LEAD_SAMPLE = 3  # the lead is short: denser
 SHORT_WORDS = 150  # a body shorter than this many syllables is a title-and-lead item, compared by its lead
 LEAD_CHARS = 400  # the lead: the start of the body, about the length of a feed item's description
-_LEAD_SEED = 0x9E3779B9  # the lead's keys are hashed from another starting value: their own key space
+_LEAD_SALT = 0x9E3779B9  # the lead's keys start from another value: their own key space
+_BOUND = 500_000  # syllables cached: a feed of random tokens must not grow the caches forever
 
 # Syllables too common to anchor a shingle: what follows them is as common as they are.
 STOP = frozenset((
@@ -51,27 +57,39 @@ STOP = frozenset((
 ))
 
 
-class _Anchors(dict[str, int]):
-    """Syllable -> its anchor hash (0: not an anchor), computed once per syllable seen."""
+class _Hashes(dict[str, int]):
+    """Syllable as written -> CRC-32 of its lower-cased form."""
+
+    def __missing__(self, word: str) -> int:
+        value = zlib.crc32(word.lower().encode())
+        if len(self) < _BOUND:
+            self[word] = value
+        return value
+
+
+class _Anchors(dict[str, bool]):
+    """Syllable as written -> whether it anchors a shingle: one in ``sample`` by hash, never a common one."""
 
     def __init__(self, sample: int) -> None:
         super().__init__()
         self.sample = sample
 
-    def __missing__(self, word: str) -> int:
-        h = zlib.crc32(word.encode())
-        value = 0 if word in STOP or h % self.sample or len(self) > 500_000 else h | 1
-        if len(self) <= 500_000:  # bounded: a feed of random tokens must not grow it forever
+    def __missing__(self, word: str) -> bool:
+        value = _HASHES[word] % self.sample == 0 and word.lower() not in STOP
+        if len(self) < _BOUND:
             self[word] = value
         return value
 
 
+_HASHES = _Hashes()
 _BODY = _Anchors(SAMPLE)
 _LEAD = _Anchors(LEAD_SAMPLE)
 
 
 # A figure, not the number of a document ("57" in "57-NQ/TW", "13" in "13/2023/NĐ-CP": a letter follows).
-_FIGURE = re.compile(r"(?<![^\W\d_])\d+(?:[.,/:-]\d+)*(?![.,/:-]?[^\W\d_])(?![.,/:-]?\d)")
+# The check that no letter comes before it is made after its first digit, not at every character: so the
+# regular expression engine skips to the digits (4× faster than with the look-behind first).
+_FIGURE = re.compile(r"\d(?<![^\W\d_]\d)\d*(?:[.,/:-]\d+)*(?![.,/:-]?[^\W\d_])(?![.,/:-]?\d)")
 _NOT_A_FIGURE = re.compile(r"(?:19|20)\d\d(?:-(?:19|20)\d\d)?")  # a year, a range of years
 
 
@@ -84,21 +102,26 @@ def figures(text: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _keys(words: list[str], anchors: _Anchors, seed: int) -> tuple[int, ...]:
-    """62-bit keys (non-negative in SQLite's signed integers) of the shingles starting at an anchor.
+def _keys(words: list[str], ids: list[int], anchors: _Anchors, salt: int) -> tuple[int, ...]:
+    """The keys of the shingles that start at an anchor: the hash of their four syllables' hashes.
 
-    The anchors are found by ``compress`` over ``map``: the loop over every syllable runs in C.
+    ``compress`` keeps the anchored ones of the tuples ``zip`` makes (it reuses one tuple for those it
+    drops), and those are hashed: C loops, no Python code per shingle.
     """
-    out: dict[int, None] = {}
-    for i in compress(range(len(words) - K + 1), map(anchors.__getitem__, words)):
-        b = " ".join(words[i : i + K]).encode()
-        out[((zlib.crc32(b, seed) & 0x3FFFFFFF) << 32) | zlib.crc32(b)] = None
-    return tuple(out)
+    shingles = compress(zip(ids, ids[1:], ids[2:], ids[3:], strict=False), map(anchors.__getitem__, words))
+    hashes = map(hash, shingles)
+    if salt:
+        hashes = map(xor, hashes, repeat(salt))
+    return tuple(dict.fromkeys(hashes))
 
 
 def sketch(title: str, body: str) -> Sketch:
     """The sketch of a normalized article (``prepare``'s title and body)."""
-    words = body.lower().split()
-    lead = f"{title}\n{body.lstrip()[:LEAD_CHARS]}".lower().split()
-    return Sketch(_keys(words, _BODY, 0), _keys(lead, _LEAD, _LEAD_SEED), len(words) < SHORT_WORDS,
+    words = body.split()
+    ids = list(map(_HASHES.__getitem__, words))
+    n = len(body.lstrip()[:LEAD_CHARS].split())
+    heading = title.split()
+    lead = heading + words[:n]
+    lead_ids = list(map(_HASHES.__getitem__, heading)) + ids[:n]
+    return Sketch(_keys(words, ids, _BODY, 0), _keys(lead, lead_ids, _LEAD, _LEAD_SALT), len(words) < SHORT_WORDS,
                   figures(f"{title}\n{body}"))

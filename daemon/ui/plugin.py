@@ -24,7 +24,7 @@ from datasette import hookimpl
 
 from daemon.errors import QueryError
 from daemon.match.snippet import lead_overlap
-from daemon.text.docrefs import DocRef, find_docrefs
+from daemon.text.docrefs import cited_documents
 from daemon.text.search import find, highlight, parse
 
 NOTHING = '""'  # an empty FTS5 phrase: matches no row (a query with nothing to look for finds nothing)
@@ -53,19 +53,9 @@ def search_snippet(title: str | None, body: str | None, query: str | None) -> st
     return highlight(body, find(body, terms), floor=lead_overlap(title, body))
 
 
-def _code(ref: DocRef) -> str:
-    """One spelling for every way a document is cited: type, number, year, issuer ("NQ 57 (TW)")."""
-    year = f"/{ref.year}" if ref.year else ""
-    issuer = f" ({ref.issuer})" if ref.issuer else ""
-    return f"{ref.type} {ref.number}{year}{issuer}"
-
-
 def docrefs(text: str | None) -> str:
-    """The distinct documents ``text`` cites; a bare "NQ 57" is dropped where the text also gives its code."""
-    refs = {ref for ref, _, _ in find_docrefs(text or "")}
-    coded = {(r.type, r.number) for r in refs if r.issuer}
-    return json.dumps(sorted({_code(r) for r in refs if r.issuer or (r.type, r.number) not in coded}),
-                      ensure_ascii=False)
+    """The distinct documents ``text`` cites, as a JSON array of codes (``text.docrefs.cited_documents``)."""
+    return json.dumps(cited_documents(text or ""), ensure_ascii=False)
 
 
 @hookimpl(trylast=True)
