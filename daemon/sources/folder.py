@@ -13,6 +13,11 @@ mistake (or by someone else) must not become a searchable article. ``follow_syml
 installations that link other folders in on purpose. A linked folder inside the seed folder is not
 entered (its files are scanned where they are), and with ``follow_symlinks`` each folder is entered once
 (by device and inode), so a loop of folder links ends and nothing is read twice.
+
+``rescan`` is the cheap safety net (issue 16): a folder whose own (device, inode, mtime, ctime) is what the
+last listing of it saw has had no entry added, removed or renamed since, so its files are not listed nor
+``stat``ed; only the folders that changed are, against their own ledger rows. A file rewritten in place
+changes no folder: the watcher sees that, and ``scan`` (every file ``stat``ed) is still run now and then.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +39,10 @@ from daemon.sources.seedfile import MAX_SEED_BYTES, parse_seed
 
 SUFFIXES = (".txt", ".md")
 SETTLE_SECONDS = 1.0
+# A folder modified this recently when it was listed may be modified again within the same tick of the
+# file system's clock (coarse on Linux, 2 s on FAT, the server's on NFS) without its time changing: it is
+# listed again by the next ``rescan`` instead of being trusted.
+RECENT_FOLDER = 2.0
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -65,6 +74,43 @@ class ScanResult:
     missing: bool = False  # the folder itself does not exist
     rescan: bool = False  # scan_paths met a folder: only a full scan can say what is in it
     settle_at: float | None = None  # epoch seconds when the first of the settling files may be read
+    folders: dict[str, FolderState] = field(default_factory=dict)  # what the listings saw, for ``rescan``
+    listed: int = 0  # folders listed (``rescan``: those that changed or are new)
+    kept: int = 0  # folders ``rescan`` did not list: unchanged since their last listing
+    kept_files: int = 0  # the files in those, neither listed nor stat'ed
+
+
+@dataclass(frozen=True, slots=True)
+class FolderState:
+    """What the last listing of one folder saw; ``rescan`` skips the folder while ``stamp`` still holds."""
+
+    stamp: tuple[int, int, int, int] | None  # st_dev, st_ino, st_mtime_ns, st_ctime_ns; None: list it again
+    subfolders: tuple[str, ...]  # the folders it holds, as the scan enters them (entered even when skipped)
+    files: int  # the other entries it held (counted, not trusted: a skipped folder's files are not looked at)
+
+
+@dataclass(slots=True)
+class FolderMemory:
+    """The folders of one seed folder as its last scan saw them, kept by the service between passes (a
+    start, an overflow, a moved folder scan every file anyway, and refill it). ``rescan`` needs it
+    complete: filled by a ``scan`` of this root, and updated only by passes that finished."""
+
+    root: str = ""
+    folders: dict[str, FolderState] = field(default_factory=dict)
+
+    def usable_for(self, root: Path) -> bool:
+        return bool(self.folders) and self.root == os.fspath(root)
+
+    def keep(self, root: Path, result: ScanResult) -> None:
+        self.root, self.folders = os.fspath(root), result.folders
+
+    def forget(self) -> None:
+        self.root, self.folders = "", {}
+
+
+# The ledger rows directly in a folder (relative, ending in "/"; "" for the seed folder), or with ``True``
+# in it and every folder under it: ``Store.ledger_in``.
+LedgerIn = Callable[[str, bool], Mapping[str, tuple[int, int]]]
 
 
 def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
@@ -78,71 +124,148 @@ def scan(root: Path, ledger: Mapping[str, tuple[int, int]], now: float,
 
     A regular file costs one ``stat`` and nothing more (its type comes with the listing); symlinks, rare,
     are resolved one by one. ``complete``: what the watcher knows of files it saw written (``scan_paths``).
+    ``folders`` in the result is what a later ``rescan`` needs.
     """
-    known = complete or {}
-    result = ScanResult()
-    if not root.is_dir():
-        result.missing = True
+    return _Walk(root, now, settle, follow_symlinks, complete).run(dict(ledger), None, None)
+
+
+def rescan(root: Path, memory: Mapping[str, FolderState], ledger_in: LedgerIn, now: float,
+           settle: float = SETTLE_SECONDS, *, follow_symlinks: bool = False,
+           complete: Mapping[str, float | None] | None = None) -> ScanResult:
+    """``scan``, but a folder unchanged since its listing in ``memory`` (the ``folders`` of the last scan or
+    rescan of ``root``) is not listed: its subfolders are entered, its files taken as they were. A folder
+    that changed or is new is listed and its files ``stat``ed against its own ledger rows (``ledger_in``);
+    a folder gone since takes its ledger rows with it (``deleted``).
+
+    Finds every file added, removed or renamed; not a file rewritten in place in an unchanged folder.
+    """
+    return _Walk(root, now, settle, follow_symlinks, complete).run({}, memory, ledger_in)
+
+
+class _Walk:
+    """One scan's state: ``run`` with the whole ledger (``scan``) or a memory of folders (``rescan``)."""
+
+    def __init__(self, root: Path, now: float, settle: float, follow_symlinks: bool,
+                 complete: Mapping[str, float | None] | None) -> None:
+        self.root, self.now, self.settle, self.follow = root, now, settle, follow_symlinks
+        self.known = complete or {}
+        self.result = ScanResult()
+        self.top = os.fspath(root)
+        self.prefix = len(os.path.join(self.top, ""))  # entry paths are the root joined with the relative path
+        self.real_top = os.path.realpath(self.top)
+        self.entered: set[tuple[int, int]] = set()  # with follow_symlinks: the folders entered, by id
+
+    def run(self, remaining: dict[str, tuple[int, int]], memory: Mapping[str, FolderState] | None,
+            ledger_in: LedgerIn | None) -> ScanResult:
+        """``remaining``: the ledger left once the scan has seen its files (the deleted ones)."""
+        result = self.result
+        if not self.root.is_dir():
+            result.missing = True
+            return result
+        top = self.top
+        if self.follow:
+            self.entered.add(_folder_id(os.stat(top)))
+        unlisted: list[str] = []  # folders (relative, with "/"; "" for the seed folder) not listed in full
+        stack = [top]
+        while stack:
+            folder = stack.pop()
+            # Entry paths are the folder joined with the name; the relative one is built from a prefix.
+            base = self._relative(folder)
+            old = memory.get(folder) if memory is not None else None
+            try:
+                st = os.stat(folder)
+            except FileNotFoundError:  # gone since the listing that queued it (or the memory had it)
+                if ledger_in is not None:
+                    remaining.update(ledger_in(base, True))
+                continue
+            except OSError as exc:
+                unlisted.append(base)
+                result.errors.append(f"{base or f'seed folder {folder}'}: folder cannot be listed:"
+                                     f" {exc.strerror or exc}")
+                continue
+            stamp = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+            if memory is not None and old is not None and old.stamp == stamp:
+                result.kept += 1
+                result.kept_files += old.files
+                result.folders[folder] = old
+                stack.extend(old.subfolders)
+                continue
+            if ledger_in is not None:
+                remaining.update(ledger_in(base, False))
+            subfolders: list[str] = []
+            try:
+                files, plain = self._list(folder, base, remaining, subfolders)
+            except OSError as exc:  # unreadable, or the listing broke off: what was listed is kept
+                # Reported on every pass (like a missing folder): the files in it cannot be seen until fixed.
+                unlisted.append(base)
+                result.errors.append(f"{base or f'seed folder {folder}'}: folder cannot be listed:"
+                                     f" {exc.strerror or exc}")
+                continue
+            finally:
+                stack.extend(subfolders)
+            result.listed += 1
+            if old is not None and ledger_in is not None:
+                for gone in set(old.subfolders).difference(subfolders):  # its rows go with it
+                    remaining.update(ledger_in(self._relative(gone), True))
+            # A folder with links in it is listed every time: a link's target can change without it.
+            trusted = plain and (self.now - max(st.st_mtime_ns, st.st_ctime_ns) / 1e9) >= RECENT_FOLDER
+            result.folders[folder] = FolderState(stamp if trusted else None, tuple(subfolders), files)
+        if remaining:
+            kept = tuple(unlisted)
+            result.deleted = sorted(p for p in remaining if not (kept and p.startswith(kept)))
+        result.changed.sort(key=lambda s: s.relpath)
+        result.skipped.sort(key=lambda s: s[0].relpath)
         return result
-    top = os.fspath(root)
-    prefix = len(os.path.join(top, ""))  # entry paths are the root joined with the relative path
-    real_top = os.path.realpath(top)
-    entered = {_folder_id(os.stat(top))} if follow_symlinks else set()
-    remaining = dict(ledger)  # what is left once the scan has seen its files: the deleted ones
-    unlisted: list[str] = []  # folders (relative, with "/"; "" for the seed folder) not listed in full
-    stack = [top]
-    pop = remaining.pop
-    while stack:
-        folder = stack.pop()
-        # Entry paths are the folder joined with the name; the relative one is built from a prefix.
-        base = folder[prefix:].replace(os.sep, "/") + "/" if len(folder) > len(top) else ""
-        try:
-            with _listing(folder) as listing:
-                for entry in listing:
-                    name = entry.name
-                    if name[0] in ".~":
-                        continue  # hidden files, editor swap files, partial downloads
-                    reason: str | None = None
-                    path = f"{folder}{os.sep}{name}"
-                    rel = base + name
-                    try:
-                        if entry.is_symlink():
-                            link = _follow_link(path, real_top, follow_symlinks, entered, stack)
-                            if link is None:
-                                continue  # a folder: queued, or scanned where it is
-                            st, reason, path = link
-                        elif entry.is_dir(follow_symlinks=False):
-                            if follow_symlinks:  # a folder reached through a link already is not entered again
-                                key = _folder_id(entry.stat(follow_symlinks=False))
-                                if key in entered:
-                                    continue
-                                entered.add(key)
-                            stack.append(path)
-                            continue
-                        else:
-                            st = entry.stat(follow_symlinks=False)
-                    except FileNotFoundError:
-                        continue  # gone between the listing and the stat
-                    except OSError as exc:  # (an I/O error): not deleted, but not readable either
-                        remaining.pop(rel, None)
-                        result.errors.append(f"{rel}: cannot stat: {exc.strerror or exc}")
+
+    def _relative(self, folder: str) -> str:
+        return folder[self.prefix:].replace(os.sep, "/") + "/" if len(folder) > len(self.top) else ""
+
+    def _list(self, folder: str, base: str, remaining: dict[str, tuple[int, int]],
+              stack: list[str]) -> tuple[int, bool]:
+        """List one folder: its files compared with ``remaining``, its folders pushed on ``stack``.
+        Returns how many other entries it holds, and whether none of them was a symlink or unreadable."""
+        result, follow, entered, real_top = self.result, self.follow, self.entered, self.real_top
+        pop = remaining.pop
+        files, plain = 0, True
+        with _listing(folder) as listing:
+            for entry in listing:
+                name = entry.name
+                if name[0] in ".~":
+                    continue  # hidden files, editor swap files, partial downloads
+                reason: str | None = None
+                path = f"{folder}{os.sep}{name}"
+                rel = base + name
+                try:
+                    if entry.is_symlink():
+                        plain = False
+                        link = _follow_link(path, real_top, follow, entered, stack)
+                        if link is None:
+                            continue  # a folder: queued, or scanned where it is
+                        st, reason, path = link
+                    elif entry.is_dir(follow_symlinks=False):
+                        if follow:  # a folder reached through a link already is not entered again
+                            key = _folder_id(entry.stat(follow_symlinks=False))
+                            if key in entered:
+                                continue
+                            entered.add(key)
+                        stack.append(path)
                         continue
-                    if pop(rel, None) == (st.st_size, st.st_mtime_ns):
-                        result.unchanged += 1  # (a file skipped before included: it is reported once)
-                        continue
-                    _classify(result, SeedFile(path, rel, st.st_size, st.st_mtime_ns), st.st_mode, reason,
-                              now=now, settle=settle, complete=known.get(rel))
-        except OSError as exc:  # unreadable, or the listing broke off: what was listed is kept
-            # Reported on every pass (like a missing folder): the files in it cannot be seen until fixed.
-            where = folder[prefix:].replace(os.sep, "/") + "/" if len(folder) >= prefix else ""
-            unlisted.append(where)
-            result.errors.append(f"{where or f'seed folder {folder}'}: folder cannot be listed: {exc.strerror or exc}")
-    if remaining:
-        kept = tuple(unlisted)
-        result.deleted = sorted(p for p in remaining if not (kept and p.startswith(kept)))
-    result.changed.sort(key=lambda s: s.relpath)
-    result.skipped.sort(key=lambda s: s[0].relpath)
-    return result
+                    else:
+                        st = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue  # gone between the listing and the stat
+                except OSError as exc:  # (an I/O error): not deleted, but not readable either
+                    plain = False
+                    remaining.pop(rel, None)
+                    result.errors.append(f"{rel}: cannot stat: {exc.strerror or exc}")
+                    continue
+                files += 1
+                if pop(rel, None) == (st.st_size, st.st_mtime_ns):
+                    result.unchanged += 1  # (a file skipped before included: it is reported once)
+                    continue
+                _classify(result, SeedFile(path, rel, st.st_size, st.st_mtime_ns), st.st_mode, reason,
+                          now=self.now, settle=self.settle, complete=self.known.get(rel))
+        return files, plain
 
 
 @contextmanager

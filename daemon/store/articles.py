@@ -111,6 +111,21 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
                 found.update((r[0], (r[1], r[2])) for r in cur)
         return found
 
+    def ledger_in(self, folder: str, subfolders: bool = False) -> dict[str, tuple[int, int]]:
+        """``ledger`` of the files directly in one folder (relative, ending in "/"; "" for the seed folder),
+        or with ``subfolders`` under it: a safety-net re-scan that lists a few folders reads their rows, a
+        range of the path index, not 200,000."""
+        # Every path under "a/b/" sorts from "a/b/" up to, not including, "a/b0" ("0" follows "/").
+        args: list[str | int] = [folder, folder[:-1] + "0"] if folder else []
+        where = "path >= ? AND path < ?" if folder else "1"
+        if not subfolders:
+            where += " AND instr(substr(path, ?), '/') = 0"
+            args.append(len(folder) + 1)
+        with self.read() as conn:
+            return {r[0]: (r[1], r[2]) for r in conn.execute(
+                f"SELECT path, size, mtime_ns FROM seed_files WHERE {where} AND status != 'deleted'",
+                args)}
+
     def mark_seed_files_deleted(self, paths: Sequence[str], now: datetime | None = None) -> int:
         """Files gone from the seed folder keep their rows, and their articles stay: status ``deleted``."""
         stamp = self.iso(now or self.now())
