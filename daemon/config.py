@@ -69,6 +69,7 @@ class Config:
     seeds_watch: bool = True
     seeds_follow_symlinks: bool = False  # symlinks to targets outside the seed folder are read too
     seeds_rescan_interval: float = 3600.0  # with the watcher: the full scan that catches what it missed
+    seeds_full_rescan_interval: float = 86400.0  # that scan stats every file, not only changed folders' ones
     timezone: str = DEFAULT_TIMEZONE
     delivery_interval: float = 10.0
     shutdown_timeout: float = 10.0
@@ -441,7 +442,8 @@ def _build(doc: Mapping[str, Any], path: Path) -> Config:
     storage = _table(doc, "storage")
     _check_keys(storage, {"path"}, "storage")
     seeds = _table(doc, "seeds")
-    _check_keys(seeds, {"path", "interval", "watch", "follow_symlinks", "rescan_interval"}, "seeds")
+    _check_keys(seeds, {"path", "interval", "watch", "follow_symlinks", "rescan_interval",
+                        "full_rescan_interval"}, "seeds")
     delivery = _table(doc, "delivery")
     _check_keys(delivery, {"interval"}, "delivery")
     http = _table(doc, "http")
@@ -480,7 +482,8 @@ def _build(doc: Mapping[str, Any], path: Path) -> Config:
         db_path=(base / _given(storage, "storage", path=_str).get("path", "state/news.db")).resolve(),
         seeds_path=(base / _given(seeds, "seeds", path=_str).get("path", "seeds")).resolve(),
         **_prefixed("seeds_", _given(seeds, "seeds", interval=parse_duration, watch=_bool,
-                                                    follow_symlinks=_bool, rescan_interval=parse_duration)),
+                                                    follow_symlinks=_bool, rescan_interval=parse_duration,
+                                                    full_rescan_interval=parse_duration)),
         **_given(service, "service", timezone=_timezone, shutdown_timeout=parse_duration,
                  checkpoint_interval=parse_duration, watch_config=_bool),
         **_prefixed("delivery_", _given(delivery, "delivery", interval=parse_duration)),

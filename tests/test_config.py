@@ -33,6 +33,11 @@ def test_the_full_rescan_is_hourly_unless_set() -> None:
     assert loads('[seeds]\nrescan_interval = "30s"\n', Path("/x/config.toml")).seeds_rescan_interval == 30
 
 
+def test_the_safety_net_stats_every_file_daily_unless_set() -> None:
+    assert loads("", Path("/x/config.toml")).seeds_full_rescan_interval == 86400
+    assert loads('[seeds]\nfull_rescan_interval = "6h"\n', Path("/x/config.toml")).seeds_full_rescan_interval == 21600
+
+
 def test_paths_are_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "conf").mkdir()
     cfg = tmp_path / "conf" / "newswatch.toml"
@@ -59,6 +64,7 @@ def test_durations(value: object, seconds: float) -> None:
         ('[seeds]\ninterval = "soon"\n', 'line 2: seeds.interval: expected a duration'),
         ('[seeds]\ninterval = 0\n', "seeds.interval: must be positive"),
         ('[seeds]\nrescan_interval = "hourly"\n', 'line 2: seeds.rescan_interval: expected a duration'),
+        ('[seeds]\nfull_rescan_interval = "daily"\n', 'line 2: seeds.full_rescan_interval: expected a duration'),
         ('[seeds]\nrescan_intervall = "1h"\n', "did you mean 'rescan_interval'?"),
         ('[seeds]\nfollow_symlinks = "yes"\n', "line 2: seeds.follow_symlinks: expected true or false"),
         ('[seeds]\nfollow_symlink = true\n', "did you mean 'follow_symlinks'?"),

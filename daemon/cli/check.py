@@ -82,7 +82,8 @@ def check_report(config: Config) -> dict[str, Any]:
         "service": service_state(config),
         "seeds": {"path": str(config.seeds_path), "exists": config.seeds_path.is_dir(),
                   "interval": config.seeds_interval, "watch": config.seeds_watch,
-                  "rescan_interval": config.seeds_rescan_interval},
+                  "rescan_interval": config.seeds_rescan_interval,
+                  "full_rescan_interval": config.seeds_full_rescan_interval},
         "watch_config": config.watch_config,
         "feeds": [{"name": f.name, "url": f.url, "interval": f.interval, "enabled": f.enabled, "title": f.title,
                    "category": f.category} for f in config.feeds],
@@ -115,7 +116,8 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     labelled("service", [f"running (pid {service['pid']}); {reload_hint}" if service["running"] else "not running"])
     seeds = report["seeds"]
     labelled("seeds", [f"{seeds['path']}: every {human_duration(seeds['interval'])}"
-                       + (f", watched (all files re-scanned every {human_duration(seeds['rescan_interval'])})"
+                       + (f", watched (changed folders re-scanned every {human_duration(seeds['rescan_interval'])},"
+                          f" every file every {human_duration(seeds['full_rescan_interval'])})"
                           if seeds["watch"] else "") + ("" if seeds["exists"] else " (MISSING)")])
     feeds = report["feeds"]
     feed_lines = table(["NAME", "EVERY", "STATE", "URL"],
