@@ -27,7 +27,7 @@ from daemon.prepare_feeds import FeedItems, feed_outcome, feed_task, prepare_fee
 from daemon.sources.feeds.decide import FeedUpdate, decide_poll
 from daemon.sources.feeds.fetch import FeedFetcher, parsed_result
 from daemon.sources.feeds.results import FeedState, FetchResult
-from daemon.sources.folder import SETTLE_SECONDS, SeedFile, scan, scan_paths
+from daemon.sources.folder import SETTLE_SECONDS, FolderMemory, SeedFile, rescan, scan, scan_paths
 from daemon.store import Store
 from daemon.store.articles import IngestReport, LedgerEntry, NewItem
 from daemon.stories.sketch import sketch
@@ -154,27 +154,43 @@ class Pipeline:
 
     # -- jobs ------------------------------------------------------------------------------------
     def scan_seeds(self, paths: Mapping[str, float | None] | None = None, *, full: bool = False,
-                   reason: str = "") -> SourceReport:
+                   reason: str = "", folders: FolderMemory | None = None, every_file: bool = True) -> SourceReport:
         """Ingest new or changed files from the seed folder: only ``paths`` (the watcher's changed seed
         paths, each with when it was known complete; see ``scan_paths``), or the whole folder without
         them or with ``full`` (then what ``paths`` knows still spares complete files the settle wait).
+
+        ``folders``: the service's memory of the folders, refreshed by a whole-folder pass that finishes.
+        Without ``every_file`` such a pass lists only the folders that changed since (``rescan``), when
+        the memory has this folder; otherwise every file is ``stat``ed.
         """
         report = SourceReport("seeds")
         start = time.perf_counter()
         follow = self.config.seeds_follow_symlinks
+        root = self.config.seeds_path
         if paths is None or full:
-            result = scan(self.config.seeds_path, self.store.ledger(), time.time(), follow_symlinks=follow,
-                          complete=paths)
-            log.debug("seeds: full scan%s: %d unchanged, %d new or changed, %d settling, %d deleted in %.3fs",
-                      f" ({reason})" if reason else "", result.unchanged, len(result.changed) + len(result.skipped),
-                      len(result.settling), len(result.deleted), time.perf_counter() - start)
+            why = f" ({reason})" if reason else ""
+            if folders is not None and not every_file and folders.usable_for(root):
+                result = rescan(root, folders.folders, self.store.ledger_in, time.time(), follow_symlinks=follow,
+                                complete=paths)
+                log.debug("seeds: safety-net scan%s: %d of %d folders unchanged, not listed (%d files in them);"
+                          " %d listed: %d unchanged, %d new or changed, %d settling, %d deleted in %.3fs", why,
+                          result.kept, result.kept + result.listed, result.kept_files, result.listed,
+                          result.unchanged, len(result.changed) + len(result.skipped), len(result.settling),
+                          len(result.deleted), time.perf_counter() - start)
+            else:
+                result = scan(root, self.store.ledger(), time.time(), follow_symlinks=follow, complete=paths)
+                log.debug("seeds: full scan%s: %d unchanged, %d new or changed, %d settling, %d deleted in %.3fs",
+                          why, result.unchanged, len(result.changed) + len(result.skipped), len(result.settling),
+                          len(result.deleted), time.perf_counter() - start)
         else:
-            result = scan_paths(self.config.seeds_path, paths, self.store.ledger_of(paths), time.time(),
-                                follow_symlinks=follow)
+            folders = None  # (a pickup lists no folder: the memory stays as it is)
+            result = scan_paths(root, paths, self.store.ledger_of(paths), time.time(), follow_symlinks=follow)
             report.rescan = result.rescan
             shown = ", ".join(list(paths)[:5]) + (", …" if len(paths) > 5 else "")
             log.debug("seeds: targeted pickup of %d path%s, no full scan: %s (%.3fs)", len(paths),
                       "" if len(paths) == 1 else "s", shown, time.perf_counter() - start)
+        if folders is not None:
+            folders.forget()  # until this pass has stored what it found (a failure leaves nothing to trust)
         if result.missing:
             report.errors.append(f"seed folder {self.config.seeds_path} does not exist")
             log.warning("seeds: folder %s does not exist; nothing to scan", self.config.seeds_path)
@@ -214,6 +230,8 @@ class Pipeline:
                 break
         if ledger:
             self._store_seeds(entries, ledger, report)
+        if folders is not None and not self._stop.is_set():
+            folders.keep(root, result)
         if report.new or report.skipped:
             log.info("seeds: %d new, %d duplicate, %d skipped, %d alerts queued",
                      report.new, report.duplicates, report.skipped, report.alerts)

@@ -4,7 +4,9 @@ Jobs (each ``max_instances=1``, coalesced, never silently skipped):
 
 * ``seeds``       read the seed files the folder watcher saw change (at once, woken by it, and every
                   ``[seeds] interval``); the whole folder at the start, when events were lost, and every
-                  ``[seeds] rescan_interval`` (every interval without a watcher)
+                  ``[seeds] rescan_interval`` (every interval without a watcher): there only the folders
+                  that changed are listed, except every ``full_rescan_interval``, when every file is
+                  ``stat``ed
 * ``feed:NAME``   one per feed at its interval with jitter; the database decides whether it is due, so a
                   restart keeps backoff and next-due times
 * ``deliver``     POST due alerts (first tries and retries) every ``[delivery] interval``; also run right
@@ -61,6 +63,7 @@ from daemon.service.lock import InstanceLock
 from daemon.service.outage import Notice, Outage, human_duration
 from daemon.service.seedwatch import PickupQueue, SeedWatcher
 from daemon.service.watch import FolderWatcher, names_filter
+from daemon.sources.folder import FolderMemory
 from daemon.store import Store
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,7 @@ DISK_FULL_EVERY = 60.0  # seconds between two "still full" lines
 ONCE_SETTLE_LIMIT = 60.0  # `run --once` waits at most this long for files still being written
 WATCH_START_WAIT = 2.0  # at most this long for the seed watch to be in place before the first pass
 EXIT_GRACE = 0.5  # after shutdown_timeout: at most this long to close the database before exiting
+SAFETY_NET = "the periodic safety net"  # the reason of a whole-folder pass owed to rescan_interval only
 
 
 class Service:
@@ -90,6 +94,8 @@ class Service:
         self._pickup = PickupQueue()  # what the seed watcher saw change, for the next pass to read
         self._seed_watcher: SeedWatcher | FolderWatcher | None = None
         self._next_full = 0.0  # monotonic time the safety-net full scan of the seed folder is due
+        self._next_every_file = 0.0  # monotonic time a safety net stats every file, not just changed folders
+        self._seed_folders = FolderMemory()  # what the last whole-folder pass saw of the seed folder's folders
         self._jobs_cv = threading.Condition()
         self._running: dict[str, float] = {}  # job name -> monotonic start, for the stop to wait on
         self._stop_at: float | None = None  # monotonic time of the stop signal
@@ -212,12 +218,20 @@ class Service:
         if full is None and (watcher is None or not watcher.watching):
             full = "no watcher" if watcher is None else "the watcher is not watching"
         if full is None and time.monotonic() >= self._next_full:
-            full = "the periodic safety net"
+            full = SAFETY_NET
         try:
             if full is not None:
                 started = time.monotonic()
-                report = self.pipeline.scan_seeds(paths, full=True, reason=full)
+                # Only the periodic safety net may trust the folders' times, and not every time: a file
+                # rewritten in place that no event announced (NFS, another hard link) changes no folder.
+                every_file = full != SAFETY_NET or started >= self._next_every_file
+                if full == SAFETY_NET and every_file:
+                    full = f"{SAFETY_NET}, every file (full_rescan_interval)"
+                report = self.pipeline.scan_seeds(paths, full=True, reason=full, folders=self._seed_folders,
+                                                  every_file=every_file)
                 self._next_full = started + self.config.seeds_rescan_interval
+                if every_file:
+                    self._next_every_file = started + self.config.seeds_full_rescan_interval
             elif paths:
                 report = self.pipeline.scan_seeds(paths)
                 if report.rescan:
