@@ -99,8 +99,7 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
     def ledger(self) -> dict[str, tuple[int, int]]:
         """path -> (size, mtime_ns) of every seed file already handled and not gone since."""
         with self.read() as conn:
-            return {r[0]: (r[1], r[2]) for r in conn.execute(
-                "SELECT path, size, mtime_ns FROM seed_files WHERE status != 'deleted'")}
+            return _pairs(conn, "SELECT path, size, mtime_ns FROM seed_files WHERE status != 'deleted'")
 
     def ledger_of(self, paths: Iterable[str]) -> dict[str, tuple[int, int]]:
         """``ledger`` for these paths only: a pickup compares the few files it was told about, not 200,000."""
@@ -118,13 +117,14 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
         # Every path under "a/b/" sorts from "a/b/" up to, not including, "a/b0" ("0" follows "/").
         args: list[str | int] = [folder, folder[:-1] + "0"] if folder else []
         where = "path >= ? AND path < ?" if folder else "1"
-        if not subfolders:
+        if not subfolders and folder:
             where += " AND instr(substr(path, ?), '/') = 0"
             args.append(len(folder) + 1)
+        elif not subfolders:
+            where = "instr(path, '/') = 0"
         with self.read() as conn:
-            return {r[0]: (r[1], r[2]) for r in conn.execute(
-                f"SELECT path, size, mtime_ns FROM seed_files WHERE {where} AND status != 'deleted'",
-                args)}
+            return _pairs(conn, f"SELECT path, size, mtime_ns FROM seed_files WHERE {where} AND status != 'deleted'",
+                          args)
 
     def mark_seed_files_deleted(self, paths: Sequence[str], now: datetime | None = None) -> int:
         """Files gone from the seed folder keep their rows, and their articles stay: status ``deleted``."""
@@ -340,3 +340,11 @@ _FIRST_UNDATED = ("SELECT min(id) FROM articles INDEXED BY articles_published_at
 def _first_id_dated_since(conn: sqlite3.Connection, since: str) -> int | None:
     ids = [conn.execute(sql, (since,)).fetchone()[0] for sql in (_FIRST_PUBLISHED, _FIRST_UNDATED)]
     return min((i for i in ids if i is not None), default=None)
+
+
+def _pairs(conn: sqlite3.Connection, sql: str, args: Sequence[object] = ()) -> dict[str, tuple[int, int]]:
+    """``{path: (size, mtime_ns)}`` through a cursor of plain tuples: a ``sqlite3.Row`` per row is a sixth of
+    the time of reading 200,000 ledger rows (bench_pickup)."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return {path: (size, mtime_ns) for path, size, mtime_ns in cursor.execute(sql, args)}
