@@ -274,6 +274,9 @@ def whole_folder_scans(data: Path, rescan_data: Path, rounds: int) -> dict[str, 
         report = pipelines[kind].scan_seeds(full=True, folders=memories[kind])  # the start's scan: every file
         assert report.new == 0 and not report.errors, report
         last_day[kind] = folder / day_of(199_999) if kind == "dated" else folder
+    time.sleep(2.1)  # a folder modified just before its listing is not trusted (RECENT_FOLDER): the daemons'
+    for kind, p in pipelines.items():  # drops were removed just now; a second listing trusts the folder
+        p.scan_seeds(full=True, folders=memories[kind])
     times: dict[str, list[float]] = {}
 
     def timed(name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -323,7 +326,8 @@ def print_scans(times: dict[str, list[float]]) -> None:
         target = ""
         if name.endswith("safety net"):
             target = f" (target ≤ 0.5 s: {'met' if statistics.median(runs) <= 0.5 else 'NOT met'})"
-        print(f"{name:>43}: {statistics.median(runs):.3f} s [{', '.join(f'{s:.3f}' for s in runs)}]{target}")
+        print(f"{name:>43}: {statistics.median(runs) * 1000:7.1f} ms [{', '.join(f'{s * 1000:.1f}' for s in runs)}]"
+              f"{target}")
     for kind in ("flat", "dated"):
         every, net = statistics.median(times[f"{kind} every file"]), statistics.median(times[f"{kind} safety net"])
         print(f"{kind}: the safety net is {every / net:.0f}× faster than the scan of every file")
