@@ -3,7 +3,9 @@ still finds every file added, removed or renamed (issue 16)."""
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -152,3 +154,29 @@ def test_the_ledger_of_one_folder_is_a_range_of_paths(store: Store) -> None:
     assert set(store.ledger_in("")) == {"a.txt"}
     assert set(store.ledger_in("", True)) == set(paths) - {"2026/01/y.txt"}
     assert store.ledger_in("2026/01/")["2026/01/x.txt"] == (1, 2)
+
+
+def test_the_pipeline_trusts_only_a_memory_of_this_folder_from_a_pass_that_finished(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from daemon.config import loads
+    from daemon.pipeline import Pipeline
+
+    seeds = tmp_path / "seeds"
+    date_folders(seeds)
+    config = loads(f'[storage]\npath = "{tmp_path / "news.db"}"\n[seeds]\npath = "{seeds}"\n', tmp_path / "c.toml")
+    stop = threading.Event()
+    pipeline = Pipeline(config, Store(config.db_path, config.tz), stop=stop)
+    memory = FolderMemory()
+    caplog.set_level(logging.DEBUG, logger="daemon.pipeline")
+    time.sleep(1.1)  # (the files settle)
+    assert pipeline.scan_seeds(full=True, folders=memory, every_file=False).new == 13  # no memory yet
+    assert "seeds: full scan" in caplog.text and len(memory.folders) == 8
+    caplog.clear()
+    (seeds / "2026/12/01/moi.txt").write_text(f"{TEXT}Mới.\n", encoding="utf-8")
+    os.utime(seeds / "2026/12/01/moi.txt", (time.time() - 5, time.time() - 5))
+    assert pipeline.scan_seeds(full=True, folders=memory, every_file=False).new == 1
+    assert "seeds: safety-net scan" in caplog.text
+    assert not memory.usable_for(tmp_path / "elsewhere")  # a moved seed folder is scanned in full
+    stop.set()  # a pass that stops before its end leaves nothing to trust
+    pipeline.scan_seeds(full=True, folders=memory, every_file=False)
+    assert memory.folders == {} and not memory.usable_for(seeds)
