@@ -27,7 +27,7 @@ from daemon.prepare_feeds import FeedItems, feed_outcome, feed_task, prepare_fee
 from daemon.sources.feeds.decide import FeedUpdate, decide_poll
 from daemon.sources.feeds.fetch import FeedFetcher, parsed_result
 from daemon.sources.feeds.results import FeedState, FetchResult
-from daemon.sources.folder import SETTLE_SECONDS, FolderMemory, SeedFile, rescan, scan, scan_paths
+from daemon.sources.folder import SETTLE_SECONDS, FolderMemory, SeedFile, include, rescan, scan, scan_paths
 from daemon.store import Store
 from daemon.store.articles import IngestReport, LedgerEntry, NewItem
 from daemon.stories.sketch import sketch
@@ -172,6 +172,11 @@ class Pipeline:
             if folders is not None and not every_file and folders.usable_for(root):
                 result = rescan(root, folders.folders, self.store.ledger_in, time.time(), follow_symlinks=follow,
                                 complete=paths)
+                seen = {s.relpath for s in (*result.changed, *result.settling, *(s for s, _ in result.skipped))}
+                rest = {p: c for p, c in (paths or {}).items() if p not in seen and p not in result.deleted}
+                if rest:  # what the watcher saw change in folders not listed (a file rewritten in place)
+                    include(result, scan_paths(root, rest, self.store.ledger_of(rest), time.time(),
+                                               follow_symlinks=follow))
                 log.debug("seeds: safety-net scan%s: %d of %d folders unchanged, not listed (%d files in them);"
                           " %d listed: %d unchanged, %d new or changed, %d settling, %d deleted in %.3fs", why,
                           result.kept, result.kept + result.listed, result.kept_files, result.listed,

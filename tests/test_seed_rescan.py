@@ -168,14 +168,19 @@ def test_the_pipeline_trusts_only_a_memory_of_this_folder_from_a_pass_that_finis
     pipeline = Pipeline(config, Store(config.db_path, config.tz), stop=stop)
     memory = FolderMemory()
     caplog.set_level(logging.DEBUG, logger="daemon.pipeline")
-    time.sleep(1.1)  # (the files settle)
+    time.sleep(2.1)  # (the files settle, and the folders are old enough to be trusted: RECENT_FOLDER)
     assert pipeline.scan_seeds(full=True, folders=memory, every_file=False).new == 13  # no memory yet
     assert "seeds: full scan" in caplog.text and len(memory.folders) == 8
     caplog.clear()
     (seeds / "2026/12/01/moi.txt").write_text(f"{TEXT}Mới.\n", encoding="utf-8")
     os.utime(seeds / "2026/12/01/moi.txt", (time.time() - 5, time.time() - 5))
-    assert pipeline.scan_seeds(full=True, folders=memory, every_file=False).new == 1
-    assert "seeds: safety-net scan" in caplog.text
+    # Rewritten in place, and the watcher said so: its folder is not listed, the path is looked at anyway.
+    rewritten = seeds / "2026/11/30/tin1.txt"
+    rewritten.write_text(f"{TEXT}Sửa tại chỗ.\n", encoding="utf-8")
+    os.utime(rewritten, (time.time() - 5, time.time() - 5))
+    report = pipeline.scan_seeds({"2026/11/30/tin1.txt": time.time()}, full=True, folders=memory, every_file=False)
+    assert report.new == 2
+    assert "seeds: safety-net scan" in caplog.text and "7 of 8 folders unchanged" in caplog.text
     assert not memory.usable_for(tmp_path / "elsewhere")  # a moved seed folder is scanned in full
     stop.set()  # a pass that stops before its end leaves nothing to trust
     pipeline.scan_seeds(full=True, folders=memory, every_file=False)

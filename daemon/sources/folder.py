@@ -142,6 +142,18 @@ def rescan(root: Path, memory: Mapping[str, FolderState], ledger_in: LedgerIn, n
     return _Walk(root, now, settle, follow_symlinks, complete).run({}, memory, ledger_in)
 
 
+def include(result: ScanResult, paths: ScanResult) -> None:
+    """Add to a ``rescan`` what ``scan_paths`` found of the watcher's paths it did not see: a file rewritten
+    in place (the watcher saw it; no folder's time did) is in a folder the rescan did not list."""
+    result.changed = sorted([*result.changed, *paths.changed], key=lambda s: s.relpath)
+    result.skipped = sorted([*result.skipped, *paths.skipped], key=lambda s: s[0].relpath)
+    result.settling += paths.settling
+    result.deleted = sorted({*result.deleted, *paths.deleted})
+    result.errors += paths.errors
+    if paths.settle_at is not None:
+        result.settle_at = paths.settle_at if result.settle_at is None else min(result.settle_at, paths.settle_at)
+
+
 class _Walk:
     """One scan's state: ``run`` with the whole ledger (``scan``) or a memory of folders (``rescan``)."""
 
