@@ -3,10 +3,10 @@
 Jobs (each ``max_instances=1``, coalesced, never silently skipped):
 
 * ``seeds``       read the seed files the folder watcher saw change (at once, woken by it, and every
-                  ``[seeds] interval``); the whole folder at the start, when events were lost, and every
-                  ``[seeds] rescan_interval`` (every interval without a watcher): there only the folders
-                  that changed are listed, except every ``full_rescan_interval``, when every file is
-                  ``stat``ed
+                  ``[seeds] interval``); the whole folder at the start, when events were lost, when
+                  folders came or went, and every ``[seeds] rescan_interval`` (every interval without a
+                  watcher). The last two list only the folders that changed, except every
+                  ``full_rescan_interval``, when every file is ``stat``ed
 * ``feed:NAME``   one per feed at its interval with jitter; the database decides whether it is due, so a
                   restart keeps backoff and next-due times
 * ``deliver``     POST due alerts (first tries and retries) every ``[delivery] interval``; also run right
@@ -213,20 +213,19 @@ class Service:
 
     def _seeds_pass(self) -> SourceReport:
         """Read what the watcher saw change; the whole folder only when the events cannot vouch for it."""
-        paths, full = self._pickup.take()
+        paths, full, every_file = self._pickup.take_pass()
         watcher = self._seed_watcher
         if full is None and (watcher is None or not watcher.watching):
-            full = "no watcher" if watcher is None else "the watcher is not watching"
+            full, every_file = "no watcher" if watcher is None else "the watcher is not watching", True
         if full is None and time.monotonic() >= self._next_full:
-            full = SAFETY_NET
+            full, every_file = SAFETY_NET, False
         try:
             if full is not None:
                 started = time.monotonic()
-                # Only the periodic safety net may trust the folders' times, and not every time: a file
+                # The folders' times may be trusted while every event arrived, but not always: a file
                 # rewritten in place that no event announced (NFS, another hard link) changes no folder.
-                every_file = full != SAFETY_NET or started >= self._next_every_file
-                if full == SAFETY_NET and every_file:
-                    full = f"{SAFETY_NET}, every file (full_rescan_interval)"
+                if not every_file and started >= self._next_every_file:
+                    full, every_file = f"{full}, every file (full_rescan_interval)", True
                 report = self.pipeline.scan_seeds(paths, full=True, reason=full, folders=self._seed_folders,
                                                   every_file=every_file)
                 self._next_full = started + self.config.seeds_rescan_interval
@@ -235,7 +234,7 @@ class Service:
             elif paths:
                 report = self.pipeline.scan_seeds(paths)
                 if report.rescan:
-                    self._pickup.request_full("a folder came or went")
+                    self._pickup.request_full("a folder came or went", every_file=False)
                     with self._seeds_lock:
                         self._seeds_again = True
             else:
@@ -243,7 +242,7 @@ class Service:
         except BaseException:  # (a full disk, a stop): what this pass took is the next one's to do
             self._pickup.put_back(paths, paths)
             if full is not None:
-                self._pickup.request_full(full)
+                self._pickup.request_full(full, every_file=every_file)
             raise
         self._pickup.put_back(report.held, paths)
         return report

@@ -133,3 +133,19 @@ def test_a_reload_that_moves_the_seed_folder_watches_the_new_one(project: Path, 
     assert got[1].json["data"]["article"]["title"] == "Tin ở thư mục mới"
     d.wait_line("seeds: targeted pickup of 1 path, no full scan: moi.txt", stream="err")
     assert d.stop() == 0
+
+
+def test_a_new_date_folder_is_found_by_listing_only_the_folders_that_changed(
+        project: Path, receiver: Receiver, procs: list[Background]) -> None:
+    configure(project, receiver, "1h")
+    d = Background(project, "--log-level", "DEBUG", "run")
+    procs.append(d)
+    receiver.wait_for(lambda r: len(r) == 1, timeout=20)  # sample 000
+    day = project / "seeds" / "2026" / "12" / "02"
+    day.mkdir(parents=True)  # its file may come before the folder is watched: the folder's listing finds it
+    drop(day, "tin.txt", article("Tin trong thư mục ngày mới"))
+    got = receiver.wait_for(lambda r: len(r) == 2, timeout=15)
+    assert got[1].json["data"]["article"]["title"] == "Tin trong thư mục ngày mới"
+    d.wait_line("seeds: safety-net scan (folder 2026/ appeared)", stream="err")
+    assert len(full_scans(d)) == 1, full_scans(d)  # only the start's: no event was lost, no file re-stat'ed
+    assert d.stop() == 0

@@ -108,12 +108,25 @@ def test_files_in_subfolders_and_new_folders(tmp_path: Path, watched: Callable[.
     (tmp_path / "2026" / "12" / "a.txt").write_text(TEXT, encoding="utf-8")
     assert wakes.wait_for(2)
     assert list(queue.take()[0]) == ["2026/12/a.txt"]
-    (tmp_path / "moi").mkdir()  # its files may be there before its watch: a full scan covers them
+    (tmp_path / "moi").mkdir()  # its files may be there before its watch: a whole-folder pass covers them
     assert wakes.wait_for(3)
-    assert queue.take()[1] == "folder moi/ appeared"
+    # (listing the folders that changed is enough: no event was lost, so no need to stat every file)
+    assert queue.take_pass() == ({}, "folder moi/ appeared", False)
     (tmp_path / "moi" / "b.txt").write_text(TEXT, encoding="utf-8")  # and from now on it is watched
     assert wakes.wait_for(4)
     assert list(queue.take()[0]) == ["moi/b.txt"]
+
+
+def test_a_request_that_needs_every_file_wins_over_one_for_the_folders() -> None:
+    queue = PickupQueue()
+    queue.request_full("folder moi/ appeared", every_file=False)
+    queue.request_full("the event queue overflowed")
+    queue.request_full("folder cu/ went", every_file=False)
+    assert queue.take_pass() == ({}, "the event queue overflowed", True)
+    queue.request_full("the watch started")
+    queue.request_full("folder moi/ appeared", every_file=False)
+    assert queue.take_pass() == ({}, "the watch started", True)
+    assert queue.take_pass() == ({}, None, False)
 
 
 def test_a_lost_event_queue_asks_for_a_full_scan(tmp_path: Path, watched: Callable[..., tuple[

@@ -70,6 +70,7 @@ class PickupQueue:
         self._lock = threading.Lock()
         self._paths: dict[str, float | None] = {}
         self._full: str | None = None
+        self._every_file = False  # the whole-folder pass owed must stat every file (events were lost)
 
     def add(self, changes: Mapping[str, float | None]) -> None:
         with self._lock:
@@ -84,16 +85,26 @@ class PickupQueue:
             for path in paths:
                 self._paths.setdefault(path, known.get(path))
 
-    def request_full(self, reason: str) -> None:
+    def request_full(self, reason: str, *, every_file: bool = True) -> None:
+        """A whole-folder pass is owed. ``every_file=False`` when only folders came or went while every
+        event arrived: the folders that changed say it all (``rescan``), unless a request that needs every
+        file comes too, which then gives the reason."""
         with self._lock:
-            self._full = self._full or reason
+            if self._full is None or (every_file and not self._every_file):
+                self._full = reason
+            self._every_file = self._every_file or every_file
 
     def take(self) -> tuple[dict[str, float | None], str | None]:
         """Everything queued so far, and why a full scan is owed (None: it is not)."""
-        with self._lock:
-            paths, full = self._paths, self._full
-            self._paths, self._full = {}, None
+        paths, full, _every_file = self.take_pass()
         return paths, full
+
+    def take_pass(self) -> tuple[dict[str, float | None], str | None, bool]:
+        """``take``, and whether the whole-folder pass owed must stat every file."""
+        with self._lock:
+            paths, full, every_file = self._paths, self._full, self._every_file
+            self._paths, self._full, self._every_file = {}, None, False
+        return paths, full, every_file
 
 
 class SeedWatcher(WatcherThread):
@@ -225,8 +236,8 @@ class SeedWatcher(WatcherThread):
                 came = bool(ev.mask & (IN_CREATE | IN_MOVED_TO))
                 if came:
                     self._add_tree(inotify, rel)
-                if ev.mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE):
-                    self.queue.request_full(f"folder {rel}/ {'appeared' if came else 'went'}")
+                if ev.mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE):  # (its parent's time says so)
+                    self.queue.request_full(f"folder {rel}/ {'appeared' if came else 'went'}", every_file=False)
                     urgent = True
                 continue
             changes.pop(rel, None)
