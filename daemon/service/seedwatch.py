@@ -3,7 +3,8 @@
 ``SeedWatcher`` turns the kernel's inotify events into paths in a ``PickupQueue``; the seeds pass takes
 them and stats only those. Whatever the events cannot vouch for asks the queue for a full scan instead:
 the start of a watch (files may have arrived while nobody watched), a queue overflow (events were
-lost), a folder created, moved or deleted inside the seed folder (its files came or went in one event).
+lost), a folder created, moved or deleted inside the seed folder (its files came or went in one event;
+with no event lost, that scan needs to list only the folders whose times changed).
 
 A file renamed into place is complete: the event says when, and the pass reads it at once instead of
 waiting a second for its modification time to settle. One closed by the process that wrote it is
