@@ -378,7 +378,8 @@ class Service:
             self._seed_watcher.stop(timeout=1.0)
         self._pickup.take()  # the old folder's paths: the full scan of the new one covers it all
         self._seed_watcher = self._start_seed_watch() if self.config.seeds_watch else None
-        self._pickup.request_full("the seed folder changed")
+        if not isinstance(self._seed_watcher, SeedWatcher):  # a SeedWatcher asks for it as its watch starts
+            self._pickup.request_full("the seed folder changed")
 
     def _main_loop(self) -> None:
         interval = systemd.watchdog_interval()
