@@ -16,7 +16,7 @@ from datetime import datetime
 
 from daemon.models import SEEDS_SOURCE, Match, Prepared, StorySettings
 from daemon.sources.feeds.decide import FeedUpdate
-from daemon.store.db import execute_in
+from daemon.store.db import execute_in, first_column_in
 from daemon.store.feeds import write_poll
 from daemon.store.schema import ARTICLE_DATE_SQL
 from daemon.store.stories import NewArticle, StoryTables, assign_stories, refresh_stories
@@ -89,12 +89,9 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
 
     def seen_locators(self, source: str, locators: Iterable[str]) -> set[str]:
         """Item keys this source has already delivered (identity within a feed)."""
-        seen: set[str] = set()
         with self.read() as conn:
-            for cur in execute_in(conn, "SELECT locator FROM sightings WHERE source = ? AND locator IN ({marks})",
-                                  locators, [source]):
-                seen.update(row[0] for row in cur)
-        return seen
+            return first_column_in(conn, "SELECT locator FROM sightings WHERE source = ? AND locator IN ({marks})",
+                                   locators, [source])
 
     def ledger(self) -> dict[str, tuple[int, int]]:
         """path -> (size, mtime_ns) of every seed file already handled and not gone since."""

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from daemon.errors import StoreBusy, StoreCorrupt, StoreError, StoreFull
@@ -57,6 +58,15 @@ def execute_in(conn: sqlite3.Connection, sql: str, values: Iterable[object],
     for i in range(0, len(batch), IN_BATCH):
         part = batch[i : i + IN_BATCH]
         yield conn.execute(sql.format(marks=",".join("?" * len(part))), [*before, *part])
+
+
+def first_column_in(conn: sqlite3.Connection, sql: str, values: Iterable[object],
+                    before: Sequence[object] = ()) -> set[Any]:
+    """``execute_in``'s rows, first column only, as one set: "which of these are there already"."""
+    found: set[Any] = set()
+    for cur in execute_in(conn, sql, values, before):
+        found.update(row[0] for row in cur)
+    return found
 
 
 def store_error(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:

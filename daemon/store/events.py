@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from daemon.store.alerts import AlertTables
-from daemon.store.db import Database, execute_in
+from daemon.store.db import Database, first_column_in
 
 EventRow = tuple[str, str, str, str, str]  # (id, type, key, webhook, body)
 
@@ -49,12 +49,9 @@ class EventTables(Database):
 
     def events_queued(self, kind: str, keys: Sequence[str]) -> set[str]:
         """Which of ``keys`` already have an event of this type (any webhook, any status)."""
-        found: set[str] = set()
         with self.read() as conn:
-            for cur in execute_in(conn, "SELECT DISTINCT key FROM events WHERE type = ? AND key IN ({marks})",
-                                  keys, [kind]):
-                found.update(r[0] for r in cur)
-        return found
+            return first_column_in(conn, "SELECT DISTINCT key FROM events WHERE type = ? AND key IN ({marks})",
+                                   keys, [kind])
 
     def due_event_counts(self, now: datetime) -> dict[str, int]:
         with self.read() as conn:
