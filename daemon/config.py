@@ -13,7 +13,7 @@ import hashlib
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -461,20 +461,12 @@ def _build(doc: Mapping[str, Any], path: Path) -> Config:
     hook_names = {h.name for h in hooks}
     source_names = {f.name for f in feeds} | {SEEDS_SOURCE}
     for i, rule in enumerate(rules):
-        for j, hook in enumerate(rule.webhooks):
-            if hook not in hook_names:
-                raise _Invalid(f"rules[{i}].webhooks[{j}]", _unknown_name("webhook", hook, hook_names))
-        for j, src in enumerate(rule.sources):
-            if src not in source_names:
-                raise _Invalid(f"rules[{i}].sources[{j}]", _unknown_name("source", src, source_names))
+        _known(rule.webhooks, f"rules[{i}].webhooks", "webhook", hook_names)
+        _known(rule.sources, f"rules[{i}].sources", "source", source_names)
     rule_names = {r.name for r in rules}
     for i, briefing in enumerate(briefings):
-        for j, rule_name in enumerate(briefing.rules):
-            if rule_name not in rule_names:
-                raise _Invalid(f"briefings[{i}].rules[{j}]", _unknown_name("rule", rule_name, rule_names))
-        for j, hook in enumerate(briefing.webhooks):
-            if hook not in hook_names:
-                raise _Invalid(f"briefings[{i}].webhooks[{j}]", _unknown_name("webhook", hook, hook_names))
+        _known(briefing.rules, f"briefings[{i}].rules", "rule", rule_names)
+        _known(briefing.webhooks, f"briefings[{i}].webhooks", "webhook", hook_names)
 
     return Config(
         path=path,
@@ -495,6 +487,13 @@ def _build(doc: Mapping[str, Any], path: Path) -> Config:
         webhooks=tuple(hooks),
         briefings=tuple(briefings),
     )
+
+
+def _known(names: Sequence[str], where: str, kind: str, known: set[str]) -> None:
+    """Every entry of a list that names other config entries (``rules[0].webhooks``) names one that exists."""
+    for j, name in enumerate(names):
+        if name not in known:
+            raise _Invalid(f"{where}[{j}]", _unknown_name(kind, name, known))
 
 
 def _unknown_name(kind: str, name: str, known: set[str]) -> str:
