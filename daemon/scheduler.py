@@ -19,11 +19,14 @@ Jobs (each ``max_instances=1``, coalesced, never silently skipped):
 Signals: SIGTERM/SIGINT stop: no job starts any more, running jobs get ``shutdown_timeout`` (counted from
 the signal) to finish, and the process exits 0 within about a second after that whatever still runs. A job
 still running then is abandoned: its open transaction rolls back (committed ones are already in the WAL), so
-what it had not finished is redone at the next start. SIGHUP reloads config.toml and keeps the old config if
-the new one is invalid. With ``[service] watch_config`` (the default) a change to the file does the same
-without the signal, because people edit it and forget to send one: its folder is watched, and a reload
-runs when the file's bytes differ from those loaded (an editor's save that changes nothing, or a touch, does
-not reload; an invalid file is refused once, not at every event).
+what it had not finished is redone at the next start. A stop that itself hangs (a bug) still ends: 2.5 s
+after ``shutdown_timeout`` a guard thread logs every thread's stack and exits 1.
+
+SIGHUP reloads config.toml and keeps the old config if the new one is invalid. With ``[service]
+watch_config`` (the default) a change to the file does the same without the signal, because people edit
+it and forget to send one: its folder is watched, and a reload runs when the file's bytes differ from those
+loaded (an editor's save that changes nothing, or a touch, does not reload; an invalid file is refused
+once, not at every event).
 
 Jobs never call into the scheduler once a stop has begun, and the stop never waits for jobs inside
 APScheduler (whose ``shutdown(wait=True)`` holds the lock that ``get_job``/``modify_job`` need): the service
@@ -42,6 +45,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
@@ -72,6 +76,9 @@ DISK_FULL_EVERY = 60.0  # seconds between two "still full" lines
 ONCE_SETTLE_LIMIT = 60.0  # `run --once` waits at most this long for files still being written
 WATCH_START_WAIT = 2.0  # at most this long for the seed watch to be in place before the first pass
 EXIT_GRACE = 0.5  # after shutdown_timeout: at most this long to close the database before exiting
+# Beyond shutdown_timeout + EXIT_GRACE: a stop still not over is stuck (a bug). The guard logs every
+# thread's stack, so the next report says where, and ends the process: a stop must end.
+STOP_GUARD = 2.0
 SAFETY_NET = "the periodic safety net"  # the reason of a whole-folder pass owed to rescan_interval only
 
 
@@ -99,6 +106,7 @@ class Service:
         self._jobs_cv = threading.Condition()
         self._running: dict[str, float] = {}  # job name -> monotonic start, for the stop to wait on
         self._stop_at: float | None = None  # monotonic time of the stop signal
+        self._guard: threading.Thread | None = None  # ends a stop that hangs (see STOP_GUARD)
         self._disk_full = Outage(DISK_FULL_EVERY)
 
     # -- plumbing ----------------------------------------------------------------------------------
@@ -399,6 +407,7 @@ class Service:
         systemd.stopping()
         timeout = self.config.shutdown_timeout
         deadline = (self._stop_at if self._stop_at is not None else time.monotonic()) + timeout
+        self._arm_guard(deadline)
         with self._jobs_cv:
             self.stop_event.set()
         log.info("stopping: no new work; waiting up to %gs for running jobs", timeout)
@@ -438,11 +447,19 @@ class Service:
                 log.debug("database left open: a job is inside a transaction, which rolls back")
         lock.release()
 
+    def _arm_guard(self, deadline: float) -> None:
+        """From the stop signal on, whatever the main thread is stuck in, the process ends (once armed)."""
+        if self._guard is None:
+            self._guard = threading.Thread(target=_guard_stop, args=(deadline + EXIT_GRACE + STOP_GUARD,),
+                                           name="stop-guard", daemon=True)
+            self._guard.start()
+
     def _install_signals(self) -> None:
         def stop(signum: int, _frame: FrameType | None) -> None:
             if self._stop_at is None:
                 self._stop_at = time.monotonic()  # the shutdown deadline counts from here
             log.info("received %s", signal.Signals(signum).name)
+            self._arm_guard(self._stop_at + self.config.shutdown_timeout)
             self.stop_event.set()
 
         def hup(_signum: int, _frame: FrameType | None) -> None:
@@ -560,6 +577,22 @@ class Service:
     def _health(self) -> tuple[bool, dict[str, Any]]:
         running = self._scheduler is not None and self._scheduler.running and not self.stop_event.is_set()
         return running, {"jobs_last_ok": {k: round(time.time() - v, 1) for k, v in self._last_ok.items()}}
+
+
+def _guard_stop(at: float) -> None:
+    """Sleep until ``at`` (monotonic); if the process is still there, log where each thread is, and exit 1.
+
+    A daemon thread: a stop that ends in time never hears of it. It still runs while the interpreter joins
+    the other threads at exit, which is where a stuck thread would otherwise keep the process forever.
+    """
+    time.sleep(max(0.0, at - time.monotonic()))
+    names = {t.ident: t.name for t in threading.enumerate()}
+    me = threading.get_ident()
+    stacks = [f"thread {names.get(ident, ident)}:\n" + "".join(traceback.format_stack(frame))
+              for ident, frame in sys._current_frames().items() if ident != me]
+    log.error("the stop did not end within shutdown_timeout + %gs: exiting now (nothing committed is lost)."
+              " Please report this with the stacks below.\n%s", EXIT_GRACE + STOP_GUARD, "\n".join(stacks))
+    _exit_process(1)
 
 
 def _exit_process(code: int) -> NoReturn:

@@ -395,7 +395,15 @@ class Background:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        code = self.proc.wait(timeout)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+            for t in self._readers:
+                t.join(5)
+            raise AssertionError(f"the process did not exit within {timeout}s of signal {sig};\nstderr:\n"
+                                 + "\n".join(self.err)) from None
         for t in self._readers:
             t.join(5)
         return code

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Background, Exchange, LoopbackServer, Servers, write_config
+from tests.helpers import Background, Exchange, LoopbackServer, Servers, cli_env, write_config
 
 pytestmark = pytest.mark.service
 
@@ -152,3 +154,50 @@ def test_sigterm_while_a_receiver_takes_a_minute_exits_after_the_default_timeout
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 5
         assert conn.execute("SELECT status, attempts FROM alerts").fetchall() == [("pending", 0)]
+
+
+HANGING_CLOSE = """
+import threading, sys
+import daemon.pipeline
+daemon.pipeline.Pipeline.close = lambda self: threading.Event().wait()  # a clean-up that never returns
+from daemon.cli import main
+sys.argv[0] = "newswatch"
+raise SystemExit(main())
+"""
+
+
+def test_a_stop_that_hangs_still_ends_with_the_stacks_logged(project: Path) -> None:
+    """The guard: whatever the stop is stuck in, the process ends 2.5 s after ``shutdown_timeout``, exit 1,
+    with every thread's stack in the log (so the hang can be found from the report)."""
+    write_config(project, '[service]\nshutdown_timeout = "1s"\n')
+    hung = subprocess.Popen([sys.executable, "-c", HANGING_CLOSE, "--config", str(project / "config.toml"), "run"],
+                            cwd=project, env=cli_env(), stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    try:
+        assert hung.stderr is not None
+        for line in hung.stderr:
+            if "newswatch running" in line:
+                break
+        code, took = stop_timed_proc(hung, 1 + 2.5 + 3)
+        err = hung.stderr.read()
+    finally:
+        if hung.poll() is None:
+            hung.kill()
+            hung.wait(10)
+    assert code == 1, err
+    assert 1 + 2.5 - 0.5 < took < 1 + 2.5 + 3, (took, err)
+    assert "the stop did not end within shutdown_timeout" in err, err
+    assert "thread MainThread" in err and "in _close" in err, err  # where it hung
+    with sqlite3.connect(project / "state" / "news.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def stop_timed_proc(proc: subprocess.Popen[str], limit: float) -> tuple[int | None, float]:
+    start = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        code: int | None = proc.wait(limit)
+    except subprocess.TimeoutExpired:
+        code = None
+        proc.kill()
+        proc.wait(10)
+    return code, time.monotonic() - start
