@@ -50,7 +50,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from types import FrameType
 from typing import Any, NoReturn
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -66,6 +65,7 @@ from daemon.service.http import Metrics, StatusServer
 from daemon.service.lock import InstanceLock
 from daemon.service.outage import Notice, Outage, human_duration
 from daemon.service.seedwatch import PickupQueue, SeedWatcher
+from daemon.service.signals import Signals
 from daemon.service.watch import FolderWatcher, names_filter
 from daemon.sources.folder import FolderMemory
 from daemon.store import Store
@@ -87,7 +87,7 @@ class Service:
         self.config = config
         self.metrics = Metrics(self._stats)
         self.stop_event = threading.Event()
-        self._reload_requested = threading.Event()
+        self._signals = Signals()  # what the signal handlers asked for (they take no lock)
         self._config_changed = threading.Event()  # set by the config watcher; the main loop reloads
         self._refused_digest: str | None = None  # the content a watcher reload last refused: not again
         self._config_watchers: list[FolderWatcher] = []
@@ -105,8 +105,6 @@ class Service:
         self._seed_folders = FolderMemory()  # what the last whole-folder pass saw of the seed folder's folders
         self._jobs_cv = threading.Condition()
         self._running: dict[str, float] = {}  # job name -> monotonic start, for the stop to wait on
-        self._stop_at: float | None = None  # monotonic time of the stop signal
-        self._guard: threading.Thread | None = None  # ends a stop that hangs (see STOP_GUARD)
         self._disk_full = Outage(DISK_FULL_EVERY)
 
     # -- plumbing ----------------------------------------------------------------------------------
@@ -340,7 +338,8 @@ class Service:
                 # The window of recent articles is built now, before the service reports ready, not in the
                 # first ingest's transaction. ``run --once`` and ``fetch`` build it only if they store something.
                 self.store.warm_stories(self.config.stories)
-            self._install_signals()
+            self._start_guard()
+            self._signals.install()
             self._scheduler = BackgroundScheduler(
                 timezone=self.config.tz,
                 executors={"default": ThreadPoolExecutor(max_workers=8)},
@@ -392,11 +391,16 @@ class Service:
     def _main_loop(self) -> None:
         interval = systemd.watchdog_interval()
         tick = min(interval, 1.0) if interval else 1.0
-        while not self.stop_event.wait(tick):
+        signals = self._signals
+        while True:
+            signals.wait(tick)
+            if signals.stop_signal is not None:
+                log.info("received %s", signal.Signals(signals.stop_signal).name)
+                return
             if interval and self._scheduler is not None and self._scheduler.running:
                 systemd.watchdog()  # only while the scheduler runs: a dead scheduler gets restarted
-            if self._reload_requested.is_set():
-                self._reload_requested.clear()
+            if signals.reload:
+                signals.reload = False
                 self.reload()
             if self._config_changed.is_set():
                 self._config_changed.clear()
@@ -406,8 +410,9 @@ class Service:
         """Stop taking work, wait for running jobs until the deadline, close. True when jobs were abandoned."""
         systemd.stopping()
         timeout = self.config.shutdown_timeout
-        deadline = (self._stop_at if self._stop_at is not None else time.monotonic()) + timeout
-        self._arm_guard(deadline)
+        self._signals.request_stop()
+        assert self._signals.stop_at is not None
+        deadline = self._signals.stop_at + timeout
         with self._jobs_cv:
             self.stop_event.set()
         log.info("stopping: no new work; waiting up to %gs for running jobs", timeout)
@@ -447,27 +452,14 @@ class Service:
                 log.debug("database left open: a job is inside a transaction, which rolls back")
         lock.release()
 
-    def _arm_guard(self, deadline: float) -> None:
-        """From the stop signal on, whatever the main thread is stuck in, the process ends (once armed)."""
-        if self._guard is None:
-            self._guard = threading.Thread(target=_guard_stop, args=(deadline + EXIT_GRACE + STOP_GUARD,),
-                                           name="stop-guard", daemon=True)
-            self._guard.start()
+    def _start_guard(self) -> None:
+        """A thread that sleeps until a stop is requested, then ends the process if the stop hangs."""
 
-    def _install_signals(self) -> None:
-        def stop(signum: int, _frame: FrameType | None) -> None:
-            if self._stop_at is None:
-                self._stop_at = time.monotonic()  # the shutdown deadline counts from here
-            log.info("received %s", signal.Signals(signum).name)
-            self._arm_guard(self._stop_at + self.config.shutdown_timeout)
-            self.stop_event.set()
+        def guard() -> None:
+            asked = self._signals.wait_for_stop()
+            _guard_stop(asked + self.config.shutdown_timeout + EXIT_GRACE + STOP_GUARD)
 
-        def hup(_signum: int, _frame: FrameType | None) -> None:
-            self._reload_requested.set()
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGHUP, hup)
+        threading.Thread(target=guard, name="stop-guard", daemon=True).start()
 
     def wake_seeds(self) -> None:
         """Called by the folder watcher: run the seed scan now, or right after the one in progress."""

@@ -79,7 +79,8 @@ def test_sigterm_stops_cleanly_with_systemd_notifications(project: Path, receive
         messages.append(sock.recv(4096).decode())
     receiver.wait_for(lambda r: len(r) == 1, timeout=20)
     start = time.monotonic()
-    assert d.stop(signal.SIGTERM) == 0
+    code = d.stop(signal.SIGTERM)
+    assert code == 0, "\n".join(d.err)
     assert time.monotonic() - start < 10
     sock.settimeout(0.5)
     try:
