@@ -19,7 +19,7 @@ def test_members_leave_by_time_and_by_count_and_take_their_keys_along() -> None:
     assert w.shared([100, 201, 202]) == {2: 2, 3: 1, 4: 1}
     w.evict(before=3.5)
     assert list(w.members) == [4] and w.shared([100, 202, 203]) == {4: 1}
-    assert 202 not in w.index and w.stories == {4: [4]}
+    assert w.shared([202]) == {} and w.stories == {4: [4]}
 
 
 def test_a_key_brought_by_common_stories_is_a_formula_until_they_leave() -> None:

@@ -3,8 +3,9 @@
 Looking candidates up in SQLite cost more than the rest of an ingest together (about 60 keys an article,
 each an indexed range of up to 48 rows, then the candidates' facts, then writing the keys: ≈ 450 µs an
 article). A window holds, per member, its story, times, figures and keys (compact arrays), and an index
-from each key to the members that have it (the most recent ``POSTINGS``). How many keys an arrival shares
-with each member is counted by ``Counter`` over the lists of its keys: one C loop.
+from each key to the members that have it (the most recent ``POSTINGS``: ``daemon.stories.postings``,
+sorted arrays of 16 bytes a key). How many keys an arrival shares with each member is counted in one
+look-up of all its keys.
 
 It is bounded by time (members first seen more than the reach ago leave it) and by count
 (``CAPACITY`` members: a bulk import of hundreds of thousands of articles in one day keeps the most
@@ -28,13 +29,17 @@ from array import array
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, filterfalse, repeat
+from itertools import chain, filterfalse
+from typing import TYPE_CHECKING
 
 from daemon.models import Sketch
 
+if TYPE_CHECKING:
+    from daemon.stories.postings import Postings
+
 POSTINGS = 48  # most recent members listed per key: bounds a look-up however many are stored
 COMMON = 16  # a key in this many different stories of the window is a formula
-CAPACITY = 30_000  # members held at most (≈ 2.8 KB each, measured: 84 MB at most)
+CAPACITY = 30_000  # members held at most (≈ 1.5 KB each with keys all new, measured: 45 MB at most)
 SLOTS = 1 << 21  # counters of stories per key
 _SLOT = SLOTS - 1
 
@@ -63,12 +68,14 @@ class Window:
     """Recent members by id, the members of each key, and how many stories brought each key."""
 
     def __init__(self, capacity: int = CAPACITY) -> None:
+        from daemon.stories.postings import Postings  # noqa: PLC0415 - numpy, for what builds a window only
+
         self.capacity = capacity
         self.members: dict[int, Member] = {}
-        self.order: deque[int] = deque()  # member ids, first seen first
-        self.index: dict[int, list[int]] = {}  # key -> member ids, oldest first, at most POSTINGS
+        self.order: deque[int] = deque()  # member ids, first seen first (ids grow: they join in id order)
+        self.index: Postings = Postings(POSTINGS)  # key -> member ids, oldest first
         # the lead keys of title-and-lead members again: a full article compares its lead with those only
-        self.short_leads: dict[int, list[int]] = {}
+        self.short_leads: Postings = Postings(POSTINGS)
         self.counts = array("H", bytes(2 * SLOTS))  # stories per key (by its low bits)
         self.formulas: set[int] = set()  # the keys that took their counter to COMMON or past it
         self.stories: dict[int, list[int]] = {}  # story id -> its members in the window
@@ -88,9 +95,9 @@ class Window:
         self.stories.setdefault(m.story_id, []).append(aid)
         self.high = max(self.high, aid)
         body, lead = rare if rare is not None else (self.rare(m.body), self.rare(m.lead))
-        _list(self.index, body + lead, aid)
-        if m.short:
-            _list(self.short_leads, lead, aid)
+        merge = self.index.add(body + lead, aid)
+        if m.short and self.short_leads.add(lead, aid):
+            self.short_leads.merge(self.order[0])
         if m.counted:
             counts, formulas = self.counts, self.formulas
             for key in chain(m.body, m.lead):
@@ -102,6 +109,8 @@ class Window:
                     formulas.add(key)
         while len(self.order) > self.capacity:
             self._drop(self.order[0])
+        if merge:
+            self.index.merge(self.order[0])
 
     def evict(self, before: float) -> None:
         """Members first seen before ``before`` leave (no arrival can reach them any more)."""
@@ -116,10 +125,7 @@ class Window:
             mates.remove(article_id)
             if not mates:
                 del self.stories[m.story_id]
-        _unlist(self.index, (*m.body, *m.lead), article_id)
-        if m.short:
-            _unlist(self.short_leads, m.lead, article_id)
-        if m.counted:
+        if m.counted:  # (its postings stay until the index's next merge: look-ups skip members gone)
             counts, formulas = self.counts, self.formulas
             for key in chain(m.body, m.lead):
                 slot = key & _SLOT
@@ -136,11 +142,9 @@ class Window:
     def shared(self, keys: Sequence[int], *, short_only: bool = False) -> Counter[int]:
         """Member id -> how many of ``keys`` it has (as far as the index's lists of ``POSTINGS`` tell).
 
-        ``short_only``: lead keys, counted among title-and-lead members only. Counted by ``Counter`` over
-        the chained lists: the loop over every posting runs in C.
+        ``short_only``: lead keys, counted among title-and-lead members only.
         """
-        index = self.short_leads if short_only else self.index
-        return Counter(chain.from_iterable(map(index.get, keys, repeat(()))))
+        return (self.short_leads if short_only else self.index).count(keys, self.members)
 
     def merge(self, story: int, into: int) -> None:
         """``story``'s members now belong to ``into``."""
@@ -161,26 +165,3 @@ class Window:
                 m.story_id = sid
                 self.stories.setdefault(sid, []).append(aid)
 
-
-def _list(index: dict[int, list[int]], keys: list[int], aid: int) -> None:
-    """``aid`` added to the lists of ``keys``, each kept to its ``POSTINGS`` most recent (C loops but one
-    over the lists that were there already)."""
-    lists = list(map(index.setdefault, keys, map(list, repeat((), len(keys)))))
-    for found in compress(lists, map(len, lists)):
-        if len(found) >= POSTINGS:
-            del found[0]
-    list(map(list.append, lists, repeat(aid)))
-
-
-def _unlist(index: dict[int, list[int]], keys: Sequence[int], aid: int) -> None:
-    """``aid`` taken off the lists of ``keys``: it leaves as the oldest, so it is first in nearly all."""
-    for key in keys:
-        found = index.get(key)
-        if found is None:
-            continue
-        if found[0] == aid:
-            del found[0]
-        elif aid in found:
-            found.remove(aid)
-        if not found:
-            del index[key]
