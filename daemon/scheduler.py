@@ -63,6 +63,7 @@ from daemon.pipeline import Pipeline, SourceReport
 from daemon.service import systemd
 from daemon.service.http import Metrics, StatusServer
 from daemon.service.lock import InstanceLock
+from daemon.service.memory import return_large_frees
 from daemon.service.outage import Notice, Outage, human_duration
 from daemon.service.seedwatch import PickupQueue, SeedWatcher
 from daemon.service.signals import Signals
@@ -331,6 +332,7 @@ class Service:
 
     # -- the daemon ----------------------------------------------------------------------------
     def run_forever(self) -> int:
+        return_large_frees()  # a service runs for months: what it frees must go back (daemon.service.memory)
         lock = self._open()
         server: StatusServer | None = None
         try:
