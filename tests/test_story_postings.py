@@ -55,8 +55,8 @@ def test_a_merge_keeps_the_most_recent_members_of_a_key_and_drops_those_gone() -
     assert len(p) == 3 + 5 and not p.fresh
 
 
-def test_a_full_window_of_new_text_costs_under_2_kb_a_member() -> None:
-    """30,000 feed items of all-new text made the old dict-of-lists index 340 MB (11 KB a member)."""
+def test_a_full_window_of_new_text_costs_under_3_kb_a_member() -> None:
+    """30,000 feed items of all-new text made the old dict-of-lists index 340 MB (10.7 KB a member, measured here)."""
     rng = random.Random(7)
     n = 6000
     sketches = [Sketch(tuple(rng.getrandbits(63) for _ in range(30)), tuple(rng.getrandbits(63) for _ in range(25)),
@@ -72,5 +72,5 @@ def test_a_full_window_of_new_text_costs_under_2_kb_a_member() -> None:
     finally:
         tracemalloc.stop()
     per_member = used / n
-    assert per_member < 2048, f"{per_member:.0f} bytes a member"
+    assert per_member < 3000, f"{per_member:.0f} bytes a member"
     assert len(w.index) == 55 * n and POSTINGS >= LIMIT

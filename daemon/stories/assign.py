@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import compress, repeat
-from operator import le
+from operator import le, mul, truediv
 
 from daemon.models import StorySettings
 from daemon.stories.sketch import Sketch
@@ -101,13 +101,18 @@ def _matching(a: Arrival, window: Window, settings: StorySettings) -> tuple[set[
     found: set[int] = set()
     members, threshold, loose = window.members, settings.threshold, settings.threshold * LOOSE
     shared = window.shared(rare)
-    for aid, n in zip(compress(shared, map(le, repeat(MIN_SHARED), shared.values())),
-                      filter(partial(le, MIN_SHARED), shared.values()), strict=True):
+    # The share of the shorter sketch in common, for every candidate sharing MIN_SHARED keys or more, in C
+    # loops: most candidates share a few formula-like keys and score far below ``loose``.
+    candidates = list(compress(shared, map(le, repeat(MIN_SHARED), shared.values())))
+    sizes = map(mul, map(window.sizes.__getitem__, candidates), repeat(keep))
+    scores = list(map(truediv, map(shared.__getitem__, candidates),
+                      map(max, repeat(1.0), map(min, repeat(float(len(rare))), sizes))))
+    for aid, share in zip(compress(candidates, map(le, repeat(loose), scores)), filter(partial(le, loose), scores),
+                          strict=True):
         m = members[aid]
         if m.story_id in found:
             continue
-        score = min(1.0, n / max(1.0, min(len(rare), len(m.body) * keep)))
-        if score >= loose and _near(a, m, settings.window) and _agree(score, a, m, threshold):
+        if _near(a, m, settings.window) and _agree(min(1.0, share), a, m, threshold):
             found.add(m.story_id)
     lead = window.rare(a.sketch.lead)
     for aid, n in window.shared(lead, short_only=not a.sketch.short).items():

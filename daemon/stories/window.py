@@ -79,6 +79,7 @@ class Window:
         self.counts = array("H", bytes(2 * SLOTS))  # stories per key (by its low bits)
         self.formulas: set[int] = set()  # the keys that took their counter to COMMON or past it
         self.stories: dict[int, list[int]] = {}  # story id -> its members in the window
+        self.sizes: dict[int, int] = {}  # member id -> how many body keys it has (scores in C loops: assign)
         self.high = 0  # the highest article id ever added (what a rebuild or a sync goes on from)
 
     def __len__(self) -> int:
@@ -91,6 +92,7 @@ class Window:
         """
         aid = m.article_id
         self.members[aid] = m
+        self.sizes[aid] = len(m.body)
         self.order.append(aid)
         self.stories.setdefault(m.story_id, []).append(aid)
         self.high = max(self.high, aid)
@@ -120,6 +122,7 @@ class Window:
     def _drop(self, article_id: int) -> None:
         self.order.popleft()
         m = self.members.pop(article_id)
+        del self.sizes[article_id]
         mates = self.stories.get(m.story_id)
         if mates is not None:
             mates.remove(article_id)
