@@ -65,6 +65,8 @@ RULES = [
     ("Đảng -đã", {"3-dangbo"}),
     ("Đảng NOT đã", {"3-dangbo"}),
     ("dang -Đảng", {"4-nhamay"}),
+    ('dang -"dang bo"', {"2-dauy", "4-nhamay"}),  # a phrase excluded whole, not its first word
+    ('dang NOT "dang bo"', {"2-dauy", "4-nhamay"}),
 ]
 
 

@@ -15,7 +15,7 @@ is normalized first (NFC, one tone placement: hoà = hòa), and the operators ar
 
 * ``"a phrase"``: the words in that order. A phrase mixing words with and without diacritics is searched
   folded, and its words with diacritics must also be in the article as written;
-* ``word*``: prefix;  ``a OR b``: either;  ``-word`` or ``NOT word``: without it;
+* ``word*``: prefix;  ``a OR b``: either;  ``-word``, ``-"a phrase"`` or ``NOT word``: without it;
 * everything else is a word: punctuation separates words ("57-NQ/TW" is the phrase "57 nq tw"), and no
   input reaches FTS5 unquoted, so no input is an FTS5 syntax error.
 """
@@ -30,7 +30,7 @@ from daemon.errors import QueryError
 from daemon.text.chars import lower_view
 from daemon.text.normalize import fold_canonical, normalize
 
-_CHUNK = re.compile(r'"([^"]*)"?|(\S+)')
+_CHUNK = re.compile(r'(-?)"([^"]*)"?|(\S+)')  # a phrase (-"excluded" too), or anything up to a space
 _WORD = re.compile(r"\w+")
 FOLDED_COLUMN = "folded"
 
@@ -100,7 +100,9 @@ def parse(query: str) -> Query:
     excluded: list[Term] = []
     negate = join_next = False
     for m in _CHUNK.finditer(normalize(query)):
-        phrase, bare = m.group(1), m.group(2)
+        minus, phrase, bare = m.group(1), m.group(2), m.group(3)
+        if minus:
+            negate = True
         if bare is not None:
             if bare == "OR":
                 join_next = bool(groups)
