@@ -27,7 +27,7 @@ from daemon.prepare_feeds import FeedItems, feed_outcome, feed_task, prepare_fee
 from daemon.sources.feeds.decide import FeedUpdate, decide_poll
 from daemon.sources.feeds.fetch import FeedFetcher, parsed_result
 from daemon.sources.feeds.results import FeedState, FetchResult
-from daemon.sources.folder import SETTLE_SECONDS, FolderMemory, SeedFile, include, rescan, scan, scan_paths
+from daemon.sources.folder import GONE, SETTLE_SECONDS, FolderMemory, SeedFile, include, rescan, scan, scan_paths
 from daemon.store import Store
 from daemon.store.articles import IngestReport, LedgerEntry, NewItem
 from daemon.stories.sketch import sketch
@@ -221,7 +221,9 @@ class Pipeline:
         for chunk in outcomes:
             for o in chunk:
                 seed = o.seed
-                if o.prepared is None:
+                if o.error == GONE:  # taken away since the scan: as if never seen (no warning, no ledger row)
+                    log.debug("seeds: %s gone before it was read", seed.relpath)
+                elif o.prepared is None:
                     ledger.append(_skipped(seed, o.error or "unreadable", report))
                 else:
                     entries.append((o.prepared, o.matches))

@@ -239,3 +239,43 @@ def test_a_file_dated_in_the_future_is_read_not_left_settling(tmp_path: Path) ->
     just_written = now + 5 + 0.5  # half a second "ahead": file-system time stamps can run a little fast
     os.utime(tmp_path / "f01.txt", (just_written, just_written))
     assert [s.relpath for s in scan(tmp_path, {}, now + 5).settling] == ["f01.txt"]
+
+
+def test_a_file_taken_away_between_the_scan_and_its_reading_is_no_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A drop box with another reader: the file listed by the scan is gone when it is opened. No warning, no
+    ledger row (which the next pass would then report "gone from the folder"); the other files are read."""
+    import logging
+
+    import daemon.pipeline
+    from daemon.config import loads
+    from daemon.pipeline import Pipeline
+    from daemon.sources.folder import GONE
+    from daemon.store import Store
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name in ("stays.txt", "taken.txt"):
+        (seeds / name).write_text(f"title: {name}\n\nBài viết {name} về công tác văn phòng.\n", encoding="utf-8")
+        os.utime(seeds / name, (time.time() - 10, time.time() - 10))
+    with pytest.raises(SeedFileError) as gone:
+        read_seed(SeedFile(str(seeds / "nowhere.txt"), "nowhere.txt", 10, 1), VN_TZ)
+    assert gone.value.reason == GONE
+    real = daemon.pipeline.process_seeds
+
+    def taken_first(seeds_: list[SeedFile], *args: object, **kwargs: object) -> object:
+        (seeds / "taken.txt").unlink()  # after the scan listed it, before it is read
+        return real(seeds_, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(daemon.pipeline, "process_seeds", taken_first)
+    config = loads(f'[storage]\npath = "{tmp_path / "news.db"}"\n[seeds]\npath = "{seeds}"\n', tmp_path / "c.toml")
+    pipeline = Pipeline(config, Store(config.db_path, config.tz))
+    caplog.set_level(logging.INFO)
+    report = pipeline.scan_seeds()
+    assert report.new == 1 and report.skipped == 0 and report.errors == []
+    assert "taken.txt" not in caplog.text, caplog.text
+    monkeypatch.setattr(daemon.pipeline, "process_seeds", real)
+    pipeline.scan_seeds()
+    assert "gone from the folder" not in caplog.text and "taken.txt" not in caplog.text, caplog.text
+    with pipeline.store.read() as conn:
+        assert [r[0] for r in conn.execute("SELECT path FROM seed_files")] == ["stays.txt"]

@@ -432,6 +432,11 @@ def _folder_id(st: os.stat_result) -> tuple[int, int]:
     return st.st_dev, st.st_ino
 
 
+# The reason for a file removed between the scan and its reading (a drop box's other reader took it): not
+# an error, nothing to record. Compared as a string: it crosses from worker processes as the reason.
+GONE = "gone before it was read"
+
+
 def read_seed(seed: SeedFile, tz: ZoneInfo) -> tuple[Document, str]:
     """Read and parse one seed file; returns the document and the SHA-256 of its bytes.
 
@@ -446,6 +451,8 @@ def read_seed(seed: SeedFile, tz: ZoneInfo) -> tuple[Document, str]:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise SeedFileError(seed.relpath, "became a symlink after the scan; looked at again next time") from None
+        if exc.errno == errno.ENOENT:
+            raise SeedFileError(seed.relpath, GONE) from None
         raise SeedFileError(seed.relpath, f"unreadable: {exc.strerror or exc}") from None
     with open(fd, "rb") as file:
         try:
