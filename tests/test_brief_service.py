@@ -40,7 +40,7 @@ def history(project: Path) -> None:
 
 
 def test_a_due_briefing_is_made_and_posted_once_and_a_spike_once(project: Path, receiver: Receiver,
-                                                                  procs: list[Background]) -> None:
+                                                                  procs: list[Background], run_cli: Any) -> None:
     history(project)
     at = (datetime.now(VN_TZ) + timedelta(seconds=5)).strftime("%H:%M:%S")
     write_config(project, RULES + hook(receiver.url) + f"""
@@ -84,6 +84,9 @@ formats = ["md", "html"]
             ("briefing.ready", "delivered"), ("rule.spike", "delivered")]
     assert [(n, p, a) for n, p, a, _ in rows] == [("sang", "day", 5)] and len(json.loads(rows[0][3])) == 2
     assert not any("Traceback" in line for line in d.err + again.err)
+    # status counts the events as it counts alerts (and /metrics with it: newswatch_events{status=...})
+    assert json.loads(run_cli("status", "--json").stdout)["events"] == {"pending": 0, "delivered": 2, "failed": 0}
+    assert "0 pending, 2 delivered, 0 failed (briefing.ready, rule.spike)" in run_cli("status").stdout
 
 
 def test_run_once_makes_a_due_briefing_and_brief_writes_one_now(project: Path, run_cli: Any) -> None:

@@ -166,6 +166,10 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
     labelled("stories", [f"{info['stories']} ({info['stories_with_copies']} carried by more than one article)"])
     labelled("alerts", [f"{a.get('pending', 0)} pending, {a.get('delivered', 0)} delivered,"
                          f" {a.get('failed', 0)} failed"])
+    ev = info["events"]
+    if any(ev.values()) or config.briefings:
+        labelled("events", [f"{ev.get('pending', 0)} pending, {ev.get('delivered', 0)} delivered,"
+                            f" {ev.get('failed', 0)} failed (briefing.ready, rule.spike)"])
     if seeds:
         labelled("seed files", [", ".join(f"{n} {status}" for status, n in sorted(seeds.items()))])
     if info["jobs"]:

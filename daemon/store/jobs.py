@@ -48,6 +48,8 @@ class JobTables(Database):
         with self.read() as conn:
             kept = dict(conn.execute("SELECT name, n FROM counts").fetchall())
             feeds = int(conn.execute("SELECT count(*) FROM feeds").fetchone()[0])  # one row a feed: small
+            # A few events a day (briefings, spikes): counted from their status index, no trigger needed.
+            events = {str(k): int(v) for k, v in conn.execute("SELECT status, count(*) FROM events GROUP BY status")}
 
         def by_status(table: str) -> dict[str, int]:
             prefix = f"{table}:"
@@ -58,6 +60,7 @@ class JobTables(Database):
                                                          "stories_with_copies")},
             "alerts": {"pending": 0, "delivered": 0, "failed": 0, **by_status("alerts")},
             "seed_files": by_status("seed_files"),
+            "events": {"pending": 0, "delivered": 0, "failed": 0, **events},
             "feeds": feeds,
         }
 
