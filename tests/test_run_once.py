@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
 
 import pytest
+
+from tests.helpers import Background
 
 pytestmark = pytest.mark.service
 
@@ -27,18 +30,36 @@ def count(project: Path, sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
 
-def test_run_once_waits_for_files_copied_in_just_before_it(project: Path, run_cli: Run) -> None:
+def test_run_once_waits_for_files_copied_in_just_before_it(project: Path) -> None:
+    """The files are still being written when the pass looks (a writer appends to them until the pass says
+    it holds them back: a slow start under load cannot let them settle first), then left alone."""
     seeds = project / "seeds"
-    for i in range(3):  # fresh modification times: each is "still being written" for a second
-        (seeds / f"vua_chep_{i}.txt").write_text(f"title: Vừa chép {i}\n\nBài {i} chép vào ngay trước khi chạy.\n",
-                                                 encoding="utf-8")
-    proc = run_cli("run", "--once")
+    paths = [seeds / f"vua_chep_{i}.txt" for i in range(3)]
+    for i, path in enumerate(paths):
+        path.write_text(f"title: Vừa chép {i}\n\nBài {i} chép vào ngay trước khi chạy.\n", encoding="utf-8")
+    proc = Background(project, "run", "--once")
+    stop = threading.Event()
+
+    def copying() -> None:
+        while not stop.is_set() and proc.proc.poll() is None:
+            for path in paths:
+                with path.open("a", encoding="utf-8") as f:
+                    f.write("Thêm một câu.\n")
+            time.sleep(0.1)
+
+    writer = threading.Thread(target=copying, daemon=True)
+    writer.start()
+    try:
+        proc.wait_line("holding back", stream="err", timeout=60)
+    finally:
+        stop.set()
+        writer.join(5)
+    assert proc.proc.wait(60) == 0, "\n".join(proc.err)
     assert count(project, "SELECT count(*) FROM articles") == 5 + 3
     assert count(project, "SELECT count(*) FROM seed_files WHERE path LIKE 'vua_chep_%'") == 3
-    held = [line for line in proc.stderr.splitlines() if "holding back" in line]
-    assert held, proc.stderr
+    held = [line for line in proc.err if "holding back" in line]
     assert "3 files still being written" in held[0] and "vua_chep_0.txt" in held[0], held[0]
-    assert "Traceback" not in proc.stderr
+    assert not any("Traceback" in line for line in proc.err)
 
 
 def test_run_once_beside_a_long_reader_tries_the_checkpoint_once(project: Path, run_cli: Run) -> None:
