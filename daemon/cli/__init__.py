@@ -11,10 +11,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from daemon.cli.commands import cmd_listen
 from daemon.cli.common import EXIT_CONFIG, EXIT_ERROR, EXIT_RUNNING, EXIT_USAGE, UsageError
 from daemon.cli.parser import build_parser
-from daemon.config import load, resolve_path
 from daemon.errors import AlreadyRunning, ConfigError, NewswatchError
 
 log = logging.getLogger(__name__)
@@ -60,9 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             raise UsageError(f"{exc} (see `newswatch --help`)") from None
         logging_ready = True
+        from daemon.config import load, resolve_path  # noqa: PLC0415  (`--version` and `--help` need no config)
+
         path = resolve_path(args.config)
         if args.command == "listen":
-            return cmd_listen(args, load(path) if path.exists() else None)
+            listened: int = args.func(args, load(path) if path.exists() else None)
+            return listened
         config = load(path)
         setup_logging(args.log_level, args.log_format, tz=config.tz)  # log times in the configured zone
         result: int = args.func(args, config)
