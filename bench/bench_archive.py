@@ -274,12 +274,15 @@ def main() -> None:
                     help="run the commands of the daemon package in this folder (an older version, for 'before')")
     ap.add_argument("--no-ingest", action="store_true", help="skip the 1,000-article ingest comparison")
     ap.add_argument("--partial", action="store_true", help="measure an interrupted build as far as it got")
+    ap.add_argument("--scratch", type=Path, help="write the measurements' config and brief here, not into the"
+                    " archive's folder (with --no-ingest, nothing is written into the archive's folder but"
+                    " SQLite's -wal and -shm files)")
     args = ap.parse_args()
     # The commands run as installed: with their bytecode cached (pip compiles it; this environment may
     # forbid writing it, which would make every process compile the daemon again), kept out of the tree.
     CLI["root"] = args.cli_root
     CLI["env"] = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    CLI["env"]["PYTHONPYCACHEPREFIX"] = str(args.data / "pycache")
+    CLI["env"]["PYTHONPYCACHEPREFIX"] = str((args.scratch or args.data) / "pycache")
     base = args.data / str(args.articles)
     t0 = time.perf_counter()
     info = build(args.articles, base, rebuild=args.rebuild, partial=args.partial)
@@ -291,7 +294,7 @@ def main() -> None:
           f" (FTS {info.fts_bytes / info.articles:.0f}; the text itself {info.text_bytes / info.articles:.0f})")
     if args.build_only:
         return
-    measure(base, info, args.repeat, ingest=not args.no_ingest)
+    measure(base, info, args.repeat, ingest=not args.no_ingest, scratch=args.scratch or base)
 
 
 # -- the measurements ---------------------------------------------------------------------------------
@@ -374,8 +377,9 @@ def report(label: str, times: Sequence[float], target: float) -> None:
           f" {verdict}  ({len(times)} runs)", flush=True)
 
 
-def measure(base: Path, info: BuildInfo, repeat: int, *, ingest: bool = True) -> None:
-    config = base / "config.toml"
+def measure(base: Path, info: BuildInfo, repeat: int, *, ingest: bool = True, scratch: Path) -> None:
+    scratch.mkdir(parents=True, exist_ok=True)
+    config = scratch / "config.toml"
     config.write_text(config_text(base, base / "seeds") + EXTRA_RULES, encoding="utf-8")
     end = datetime.fromisoformat(info.end)
     lag = max(0.0, (datetime.now(end.tzinfo) - end).total_seconds())
@@ -404,7 +408,7 @@ def measure(base: Path, info: BuildInfo, repeat: int, *, ingest: bool = True) ->
                                             for _ in range(max(2, repeat // 2))], 2.0)
         print(f"    ({rule} matches {share})")
     last_day = (end - timedelta(days=1)).date().isoformat()
-    brief = brief_command(last_day, base / "brief.md")
+    brief = brief_command(last_day, scratch / "brief.md")
     if brief is None:
         print("  brief (a day)                      not measured: this newswatch has no `brief` command yet"
               f" (target <= {BRIEF_TARGET:.0f} s)")
