@@ -7,6 +7,7 @@ reports a problem as one line on stderr with a distinct exit status, never a tra
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from daemon.errors import AlreadyRunning, ConfigError, NewswatchError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "console", "main"]
 
 
 def _json_logs(argv: Sequence[str]) -> bool:
@@ -87,3 +88,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+
+
+def console() -> int:
+    """The `newswatch` script and `python -m daemon`: ``main``, in a process that ends when it returns.
+
+    Python's shutdown runs the cyclic garbage collector over every object the imports made, several
+    times: 14-18 ms of a `newswatch search` that takes 100. Frozen (``gc.freeze``), those objects are left
+    to the exit, which frees the memory anyway. Nothing of value waits for that collector: the stores
+    are freed by reference counting when a command returns (their connections closed), atexit handlers
+    and the flushing of stdout and stderr still run. Not in ``main``: tests call it in their own process.
+    """
+    try:
+        return main()
+    finally:  # `--version` and `--help` leave through argparse's SystemExit
+        gc.freeze()
