@@ -10,13 +10,18 @@ first module a change brings back.
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from daemon.cli import build_parser
+from daemon.cli.common import UsageError
 from daemon.cli.parser import Command
 from tests.helpers import RULES, cli_commands, cli_env, free_port, hook, write_config
 
@@ -124,3 +129,34 @@ def test_the_command_leaves_its_objects_to_the_exit(project: Path) -> None:
         assert proc.returncode == 0, proc.stderr
         frozen = int(proc.stdout.rsplit("frozen ", 1)[1])
         assert frozen > 10_000, f"{argv}: only {frozen} objects frozen"
+
+
+GOOD = [["search", "dang bo", "--limit", "5"], ["--config", "x.toml", "status", "--json"],
+        ["--conf", "search", "stories"], ["--log-level=DEBUG", "match", "nq57", "--since", "3d"],
+        ["feeds", "import", "a.opml", "--dry-run"], ["feeds"], ["webhook", "enable", "office"],
+        ["alerts", "--retry", "al_x"], ["--log-format", "json", "backup", "b.db"], ["--config", "run", "run"]]
+BAD = [[], ["nonsense"], ["search"], ["webhook"], ["--", "search"], ["status", "--verbose"], ["--config"],
+       ["feeds", "local"], ["--log", "x", "status"], ["--config", "x"], ["search", "a", "--limit", "0"]]
+
+
+def parsed(words: list[str], *, whole: bool) -> dict[str, Any] | str:
+    """What the parser makes of ``words``, built whole or for them alone: the values, or the error line."""
+    try:
+        return {k: repr(v) for k, v in vars(build_parser(None if whole else words).parse_args(words)).items()}
+    except UsageError as exc:
+        return f"usage error: {exc}"
+
+
+@pytest.mark.parametrize("words", GOOD + BAD, ids=" ".join)
+def test_the_parser_built_for_a_command_line_reads_it_as_the_whole_one(words: list[str]) -> None:
+    assert parsed(words, whole=False) == parsed(words, whole=True)
+
+
+def test_the_parser_builds_only_the_named_command() -> None:
+    def commands(words: list[str]) -> list[str]:
+        (sub,) = [a for a in build_parser(words)._actions if isinstance(a, argparse._SubParsersAction)]
+        return sorted(sub.choices)
+
+    assert commands(["--config", "c.toml", "search", "x"]) == ["search"]
+    assert commands(["--version"]) == []
+    assert len(commands(["--help"])) == len(commands(["nonsense"])) == len(cli_commands(build_parser())) - 4

@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     as_json = _json_logs(words)
     logging_ready = False
     try:
-        args = build_parser().parse_args(words)
+        args = build_parser(words).parse_args(words)
         from daemon.service.logs import setup_logging  # noqa: PLC0415
 
         try:

@@ -7,7 +7,7 @@ Values are checked here, where argparse can name the option, so a command never 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from daemon import __version__
@@ -96,31 +96,11 @@ def _story_age(value: str) -> float:
         raise argparse.ArgumentTypeError(f'expected a duration like "12h" or "7d", got {value!r}') from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="newswatch",
-        description="Follow Vietnamese news: ingest seed files and RSS/Atom feeds into SQLite, "
-                    "match keyword rules, alert webhooks.",
-        epilog="Config: --config PATH, else $NEWSWATCH_CONFIG, else ./config.toml.",
-    )
-    p.add_argument("--version", action="version", version=f"newswatch {__version__}")
-    p.add_argument("--config", metavar="PATH", help="config file (default: $NEWSWATCH_CONFIG or ./config.toml)")
-    p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
-    p.add_argument("--log-format", choices=("human", "json"), default="human",
-                   help="log lines on stderr: human-readable (default) or one JSON object per line")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    def add(name: str, fn: str | Callable[..., int], help_: str) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help_, description=help_)
-        sp.set_defaults(func=Command(fn) if isinstance(fn, str) else fn)
-        return sp
-
-    sp = add("run", "commands:cmd_run",
-             "Run the service: scan seeds, poll feeds, deliver alerts, until Ctrl-C/SIGTERM.")
+def _run(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--once", action="store_true", help="run one pass of every job, then exit")
 
-    sp = add("search", "commands:cmd_search", "Full-text search the stored articles: words with diacritics match them, "
-             "words without match any spelling.")
+
+def _search(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("query", help='words to find: "Đà Nẵng" (exact), dang bo (any diacritics), "a phrase" in '
                     "quotes, chuyển* (prefix), a OR b, -word or NOT word (without)")
     sp.add_argument("--limit", type=_count, default=20, help="at most this many results (default 20)")
@@ -130,15 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
                     help="list every matching article (default: one row per story, with its number of copies)")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    sp = add("stories", "commands:cmd_stories", "List stories (one report carried by many outlets) with their copies.")
+
+def _stories(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--since", metavar="AGE", type=_story_age, default=86400.0,
                     help='stories with a copy seen within this long, e.g. "12h", "7d" (default "1d")')
     sp.add_argument("--rule", metavar="R", help="only stories with an article this rule matched")
     sp.add_argument("--limit", type=_count, default=100, help="at most this many stories (default 100)")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    sp = add("brief", "brief:cmd_brief", "Write the briefing (điểm báo) of one period from the archive: each rule's"
-             " stories with their outlets and summaries, new documents, the 30-day trend.")
+
+def _brief(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--name", help="a [[briefings]] entry: its title, rules, `at` and period (default: every rule,"
                     " calendar days)")
     sp.add_argument("--date", metavar="YYYY-MM-DD", help="the day the period ends on (a month: any day of it; default:"
@@ -149,10 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", metavar="PATH", help="the file to write (default: Markdown to standard output; html and"
                     " docx under the briefing's `out`, or state/briefs/)")
 
-    sp = add("status", "status:cmd_status", "Show counts, job runs, feed health and database size.")
+
+def _status(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    sp = add("feeds", "status:cmd_feeds", "List configured feeds with their health; import or export them as OPML.")
+
+def _feeds(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
     fsub = sp.add_subparsers(dest="feeds_command", metavar="ACTION")
     fi = fsub.add_parser("import", help="Add the feeds of an OPML file (Feedly, Miniflux...) to config.toml.",
@@ -168,21 +151,24 @@ def build_parser() -> argparse.ArgumentParser:
     fe.add_argument("file", metavar="FILE", nargs="?", help="where to write it (default: standard output)")
     fe.set_defaults(func=Command("feedlist:cmd_feeds_export"))
 
-    sp = add("check", "check:cmd_check", "Validate the config and the database without starting anything; print a"
-                                         " summary (exit 0 ok, 3 would not start).")
+
+def _check(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    sp = add("rules", "listing:cmd_rules", "List the rules, with how each keyword will be matched.")
+
+def _rules(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    sp = add("webhooks", "listing:cmd_webhooks",
-             "List the webhooks (never their secrets) and the rules that alert them.")
+
+def _webhooks(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    sp = add("fetch", "commands:cmd_fetch", "Poll one feed now and print what it found.")
+
+def _fetch(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("name", help="the feed's name in config.toml")
 
-    sp = add("alerts", "commands:cmd_alerts", "List alerts, or re-queue failed ones.")
+
+def _alerts(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--status", choices=("pending", "delivered", "failed"), help="only alerts with this status")
     sp.add_argument("--limit", type=_count, default=50, help="at most this many rows (default 50)")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -190,13 +176,15 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--retry", metavar="ID", help="re-queue one pending or failed alert for delivery now")
     group.add_argument("--all-failed", action="store_true", help="re-queue every failed alert")
 
-    sp = add("match", "commands:cmd_match", "Show what a rule would match in the stored archive (sends nothing).")
+
+def _match(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("rule", help="the rule's name in config.toml")
     sp.add_argument("--since", metavar="AGE", type=_age,
                     help='only articles newer than this, e.g. "30d", "12h" (default: the whole archive)')
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    sp = add("webhook", lambda a, c: EXIT_USAGE, "Webhook tools.")
+
+def _webhook(sp: argparse.ArgumentParser) -> None:
     wsub = sp.add_subparsers(dest="webhook_command", metavar="ACTION", required=True)
     wt = wsub.add_parser("test", help="Send a signed test event and print the receiver's answer.",
                          description="Send a signed test event and print the receiver's answer.")
@@ -207,18 +195,120 @@ def build_parser() -> argparse.ArgumentParser:
     we.add_argument("name", help="the webhook's name in config.toml")
     we.set_defaults(func=Command("commands:cmd_webhook_enable"))
 
-    sp = add("listen", "commands:cmd_listen",
-             "A small receiver that verifies signatures and prints alerts as they arrive.")
+
+def _listen(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sp.add_argument("--port", type=_port, default=8787, help="port to listen on (default 8787)")
     sp.add_argument("--secret", help="whsec_... signing secret (default: the configured webhook's for this port)")
-    sp = add("ui", "ui:cmd_ui", "Open the archive in Datasette (read-only): search, facets and ready-made questions.")
+
+
+def _ui(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     sp.add_argument("--port", type=_port, default=8001, help="port to listen on (default 8001)")
-    sp = add("backup", "commands:cmd_backup",
-             "Write a checked, consistent copy of the database (safe while the service runs).")
+
+
+def _backup(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("path", metavar="PATH", help="the backup file to write, e.g. /var/backups/newswatch/news.db")
     sp.add_argument("--force", action="store_true", help="replace PATH if it exists (atomically)")
+
+
+# Every command: its name, its function ("module:function" under daemon.cli; None: one of its actions has
+# one), what adds its options, and its help.
+COMMANDS: tuple[tuple[str, str | None, Callable[[argparse.ArgumentParser], None], str], ...] = (
+    ("run", "commands:cmd_run", _run,
+     "Run the service: scan seeds, poll feeds, deliver alerts, until Ctrl-C/SIGTERM."),
+    ("search", "commands:cmd_search", _search,
+     "Full-text search the stored articles: words with diacritics match them, words without match any "
+     "spelling."),
+    ("stories", "commands:cmd_stories", _stories,
+     "List stories (one report carried by many outlets) with their copies."),
+    ("brief", "brief:cmd_brief", _brief,
+     "Write the briefing (điểm báo) of one period from the archive: each rule's stories with their "
+     "outlets and summaries, new documents, the 30-day trend."),
+    ("status", "status:cmd_status", _status,
+     "Show counts, job runs, feed health and database size."),
+    ("feeds", "status:cmd_feeds", _feeds,
+     "List configured feeds with their health; import or export them as OPML."),
+    ("check", "check:cmd_check", _check,
+     "Validate the config and the database without starting anything; print a summary (exit 0 ok, 3 "
+     "would not start)."),
+    ("rules", "listing:cmd_rules", _rules,
+     "List the rules, with how each keyword will be matched."),
+    ("webhooks", "listing:cmd_webhooks", _webhooks,
+     "List the webhooks (never their secrets) and the rules that alert them."),
+    ("fetch", "commands:cmd_fetch", _fetch,
+     "Poll one feed now and print what it found."),
+    ("alerts", "commands:cmd_alerts", _alerts,
+     "List alerts, or re-queue failed ones."),
+    ("match", "commands:cmd_match", _match,
+     "Show what a rule would match in the stored archive (sends nothing)."),
+    ("webhook", None, _webhook,
+     "Webhook tools."),
+    ("listen", "commands:cmd_listen", _listen,
+     "A small receiver that verifies signatures and prints alerts as they arrive."),
+    ("ui", "ui:cmd_ui", _ui,
+     "Open the archive in Datasette (read-only): search, facets and ready-made questions."),
+    ("backup", "commands:cmd_backup", _backup,
+     "Write a checked, consistent copy of the database (safe while the service runs)."),
+)
+
+
+_VALUED = ("--config", "--log-level", "--log-format")  # the options before the command that take a value
+_HELP = ("-h", "--help")
+
+
+def _wanted(words: Sequence[str]) -> frozenset[str] | None:
+    """The commands whose parsers ``words`` need (None: all of them, to list or to say which is not one).
+
+    Building all twenty took 7.5-9 ms of every start, more than opening the archive and searching it.
+    Only a command line that asks for the list (``--help`` before any command) or names no command
+    there is needs them all; argparse's abbreviations (``--conf PATH``) are read as it reads them.
+    """
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":  # argparse 3.11 takes it for the command, and lists every command it is not
+            return None
+        if not word.startswith("-") or word == "-":
+            return _known([word])
+        if word.startswith("--") and "=" not in word and len(word) > 2 and any(o.startswith(word) for o in _VALUED):
+            i += 1  # its value
+        elif any(h.startswith(word) for h in _HELP if word.startswith("--") or word == "-h"):
+            return None
+        i += 1
+    return frozenset()  # no command: "the following arguments are required: COMMAND", or --version
+
+
+def _known(words: Sequence[str]) -> frozenset[str] | None:
+    names = {name for name, *_ in COMMANDS}
+    return frozenset(words) if words and words[0] in names else None
+
+
+def _needs_action(args: argparse.Namespace, config: Config | None) -> int:
+    """``webhook`` alone: never run, argparse asks for its action first."""
+    return EXIT_USAGE
+
+
+def build_parser(words: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given the command line it will parse, only with what that command line needs."""
+    only = None if words is None else _wanted(words)
+    p = _Parser(
+        prog="newswatch",
+        description="Follow Vietnamese news: ingest seed files and RSS/Atom feeds into SQLite, "
+                    "match keyword rules, alert webhooks.",
+        epilog="Config: --config PATH, else $NEWSWATCH_CONFIG, else ./config.toml.",
+    )
+    p.add_argument("--version", action="version", version=f"newswatch {__version__}")
+    p.add_argument("--config", metavar="PATH", help="config file (default: $NEWSWATCH_CONFIG or ./config.toml)")
+    p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)")
+    p.add_argument("--log-format", choices=("human", "json"), default="human",
+                   help="log lines on stderr: human-readable (default) or one JSON object per line")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, target, options, help_ in COMMANDS:
+        if only is None or name in only:
+            sp = sub.add_parser(name, help=help_, description=help_)
+            sp.set_defaults(func=Command(target) if target else _needs_action)
+            options(sp)
     return p
 
 
