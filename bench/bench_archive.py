@@ -42,6 +42,7 @@ import json
 import math
 import os
 import random
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -274,12 +275,15 @@ def main() -> None:
                     help="run the commands of the daemon package in this folder (an older version, for 'before')")
     ap.add_argument("--no-ingest", action="store_true", help="skip the 1,000-article ingest comparison")
     ap.add_argument("--partial", action="store_true", help="measure an interrupted build as far as it got")
+    ap.add_argument("--scratch", type=Path, help="write the measurements' config and brief here, not into the"
+                    " archive's folder (with --no-ingest, nothing is written into the archive's folder but"
+                    " SQLite's -wal and -shm files)")
     args = ap.parse_args()
     # The commands run as installed: with their bytecode cached (pip compiles it; this environment may
     # forbid writing it, which would make every process compile the daemon again), kept out of the tree.
     CLI["root"] = args.cli_root
     CLI["env"] = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    CLI["env"]["PYTHONPYCACHEPREFIX"] = str(args.data / "pycache")
+    CLI["env"]["PYTHONPYCACHEPREFIX"] = str((args.scratch or args.data) / "pycache")
     base = args.data / str(args.articles)
     t0 = time.perf_counter()
     info = build(args.articles, base, rebuild=args.rebuild, partial=args.partial)
@@ -291,7 +295,7 @@ def main() -> None:
           f" (FTS {info.fts_bytes / info.articles:.0f}; the text itself {info.text_bytes / info.articles:.0f})")
     if args.build_only:
         return
-    measure(base, info, args.repeat, ingest=not args.no_ingest)
+    measure(base, info, args.repeat, ingest=not args.no_ingest, scratch=args.scratch or base)
 
 
 # -- the measurements ---------------------------------------------------------------------------------
@@ -332,15 +336,29 @@ def percentiles(times: Sequence[float]) -> tuple[float, float]:
 CLI = {"root": ROOT, "env": dict(os.environ)}  # where `python -m daemon` imports the daemon from (--cli-root)
 
 
+CPU: list[float] = []  # the CPU seconds (user + system) of each run_cli since the last report
+
+
 def run_cli(config: Path, argv: Sequence[str]) -> float:
-    """Seconds a real `newswatch` process takes, start to exit (output read and thrown away)."""
+    """Seconds a real `newswatch` process takes, start to exit (output read and thrown away); its CPU
+    seconds go to ``CPU``: on a machine others load, they move less than the wall clock does."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "daemon", "--config", str(config), *argv], capture_output=True,
                           cwd=CLI["root"], env=CLI["env"], check=False)
     took = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"newswatch {' '.join(argv)} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
     return took
+
+
+def cpu_p50() -> float:
+    """The median CPU seconds of the runs since the last call (and forget them)."""
+    median = statistics.median(CPU) if CPU else math.nan
+    CPU.clear()
+    return median
 
 
 IN_PROCESS = """
@@ -371,11 +389,12 @@ def report(label: str, times: Sequence[float], target: float) -> None:
     p50, p95 = percentiles(times)
     verdict = "met" if p95 <= target else "NOT MET"
     print(f"  {label:<34} p50 {p50 * 1000:7.0f} ms  p95 {p95 * 1000:7.0f} ms   target p95 <= {target * 1000:.0f} ms:"
-          f" {verdict}  ({len(times)} runs)", flush=True)
+          f" {verdict}  ({len(times)} runs; CPU p50 {cpu_p50() * 1000:.0f} ms)", flush=True)
 
 
-def measure(base: Path, info: BuildInfo, repeat: int, *, ingest: bool = True) -> None:
-    config = base / "config.toml"
+def measure(base: Path, info: BuildInfo, repeat: int, *, ingest: bool = True, scratch: Path) -> None:
+    scratch.mkdir(parents=True, exist_ok=True)
+    config = scratch / "config.toml"
     config.write_text(config_text(base, base / "seeds") + EXTRA_RULES, encoding="utf-8")
     end = datetime.fromisoformat(info.end)
     lag = max(0.0, (datetime.now(end.tzinfo) - end).total_seconds())
@@ -383,6 +402,7 @@ def measure(base: Path, info: BuildInfo, repeat: int, *, ingest: bool = True) ->
     print(f"commands as real processes on {info.articles} articles ('--since 1d' = the archive's last day:"
           f" --since {day}):", flush=True)
     run_cli(config, ["status"])  # the first open after the build: page cache warm, as on a running service
+    CPU.clear()
     searches: list[float] = []
     slowest: dict[str, float] = {}
     for _ in range(repeat):
@@ -404,14 +424,15 @@ def measure(base: Path, info: BuildInfo, repeat: int, *, ingest: bool = True) ->
                                             for _ in range(max(2, repeat // 2))], 2.0)
         print(f"    ({rule} matches {share})")
     last_day = (end - timedelta(days=1)).date().isoformat()
-    brief = brief_command(last_day, base / "brief.md")
+    brief = brief_command(last_day, scratch / "brief.md")
     if brief is None:
         print("  brief (a day)                      not measured: this newswatch has no `brief` command yet"
               f" (target <= {BRIEF_TARGET:.0f} s)")
     else:
         report("brief (a day)", [run_cli(config, brief) for _ in range(max(3, repeat // 2))], BRIEF_TARGET)
-    print("  (noise: a baseline command, `newswatch --version`: p50 "
-          f"{percentiles([run_cli(config, ['--version']) for _ in range(repeat)])[0] * 1000:.0f} ms)")
+    version = percentiles([run_cli(config, ["--version"]) for _ in range(repeat)])[0]
+    print(f"  (noise: a baseline command, `newswatch --version`: p50 {version * 1000:.0f} ms, CPU"
+          f" {cpu_p50() * 1000:.0f} ms; load average {os.getloadavg()[0]:.1f})")
     if ingest:
         ingest_ratio(base, info, repeat=3)
 

@@ -22,8 +22,9 @@ from daemon.config import load
 from daemon.models import Document, StorySettings
 from daemon.pipeline import Pipeline
 from daemon.sources.folder import read_seed, scan
-from daemon.store import Store, articles, db
+from daemon.store import Store, db
 from daemon.store.schema import MIGRATIONS
+from daemon.text import docrefs
 from daemon.text.dates import VN_TZ
 from tests.helpers import cli_env, write_config
 
@@ -209,7 +210,7 @@ def test_a_database_from_before_stories_gets_them_on_first_start_and_no_alert_ag
     config = load(project / "config.toml")
     with monkeypatch.context() as m:  # the store as it was (migrations 1-5), and no stories to write
         m.setattr(db, "MIGRATIONS", MIGRATIONS[:5])
-        m.setattr(articles, "document_codes", lambda _text: [])  # nor documents (document_refs came later)
+        m.setattr(docrefs, "document_codes", lambda _text: [])  # nor documents (document_refs came later)
         before_stories = replace(config, stories=StorySettings(enabled=False))
         old = Pipeline(before_stories, Store(config.db_path, config.tz))
         old.scan_seeds()

@@ -35,7 +35,10 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
         query = parse(args.query)
     except QueryError as exc:  # else "no article matches ''" reads as if the archive were empty
         raise UsageError(str(exc), "search") from None
-    hits = open_store(config).search(query, limit=args.limit, sort=args.sort, per_story=not args.all)
+    from daemon.store.search import SearchTables  # noqa: PLC0415  (the search alone: not every table's module)
+
+    hits = SearchTables(config.db_path, config.tz).search(query, limit=args.limit, sort=args.sort,
+                                                          per_story=not args.all)
     if args.json:
         print_json([asdict(h) for h in hits])
         return 0

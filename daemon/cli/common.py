@@ -7,10 +7,10 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from daemon.config import Config
 from daemon.errors import NewswatchError
 
 if TYPE_CHECKING:
+    from daemon.config import Config
     from daemon.store import Store
 
 EXIT_ERROR, EXIT_USAGE, EXIT_CONFIG, EXIT_RUNNING = 1, 2, 3, 4

@@ -12,19 +12,27 @@ connection and transaction helpers of ``db.Database``:
 * ``events``   — the outbox of messages that are not article alerts (``briefing.ready``, ``rule.spike``)
 * ``stories``  — which story each article belongs to: assignment (inside ``ingest``, so ``ArticleTables``
   builds on it), the backfill, listings
+
+``Store`` (in ``tables``) is imported on first use: importing any module of the package runs this file
+first, and `newswatch search` opens only ``search.SearchTables``, not the writers' tables and what they
+import (tests/test_startup.py checks).
 """
 
-from daemon.store.articles import ArticleTables
-from daemon.store.briefs import BriefTables
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from daemon.store.db import Database
-from daemon.store.events import Outbox
-from daemon.store.feeds import FeedTables
-from daemon.store.jobs import JobTables
-from daemon.store.search import SearchTables
 
-
-class Store(ArticleTables, SearchTables, FeedTables, Outbox, JobTables, BriefTables):
-    """The database as the pipeline, the scheduler and the CLI see it."""
-
+if TYPE_CHECKING:
+    from daemon.store.tables import Store
 
 __all__ = ["Database", "Store"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Store":
+        from daemon.store.tables import Store  # noqa: PLC0415
+
+        return Store
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

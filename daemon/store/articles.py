@@ -13,15 +13,17 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from daemon.models import SEEDS_SOURCE, Match, Prepared, StorySettings
-from daemon.sources.feeds.decide import FeedUpdate
 from daemon.store.db import execute_in, first_column_in
 from daemon.store.feeds import write_poll
 from daemon.store.schema import ARTICLE_DATE_SQL
 from daemon.store.stories import NewArticle, StoryTables, assign_stories, refresh_stories
-from daemon.stories.sketch import Sketch
-from daemon.text.docrefs import document_codes
+
+if TYPE_CHECKING:  # what only writing needs is imported there: every read-only command opens a Store
+    from daemon.sources.feeds.decide import FeedUpdate
+    from daemon.stories.sketch import Sketch
 
 
 def _ledger_status(article_id: int | None, path: str, origins: set[tuple[int, str]]) -> str:
@@ -180,6 +182,8 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
                         done.update(pairs)
                     alerts += [(alert_id(p.content_hash, rule, webhook), article_id, rule, webhook, stamp, stamp)
                                for rule, webhook in pairs]
+            from daemon.text.docrefs import document_codes  # noqa: PLC0415
+
             cited = [(code, article_id, stamp) for article_id, p in report.new
                      for code in document_codes(f"{p.doc.title}\n{p.doc.body}")]
             if cited:  # the first citation of each document, for the briefing (store.briefs)

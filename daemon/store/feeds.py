@@ -11,13 +11,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from daemon.errors import StoreError
 from daemon.models import FeedConfig
-from daemon.sources.feeds.decide import FeedRow, FeedUpdate
-from daemon.sources.feeds.results import FeedState
 from daemon.store.db import Database
+
+if TYPE_CHECKING:  # imported where polls need them, not by every command that opens a Store
+    from daemon.sources.feeds.decide import FeedRow, FeedUpdate
+    from daemon.sources.feeds.results import FeedState
 
 # What a poll may change in a feed's row (FeedUpdate.columns); name and configured_url are config's.
 POLL_COLUMNS = frozenset({
@@ -52,6 +54,8 @@ class FeedTables(Database):
                     )
 
     def feed_state(self, name: str) -> FeedState:
+        from daemon.sources.feeds.results import FeedState  # noqa: PLC0415
+
         with self.read() as conn:
             row = conn.execute("SELECT url, etag, last_modified, body_sha256 FROM feeds WHERE name = ?",
                                (name,)).fetchone()
@@ -70,6 +74,8 @@ class FeedTables(Database):
 
     def feed_row(self, name: str) -> FeedRow:
         """What the outcome of this feed's next poll depends on (a feed without a row was never polled)."""
+        from daemon.sources.feeds.decide import FeedRow  # noqa: PLC0415
+
         with self.read() as conn:
             row = conn.execute("SELECT consecutive_errors, items_seen, first_fetch_done, failing_since FROM feeds"
                                " WHERE name = ?", (name,)).fetchone()

@@ -14,7 +14,6 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from daemon.text.docrefs import document_codes
 from daemon.text.normalize import content_hash
 from daemon.text.search import folded_copy
 
@@ -404,6 +403,8 @@ def _v9(conn: sqlite3.Connection) -> None:
 
 
 def _codes_json(title: str, body: str) -> str:
+    from daemon.text.docrefs import document_codes  # noqa: PLC0415  (its patterns cost every start ~5 ms)
+
     return json.dumps(document_codes(f"{title}\n{body}"), ensure_ascii=False)
 
 
