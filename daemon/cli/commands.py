@@ -142,17 +142,17 @@ def cmd_match(args: argparse.Namespace, config: Config) -> int:
     matcher = Matcher([rule])
     # Only the articles the index says the rule could match are read and matched (match.prefilter).
     found = [(row, matches) for row in store.articles_since(since, fts_query(rule))
-             if (matches := matcher.match(row["title"], row["body"], row["source"]))]
+             if (matches := matcher.match(row.title, row.body, row.source))]
     if args.json:
-        print_json([{"id": row["id"], "title": row["title"], "published_at": row["published_at"], "url": row["url"],
+        print_json([{"id": row.id, "title": row.title, "published_at": row.published_at, "url": row.url,
                      "matches": [asdict(m) for m in matches]} for row, matches in found])
         return 0
     print(f"rule {rule.name!r} would match {len(found)} stored article(s)"
           + (f" since {since}" if since else " in the whole archive") + "; no alerts are sent by this command")
     for row, matches in found:
         # Title hits are marked in the title itself; their snippet would only repeat it.
-        title = mark(row["title"], [m.text for m in matches if m.field == "title"])
-        print(f"[{row['id']}] {title}  ({row['published_at'] or '-'})")
+        title = mark(row.title, [m.text for m in matches if m.field == "title"])
+        print(f"[{row.id}] {title}  ({row.published_at or '-'})")
         for m in matches:
             if m.field != "title":
                 print(f"     {m.keyword!r}: {m.snippet}")
