@@ -5,8 +5,8 @@ about 40 µs each in Python: most of a second of one core while another idles. S
 into chunks; this process matches them from the back while the service's worker processes
 (``daemon.prepare.Workers``, the ones a seed bulk import uses) are handed the next from the front, two
 at a time each, once one has started. They meet wherever the workers' speed puts them: a worker slow to
-start (a spawned interpreter importing the daemon: 0.15–0.3 s), niced, or starved by a busy machine
-only does less, and one that dies leaves its chunks to this process. The output is in the articles'
+start (a spawned interpreter importing the daemon: 0.15–0.3 s) or starved by a busy machine only
+does less, and one that dies leaves its chunks to this process. The output is in the articles'
 order whoever matched them.
 
 The stored text is what ``prepare`` made of each article, so it is not normalized again when its content
@@ -73,7 +73,8 @@ def match_archive(rules: Sequence[Rule], texts: Sequence[StoredText], tz: ZoneIn
     # Imported here: worker processes (multiprocessing, the seed reader) cost a one-process run 60 ms.
     from daemon.prepare import Workers  # noqa: PLC0415
 
-    pool = Workers(tz, rules, count=count)
+    # Not niced as a service's are (there the single writer is the critical path): here both are.
+    pool = Workers(tz, rules, count=count, nice=0)
     # Nothing is sent before a worker has started (it answers this): a chunk waiting for a worker still
     # importing the daemon would keep this process waiting when it is done with the rest.
     started = pool.submit(_started)

@@ -149,6 +149,18 @@ def test_nothing_waits_for_a_worker_that_has_not_started(archive: Store) -> None
     assert time.perf_counter() - start < 0.1  # (a worker starts in 0.2 s or more: a spawned interpreter)
 
 
+def test_the_workers_of_match_run_at_its_priority_and_the_services_below_it() -> None:
+    from daemon.prepare import Workers
+
+    mine = os.nice(0)
+    for nice, expected in ((0, mine), (10, min(19, mine + 10))):
+        workers = Workers(VN_TZ, (), count=1, nice=nice)
+        try:
+            assert workers.submit(os.nice, 0).result(timeout=60) == expected
+        finally:
+            workers.close()
+
+
 def _die(_texts: object) -> Wire:
     os._exit(3)  # a worker killed mid-task (out of memory, kill -9)
 
