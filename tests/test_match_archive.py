@@ -149,6 +149,13 @@ def test_nothing_waits_for_a_worker_that_has_not_started(archive: Store) -> None
     assert time.perf_counter() - start < 0.1  # (a worker starts in 0.2 s or more: a spawned interpreter)
 
 
+def test_a_worker_only_for_cores_the_load_leaves_idle() -> None:
+    assert match_archive.spare_workers(2, 0.3) == 1
+    assert match_archive.spare_workers(2, 1.2) == 0  # the other core is busy: one process is faster
+    assert match_archive.spare_workers(1, 0.0) == 0
+    assert match_archive.spare_workers(8, 3.5) == 7 and match_archive.spare_workers(8, 7.0) == 0
+
+
 def test_the_workers_of_match_run_at_its_priority_and_the_services_below_it() -> None:
     from daemon.prepare import Workers
 
