@@ -91,12 +91,13 @@ def process_seed(seed: SeedFile, tz: ZoneInfo, matcher: Matcher, stories: bool =
 _worker: tuple[ZoneInfo, Matcher, bool] | None = None
 
 
-def _init_worker(tz: str, rules: tuple[Rule, ...], parent: int, stories: bool = False) -> None:
+def _init_worker(tz: str, rules: tuple[Rule, ...], parent: int, stories: bool = False, nice: int = 10) -> None:
     # Ctrl-C and SIGTERM reach the whole process group; the main process decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # The single writer (the main process) is the critical path: workers take the CPU it leaves.
-    os.nice(10)
+    if nice:
+        os.nice(nice)
     global _worker  # noqa: PLW0603 - one matcher per worker process, compiled once
     _worker = (ZoneInfo(tz), Matcher(rules), stories)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
@@ -121,13 +122,14 @@ class Workers:
     Started on first use and stopped after ``idle`` seconds without a task, so a service between passes
     keeps no processes (and spends no CPU on them); replaced after ``recycle`` tasks, so that a service
     busy for months does not keep them for months. A pool broken by a worker's death (killed, out of
-    memory) is replaced at the next use.
+    memory) is replaced at the next use. ``nice``: how far below this process they run (the service's
+    single writer is its critical path; `newswatch match` gives 0, its workers' work being its own).
     """
 
     def __init__(self, tz: ZoneInfo, rules: Sequence[Rule], *, stories: bool = False, count: int | None = None,
-                 idle: float = IDLE_SECONDS, recycle: int = RECYCLE_TASKS) -> None:
+                 idle: float = IDLE_SECONDS, recycle: int = RECYCLE_TASKS, nice: int = 10) -> None:
         self.count = count if count is not None else (os.cpu_count() or 1)
-        self._initargs = (tz.key, tuple(rules), os.getpid(), stories)
+        self._initargs = (tz.key, tuple(rules), os.getpid(), stories, nice)
         self._idle = idle
         self._recycle = recycle
         self._tasks = 0  # submitted to the current pool

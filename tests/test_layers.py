@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "sources.folder": 3, "stories": 3,
     "prepare": 4, "store": 4,
     "prepare_feeds": 5,  # a feed poll's share of prepare's workers
+    "match_archive": 5,  # `newswatch match`'s share of them
     "deliver": 5,
     "pipeline": 6,
     "brief": 7, "service": 7,

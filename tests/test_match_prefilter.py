@@ -66,7 +66,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 def fired(store: Store, rule: Rule, fts: str | None) -> set[int]:
     matcher = Matcher([rule])
-    return {r["id"] for r in store.articles_since(None, fts) if matcher.match(r["title"], r["body"], r["source"])}
+    return {r.id for r in store.articles_since(None, fts) if matcher.match(r.title, r.body, r.source)}
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.name for r in RULES])
@@ -113,8 +113,11 @@ def test_since_reads_the_articles_dated_since_newest_first(tmp_path: Path) -> No
     nq57 = fts_query(RULES[0])
     for days in (0, 2, 6, 8, 10, 12):
         since = store.iso(start + timedelta(days=days))
-        every = [(r["id"], r["published_at"] or r["ingested_at"]) for r in store.articles_since(None)]
+        every = [(r.id, r.published_at or r.ingested_at) for r in store.articles_since(None)]
+        # Newest first; a tie (article 2 published when undated article 5 was stored) goes to the higher id.
+        assert every == sorted(every, key=lambda a: (a[1], a[0]), reverse=True)
+        assert dict(every)[3] == dict(every)[6] and [i for i, _ in every].index(6) < [i for i, _ in every].index(3)
         expected = [i for i, d in every if d >= since]
-        assert [r["id"] for r in store.articles_since(since)] == expected
-        assert [r["id"] for r in store.articles_since(since, nq57)] == expected
+        assert [r.id for r in store.articles_since(since)] == expected
+        assert [r.id for r in store.articles_since(since, nq57)] == expected
     assert store.articles_since(store.iso(start + timedelta(days=30)), nq57) == []

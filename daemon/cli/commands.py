@@ -135,30 +135,29 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_match(args: argparse.Namespace, config: Config) -> int:
-    from daemon.match import Matcher  # noqa: PLC0415
     from daemon.match.prefilter import fts_query  # noqa: PLC0415
     from daemon.match.snippet import mark  # noqa: PLC0415
+    from daemon.match_archive import match_archive  # noqa: PLC0415
 
     rule = named("rule", args.rule, config.rules, config, "match")
     store = open_store(config)
     since = store.iso(store.now() - timedelta(seconds=args.since)) if args.since else None
-    matcher = Matcher([rule])
     # Only the articles the index says the rule could match are read and matched (match.prefilter).
-    found = [(row, matches) for row in store.articles_since(since, fts_query(rule))
-             if (matches := matcher.match(row["title"], row["body"], row["source"]))]
+    rows = store.articles_since(since, fts_query(rule))
+    matched = match_archive([rule], [(r.title, r.body, r.content_hash, r.source) for r in rows], config.tz)
+    found = [(row, matches) for row, matches in zip(rows, matched, strict=True) if matches]
     if args.json:
-        print_json([{"id": row["id"], "title": row["title"], "published_at": row["published_at"], "url": row["url"],
+        print_json([{"id": row.id, "title": row.title, "published_at": row.published_at, "url": row.url,
                      "matches": [asdict(m) for m in matches]} for row, matches in found])
         return 0
-    print(f"rule {rule.name!r} would match {len(found)} stored article(s)"
-          + (f" since {since}" if since else " in the whole archive") + "; no alerts are sent by this command")
+    lines = [f"rule {rule.name!r} would match {len(found)} stored article(s)"
+             + (f" since {since}" if since else " in the whole archive") + "; no alerts are sent by this command"]
     for row, matches in found:
         # Title hits are marked in the title itself; their snippet would only repeat it.
-        title = mark(row["title"], [m.text for m in matches if m.field == "title"])
-        print(f"[{row['id']}] {title}  ({row['published_at'] or '-'})")
-        for m in matches:
-            if m.field != "title":
-                print(f"     {m.keyword!r}: {m.snippet}")
+        title = mark(row.title, [m.text for m in matches if m.field == "title"])
+        lines.append(f"[{row.id}] {title}  ({row.published_at or '-'})")
+        lines += [f"     {m.keyword!r}: {m.snippet}" for m in matches if m.field != "title"]
+    print("\n".join(lines))
     return 0
 
 

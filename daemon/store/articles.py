@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from daemon.models import SEEDS_SOURCE, Match, Prepared, StorySettings
 from daemon.store.db import execute_in, first_column_in
@@ -63,6 +63,25 @@ class NewItem:
     matches: Sequence[Match] = ()
     alerts: Sequence[tuple[str, str]] = ()  # (rule, webhook) pairs to queue
     sketch: Sketch | None = None  # what story assignment compares (None: stories are off)
+
+
+class StoredArticle(NamedTuple):
+    """An article as `newswatch match` reads it back: its text as stored, with the hash that vouches for it
+    (``text.normalize.canonical_by_hash``)."""
+
+    id: int
+    title: str
+    body: str
+    content_hash: str
+    source: str
+    url: str | None
+    published_at: str | None
+    ingested_at: str
+    dated: str  # ARTICLE_DATE_SQL: published_at, else ingested_at
+
+
+def _newest_first(article: StoredArticle) -> tuple[str, int]:
+    return article.dated, article.id
 
 
 @dataclass(slots=True)
@@ -306,12 +325,14 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
         return found
 
     # -- reading -------------------------------------------------------------------------------
-    def articles_since(self, since: str | None, fts: str | None = None) -> list[sqlite3.Row]:
-        """Archive rows (id, title, body, source, ...) for `newswatch match`; newest first.
+    def articles_since(self, since: str | None, fts: str | None = None) -> list[StoredArticle]:
+        """Archive rows for `newswatch match`; newest first (``dated``, then ``id``, descending).
 
         ``fts``: only the articles this full-text query finds (``match.prefilter``: a superset of what the
         rule can match, so the matcher reads a fraction of the month). The date is ``ARTICLE_DATE_SQL``,
-        which the index ``articles_dated`` holds: a month of a year is read, not the year sorted.
+        which the index ``articles_dated`` holds: a month of a year is read, not the year sorted. Rows
+        come as plain tuples in id order and are sorted here: SQLite's sorter would copy every body
+        through a temporary b-tree (a quarter of the read, for 20,000 articles).
         """
         where: list[str] = []
         args: list[object] = []
@@ -327,8 +348,13 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
                 where.append("id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= ?)")
                 args += [fts, first]
             clause = f" WHERE {' AND '.join(where)}" if where else ""
-            return list(conn.execute("SELECT id, title, body, source, url, published_at, ingested_at FROM articles"
-                                     f"{clause} ORDER BY {ARTICLE_DATE_SQL} DESC, id DESC", args))
+            cursor = conn.cursor()
+            cursor.row_factory = None
+            rows = cursor.execute(f"SELECT {', '.join(StoredArticle._fields[:-1])}, {ARTICLE_DATE_SQL}"
+                                  f" FROM articles{clause}", args).fetchall()
+        articles = list(map(StoredArticle._make, rows))
+        articles.sort(key=_newest_first, reverse=True)
+        return articles
 
 
 # The lowest id whose ARTICLE_DATE_SQL is at or after a time, from the published_at index (which holds the

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from daemon.text.chars import lower_view
 from daemon.text.normalize import fold, normalize
@@ -165,6 +165,7 @@ _AFTER_WORD = re.compile(rf"{_SP}(?:(?:số|so|no\.?){_SP}:?{_SP})?")
 _LIST_SEP = re.compile(rf"{_SP}(?:[,;]|,?{_SP}(?:và|va|hoặc|hoac)(?!\w)){_SP}")
 
 
+@lru_cache(maxsize=1024)  # few issuers recur (TW, TU, TTg, CP): folding each again was a seventh of a match
 def _issuer_key(issuer: str | None) -> str | None:
     return fold(issuer).upper() if issuer else None
 

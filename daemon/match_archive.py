@@ -1,0 +1,125 @@
+"""A rule run again over stored articles (`newswatch match`): on two cores when they are many.
+
+A common rule finds a quarter of a month of a year's archive, 20,000 articles, and matching them costs
+about 40 µs each in Python: most of a second of one core while another idles. So the articles are cut
+into chunks; this process matches them from the back while the service's worker processes
+(``daemon.prepare.Workers``, the ones a seed bulk import uses) are handed the next from the front, two
+at a time each, once one has started. They meet wherever the workers' speed puts them: a worker slow to
+start (a spawned interpreter importing the daemon: 0.15–0.3 s) or starved by a busy machine only
+does less, and one that dies leaves its chunks to this process. The output is in the articles'
+order whoever matched them.
+
+The stored text is what ``prepare`` made of each article, so it is not normalized again when its content
+hash vouches for it (``text.normalize.canonical_by_hash``); a row edited by hand is normalized as the
+service would. Either way each article gets exactly the matches ``Matcher.match`` gives it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from concurrent.futures import Future
+from zoneinfo import ZoneInfo
+
+from daemon.match import Matcher
+from daemon.models import Match, Rule, Wire
+from daemon.text.normalize import canonical_by_hash
+
+log = logging.getLogger(__name__)
+
+# Below this many articles (0.25 s of matching) one process is about done when a worker has started.
+PARALLEL_MIN_ARTICLES = 6000
+CHUNK = 250  # articles per task: ~12 ms of matching, so neither side waits long for the other's last one
+StoredText = tuple[str, str, str, str]  # title, body, content hash, source: what matching reads of a row
+
+
+def match_stored(matcher: Matcher, title: str, body: str, stored_hash: str, source: str) -> list[Match]:
+    """``matcher.match`` of a stored article, without normalizing text its hash proves canonical."""
+    typed = canonical_by_hash(title, body, stored_hash)
+    if typed is not None:
+        title, body = typed
+    return matcher.match(title, body, source)
+
+
+def _match_chunk(texts: Sequence[StoredText]) -> Wire:
+    """In a worker: (index in the chunk, [match wires]) of the articles that fire; the others send nothing."""
+    from daemon import prepare  # noqa: PLC0415  (imported already: it started this worker)
+
+    assert prepare._worker is not None  # the worker's state, set by its initializer
+    matcher = prepare._worker[1]
+    return tuple((i, [m.to_wire() for m in found]) for i, text in enumerate(texts)
+                 if (found := match_stored(matcher, *text)))
+
+
+def spare_workers(cores: int, load: float) -> int:
+    """One worker per core but this process's, when the machine has them to spare, else none.
+
+    A worker costs 0.25–0.45 s of CPU more than it saves (its start, and the chunks' round trips): that
+    is free on a core that idles, and taken from this command on a busy machine. Measured on two cores
+    busy with other work (load 2 to 4), one worker made `match` 1.17–1.37× slower; so a worker is used
+    only while the 1-minute load average leaves the other cores idle.
+    """
+    return cores - 1 if load < cores - 1 else 0
+
+
+def _started() -> Wire:
+    return ()
+
+
+def match_archive(rules: Sequence[Rule], texts: Sequence[StoredText], tz: ZoneInfo, *, workers: int | None = None,
+                  parallel_min: int = PARALLEL_MIN_ARTICLES, chunk: int = CHUNK) -> list[list[Match]]:
+    """Each article's matches (empty when no rule fires), in the order of ``texts``.
+
+    ``workers``: worker processes besides this one (default: ``spare_workers``).
+    """
+    matcher = Matcher(rules)
+    count = workers if workers is not None else spare_workers(os.cpu_count() or 1, os.getloadavg()[0])
+    if count < 1 or len(texts) < parallel_min:
+        return [match_stored(matcher, *text) for text in texts]
+    chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
+    done: list[list[list[Match]] | None] = [None] * len(chunks)
+    sent: dict[int, Future[Wire]] = {}
+    front, back = 0, len(chunks)  # chunks before ``front`` went to a worker, those from ``back`` on are done here
+    # Imported here: worker processes (multiprocessing, the seed reader) cost a one-process run 60 ms.
+    from daemon.prepare import Workers  # noqa: PLC0415
+
+    # Not niced as a service's are (there the single writer is the critical path): here both are.
+    pool = Workers(tz, rules, count=count, nice=0)
+    # Nothing is sent before a worker has started (it answers this): a chunk waiting for a worker still
+    # importing the daemon would keep this process waiting when it is done with the rest.
+    started = pool.submit(_started)
+    failed: BaseException | None = None  # a worker died (killed, out of memory): the rest is matched here
+    try:
+        while front < back or sent:
+            for i in [i for i, future in sent.items() if future.done() or front >= back]:
+                try:
+                    done[i] = _unpack(sent.pop(i).result(), len(chunks[i]))
+                except Exception as exc:
+                    failed = failed if failed is not None else exc
+                    done[i] = [match_stored(matcher, *text) for text in chunks[i]]
+            # Two tasks a worker: one running, the next waiting, so it never idles while this one matches.
+            while failed is None and started.done() and len(sent) < 2 * count and front < back:
+                try:
+                    sent[front] = pool.submit(_match_chunk, list(chunks[front]))
+                except RuntimeError as exc:  # the pool broke just now
+                    failed = exc
+                    break
+                front += 1
+            if front < back:
+                back -= 1
+                done[back] = [match_stored(matcher, *text) for text in chunks[back]]
+    finally:
+        pool.close()
+    if failed is not None:
+        log.warning("a worker process failed (%s); its articles were matched in this one",
+                    str(failed) or type(failed).__name__)
+    return [matches for part in done if part is not None for matches in part]
+
+
+def _unpack(fired: Wire, size: int) -> list[list[Match]]:
+    """A worker's answer for a chunk of ``size`` articles: each article's matches."""
+    part: list[list[Match]] = [[] for _ in range(size)]
+    for at, wires in fired:
+        part[at] = [Match.from_wire(w) for w in wires]
+    return part
