@@ -40,6 +40,8 @@ def counted(conn: sqlite3.Connection) -> dict[str, Any]:
         "alerts": {"pending": 0, "delivered": 0, "failed": 0,
                    **dict(conn.execute("SELECT status, count(*) FROM alerts GROUP BY status").fetchall())},
         "seed_files": dict(conn.execute("SELECT status, count(*) FROM seed_files GROUP BY status").fetchall()),
+        "events": {"pending": 0, "delivered": 0, "failed": 0,
+                   **dict(conn.execute("SELECT status, count(*) FROM events GROUP BY status").fetchall())},
         "feeds": one("SELECT count(*) FROM feeds"),
     }
 
@@ -103,7 +105,8 @@ def test_counts_follow_rows_deleted_and_edited_by_hand(store: Store) -> None:
 
 def test_an_empty_database_counts_nothing(store: Store) -> None:
     assert store.counts() == {"articles": 0, "sightings": 0, "matches": 0, "stories": 0, "stories_with_copies": 0,
-                              "alerts": {"pending": 0, "delivered": 0, "failed": 0}, "seed_files": {}, "feeds": 0}
+                              "alerts": {"pending": 0, "delivered": 0, "failed": 0}, "seed_files": {},
+                              "events": {"pending": 0, "delivered": 0, "failed": 0}, "feeds": 0}
 
 
 def test_the_migration_counts_what_an_older_database_holds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
