@@ -24,7 +24,7 @@ from daemon.match import Matcher
 from daemon.models import Document, FeedConfig, Match, Prepared, Wire
 from daemon.prepare import Workers, prepare, process_seeds
 from daemon.prepare_feeds import FeedItems, feed_outcome, feed_task, prepare_feed, worker_died
-from daemon.sources.feeds.decide import FeedUpdate, decide_poll
+from daemon.sources.feeds.decide import PollDecision, decide_poll
 from daemon.sources.feeds.fetch import FeedFetcher, parsed_result
 from daemon.sources.feeds.results import FeedState, FetchResult
 from daemon.sources.folder import GONE, SETTLE_SECONDS, FolderMemory, SeedFile, include, rescan, scan, scan_paths
@@ -48,6 +48,9 @@ SEED_BATCH = 500  # files per transaction: small enough to overlap storing with 
 # fetching threads. Measured (bench_feeds.py --crossover, first passes, workers started cold): 40 feeds
 # took 1.06 times as long in the workers, 80 feeds 0.89; 5 feeds 3.3 times (starting them costs ~1.2 s).
 PARALLEL_MIN_FEEDS = 50
+# A pass stores the feeds whose results are ready together in one transaction, up to about this many items
+# (``Pipeline._fetch``): the size of a seed batch, a fifth of a second of the writer's time.
+WRITE_BATCH_ITEMS = 500
 
 
 @dataclass(slots=True)
@@ -132,25 +135,30 @@ class Pipeline:
         return self._ingest_prepared([(prepare(d, stories=stories), None) for d in docs], ledger)
 
     def _ingest_prepared(self, entries: Sequence[tuple[Prepared, Sequence[Match] | None]],
-                         ledger: Sequence[LedgerEntry] = (), *, feed: FeedUpdate | None = None) -> IngestReport:
-        """Store prepared documents; match the new ones unless matches came along (from a worker).
-
-        A feed poll's row (``feed``) is written in the same transaction, also when no document came.
-        """
-        known = self.store.known_hashes(p.content_hash for p, _ in entries)
-        stories = self.config.stories.enabled
-        items: list[NewItem] = []
-        fresh: set[str] = set()
-        for p, given in entries:
-            if p.content_hash in known or p.content_hash in fresh:
-                items.append(NewItem(p))  # a duplicate: recorded as a sighting, never matched again
-                continue
-            fresh.add(p.content_hash)
-            matches = given if given is not None else self.matcher.match(p.doc.title, p.doc.body, p.doc.source)
-            items.append(NewItem(p, matches, self._alert_targets(matches),
-                                 (p.sketch or sketch(p.doc.title, p.doc.body)) if stories else None))
+                         ledger: Sequence[LedgerEntry] = ()) -> IngestReport:
+        """Store prepared documents; match the new ones unless matches came along (from a worker)."""
         # a busy database is retried by the store, as every write is
-        return self.store.ingest(items, ledger, feed=feed, stories=self.config.stories)
+        return self.store.ingest(self._new_items([entries])[0], ledger, stories=self.config.stories)
+
+    def _new_items(self, groups: Sequence[Sequence[tuple[Prepared, Sequence[Match] | None]]]) -> list[list[NewItem]]:
+        """The groups' entries as items to store, deduped in order across all of them (a text already stored,
+        or met earlier in the groups, is a duplicate: recorded as a sighting, never matched again)."""
+        known = self.store.known_hashes(p.content_hash for entries in groups for p, _ in entries)
+        stories = self.config.stories.enabled
+        fresh: set[str] = set()
+        out: list[list[NewItem]] = []
+        for entries in groups:
+            items: list[NewItem] = []
+            for p, given in entries:
+                if p.content_hash in known or p.content_hash in fresh:
+                    items.append(NewItem(p))
+                    continue
+                fresh.add(p.content_hash)
+                matches = given if given is not None else self.matcher.match(p.doc.title, p.doc.body, p.doc.source)
+                items.append(NewItem(p, matches, self._alert_targets(matches),
+                                     (p.sketch or sketch(p.doc.title, p.doc.body)) if stories else None))
+            out.append(items)
+        return out
 
     # -- jobs ------------------------------------------------------------------------------------
     def scan_seeds(self, paths: Mapping[str, float | None] | None = None, *, full: bool = False,
@@ -276,18 +284,22 @@ class Pipeline:
                                                    or self.workers.running)
         reports: list[SourceReport | None] = [None] * len(feeds)
         fetched = self._fetch(feeds, use_workers)
-        for i, result, items in fetched:
-            reports[i] = self._record_feed(feeds[i], result, now, items)
+        for ready in fetched:
+            polls = [(feeds[i], result, items) for i, result, items in ready]
+            for (i, _, _), report in zip(ready, self._record_feeds(polls, now), strict=True):
+                reports[i] = report
             if self._stop.is_set():
                 fetched.close()  # stopping: the feeds not recorded stay due, polled at the next start
                 break
         return [r for r in reports if r is not None]
 
     def _fetch(self, feeds: Sequence[FeedConfig],
-               use_workers: bool) -> Generator[tuple[int, FetchResult, FeedItems | None], None, None]:
-        """(index, result, prepared items or None) for each feed, as they come: fetched ``[fetch]
-        concurrency`` at a time by threads, parsed in the workers (or in the fetching thread), while the
-        caller stores what has come."""
+               use_workers: bool) -> Generator[list[tuple[int, FetchResult, FeedItems | None]], None, None]:
+        """[(index, result, prepared items or None)] for the feeds that are ready, as they come: fetched
+        ``[fetch] concurrency`` at a time by threads, parsed in the workers (or in the fetching thread),
+        while the caller stores what has come. Each list holds what was ready when the caller asked
+        (up to ``WRITE_BATCH_ITEMS`` items): it is stored in one transaction, so a writer that falls behind
+        catches up with fewer, larger ones, and one that keeps up waits for nothing."""
         done: queue.Queue[tuple[int, FetchResult, Future[Wire | str] | None, float]] = queue.Queue()
         states = [self.store.feed_state(f.name) for f in feeds]
 
@@ -308,6 +320,10 @@ class Pipeline:
                                        elapsed=result.elapsed)
             done.put((i, self.fetcher.parse(feed, result, known), None, 0.0))
 
+        def received(i: int, result: FetchResult, future: Future[Wire | str] | None,
+                     started: float) -> tuple[int, FetchResult, FeedItems | None]:
+            return (i, result, None) if future is None else (i, *self._from_worker(feeds[i], result, future, started))
+
         threads: ThreadPoolExecutor | None = None
         if len(feeds) == 1:  # a scheduled job's poll: fetched in the job's own thread
             fetch_one(0, feeds[0], states[0])
@@ -316,12 +332,18 @@ class Pipeline:
             for i, (feed, state) in enumerate(zip(feeds, states, strict=True)):
                 threads.submit(fetch_one, i, feed, state)
         try:
-            for _ in feeds:
-                i, result, future, started = done.get()
-                if future is None:
-                    yield i, result, None
-                else:
-                    yield i, *self._from_worker(feeds[i], result, future, started)
+            left = len(feeds)
+            while left:
+                ready = [received(*done.get())]
+                count = len(ready[0][1].documents)
+                while len(ready) < left and count < WRITE_BATCH_ITEMS:
+                    try:
+                        ready.append(received(*done.get_nowait()))
+                    except queue.Empty:
+                        break
+                    count += len(ready[-1][1].documents)
+                left -= len(ready)
+                yield ready
         finally:  # stopping early: fetches not started are cancelled, running ones end on their own
             if threads is not None:
                 threads.shutdown(wait=not self._stop.is_set(), cancel_futures=True)
@@ -343,25 +365,36 @@ class Pipeline:
                 return worker_died(downloaded, exc, time.monotonic() - started), None
         return feed_outcome(downloaded, wire, downloaded.elapsed + time.monotonic() - started)
 
-    def _record_feed(self, feed: FeedConfig, result: FetchResult, now: datetime,
-                     items: FeedItems | None = None) -> SourceReport:
-        """Decide the poll's outcome (pure), then store its articles and the feed's row in one transaction.
+    def _record_feeds(self, polls: Sequence[tuple[FeedConfig, FetchResult, FeedItems | None]],
+                      now: datetime) -> list[SourceReport]:
+        """Decide each poll's outcome (pure), then store their articles and the feeds' rows in one transaction.
 
-        ``items``: the result's documents prepared and matched in a worker; without them, the new ones are
-        prepared and matched here.
+        Each poll's ``items``: the result's documents prepared and matched in a worker; without them, the
+        new ones are prepared and matched here.
         """
-        locators = [d.locator for d in result.documents]
-        seen = self.store.seen_locators(feed.name, locators) if locators else set()
-        decision = decide_poll(feed, result, self.store.feed_row(feed.name), seen, now=now,
-                               max_backoff=self.config.fetch.max_backoff)
-        if items is None:
-            stories = self.config.stories.enabled
-            entries: list[tuple[Prepared, Sequence[Match] | None]] = [(prepare(d, stories=stories), None)
-                                                                       for d in decision.documents]
-        else:
-            entries = [(replace(items[i][0], doc=d), items[i][1]) for i, d in zip(decision.kept, decision.documents,
-                                                                                    strict=True)]
-        outcome = self._ingest_prepared(entries, feed=decision.feed)
+        decisions: list[PollDecision] = []
+        groups: list[list[tuple[Prepared, Sequence[Match] | None]]] = []
+        stories = self.config.stories.enabled
+        for feed, result, items in polls:
+            locators = [d.locator for d in result.documents]
+            seen = self.store.seen_locators(feed.name, locators) if locators else set()
+            decision = decide_poll(feed, result, self.store.feed_row(feed.name), seen, now=now,
+                                   max_backoff=self.config.fetch.max_backoff)
+            decisions.append(decision)
+            if items is None:
+                groups.append([(prepare(d, stories=stories), None) for d in decision.documents])
+            else:
+                groups.append([(replace(items[i][0], doc=d), items[i][1])
+                               for i, d in zip(decision.kept, decision.documents, strict=True)])
+        outcomes = self.store.ingest_polls([(items, d.feed) for items, d in zip(self._new_items(groups), decisions,
+                                                                               strict=True)],
+                                           stories=self.config.stories)
+        return [self._poll_report(feed, result, decision, outcome)
+                for (feed, result, _), decision, outcome in zip(polls, decisions, outcomes, strict=True)]
+
+    def _poll_report(self, feed: FeedConfig, result: FetchResult, decision: PollDecision,
+                     outcome: IngestReport) -> SourceReport:
+        """A stored poll's report, metrics and log lines."""
         if result.item_keys:  # stored: what this poll held is known to the next one
             self._known[feed.name] = frozenset(result.item_keys)
         report = SourceReport(feed.name, not_modified=result.not_modified, unchanged=result.unchanged,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from daemon.errors import StoreError
-from daemon.models import Document, FeedConfig
+from daemon.models import Document, FeedConfig, Match, StorySettings
 from daemon.prepare import prepare
 from daemon.sources.feeds.decide import FeedRow, FeedUpdate, decide_poll
 from daemon.sources.feeds.results import FeedState, FetchResult
@@ -188,3 +188,72 @@ def test_a_poll_sets_only_columns_it_owns(store: S) -> None:
     with pytest.raises(StoreError, match="configured_url"):
         store.ingest([], feed=bad)
     assert row(store)["last_status"] is None
+
+
+def _poll_items(source: str, *texts: str) -> list[NewItem]:
+    """Items of one poll, each matching a rule that alerts one webhook, with stories' sketches."""
+    items = []
+    for i, text in enumerate(texts):
+        p = prepare(Document(source=source, locator=f"{source}-{i}", title=f"Tin {text[:20]}", body=text),
+                    stories=True)
+        items.append(NewItem(p, [Match("nq57", "Nghị quyết 57", "Nghị quyết 57", "body", "…")], [("nq57", "office")],
+                             p.sketch))
+    return items
+
+
+REPORT = ("Sáng 21/8, Ban Thường vụ Tỉnh ủy tổ chức hội nghị quán triệt Nghị quyết 57-NQ/TW về đột phá phát triển"
+          " khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số quốc gia, với 1.250 đại biểu tại 54 điểm cầu.")
+
+
+def _polls() -> list[tuple[list[NewItem], FeedUpdate]]:
+    """Two feeds' polls: the second carries the first's report again (a duplicate across the polls), a copy
+    of it under its own byline (joins its story, queues no second alert), and a text of its own."""
+    first = _poll_items("vptu", REPORT, "Đoàn kiểm tra số 3 làm việc với Đảng ủy xã Tân Phú về Nghị quyết 57.")
+    second = _poll_items("dn", REPORT, "(TTXVN) - " + REPORT + " Ảnh: TTXVN",
+                         "Huyện ủy tổng kết 5 năm thực hiện Chỉ thị 05 và Nghị quyết 57 ở các chi bộ.")
+    return [(first, FeedUpdate("vptu", FEED.url, {"last_status": 200, "items_seen": 2})),
+            (second, FeedUpdate("dn", OTHER.url, {"last_status": 200, "items_seen": 3}))]
+
+
+def _contents(s: S) -> dict[str, object]:
+    with s.read() as conn:
+        return {table: [tuple(r) for r in conn.execute(sql)] for table, sql in {
+            "articles": "SELECT id, content_hash, source, story_id FROM articles ORDER BY id",
+            "sightings": "SELECT article_id, source, locator, is_first FROM sightings ORDER BY id",
+            "matches": "SELECT article_id, rule FROM matches ORDER BY id",
+            "alerts": "SELECT id, article_id, webhook FROM alerts ORDER BY id",
+            "stories": "SELECT id, article_count, source_count FROM stories ORDER BY id",
+            "feeds": "SELECT name, last_status, items_seen FROM feeds ORDER BY name"}.items()}
+
+
+def _summary(r: object) -> tuple[object, ...]:
+    return (len(r.new), len(r.duplicates), r.matches, r.alerts, r.joined, r.held)  # type: ignore[attr-defined]
+
+
+def test_polls_stored_together_are_stored_and_reported_as_one_after_another(tmp_path: Path) -> None:
+    """What a pass does with the polls it has ready at once: the same rows and per-poll reports as one
+    ``ingest`` per poll (a text met in the earlier poll is a duplicate, a copy joins its story)."""
+    together, apart = S(tmp_path / "together.db"), S(tmp_path / "apart.db")
+    for s in (together, apart):
+        s.sync_feeds([FEED, OTHER])
+    reports = together.ingest_polls(_polls(), stories=StorySettings())
+    alone = [apart.ingest(items, feed=feed, stories=StorySettings()) for items, feed in _polls()]
+    assert [_summary(r) for r in reports] == [_summary(r) for r in alone] == [(2, 0, 2, 2, 0, 0), (2, 1, 2, 1, 1, 1)]
+    assert _contents(together) == _contents(apart)
+    assert _contents(together)["feeds"] == [("dn", 200, 3), ("vptu", 200, 2)]
+
+
+def test_polls_stored_together_are_one_transaction(store: S) -> None:
+    """A failure writing the last poll's feed row leaves none of the polls stored: the pass stops, and every
+    feed it did not record stays due."""
+    with store.tx() as conn:
+        conn.execute("CREATE TRIGGER feeds_fail BEFORE UPDATE ON feeds WHEN new.name = 'dn'"
+                     " BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    with pytest.raises(StoreError, match="disk full"):
+        store.ingest_polls(_polls(), stories=StorySettings())
+    contents = _contents(store)
+    assert all(not contents[t] for t in ("articles", "sightings", "matches", "alerts", "stories"))
+    assert contents["feeds"] == [("dn", None, 0), ("vptu", None, 0)]
+    with store.tx() as conn:
+        conn.execute("DROP TRIGGER feeds_fail")
+    assert [len(r.new) for r in store.ingest_polls(_polls(), stories=StorySettings())] == [2, 2]

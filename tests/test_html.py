@@ -5,8 +5,10 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from daemon.text.html import article_text, html_to_text, strip_outlet_prefix
+from daemon.text.html import _Node, _parse, _parse_simple, _TreeBuilder, article_text, html_to_text, strip_outlet_prefix
 
 LEAD = "Chiều 25-12, Thành ủy tổ chức Hội nghị tổng kết công tác Văn phòng cấp ủy năm 2025."
 
@@ -146,3 +148,72 @@ def test_article_text_strips_prefix_after_image() -> None:
 def test_unclosed_and_stray_tags_do_not_lose_text() -> None:
     html = "<p>Một<p>Hai</span></div><div>Ba"
     assert article_text(html) == "Một\n\nHai\n\nBa"
+
+
+# -- the fast tokenizer (``_parse_simple``) builds exactly the tree HTMLParser builds, or declines ----------
+
+def _reference(html: str) -> _Node:
+    builder = _TreeBuilder()
+    builder.feed(unicodedata.normalize("NFC", html))
+    builder.close()
+    return builder.root
+
+
+_TEXT = st.text(alphabet="aăâđêôơưạảãáàÁĐ Nghị quyết5\u00a0\t\n;#&>\"'=/", max_size=12)
+_ENTITY = st.sampled_from(["&amp;", "&nbsp;", "&#7843;", "&#x1EA1;", "&quot;", "&lt;p&gt;", "&amp", "& ", "&#",
+                           "&xyz;"])
+_NAME = st.sampled_from(["a", "p", "br", "img", "li", "UL", "Div", "h2", "span", "figcaption", "x1"])
+_SPACE = st.sampled_from([" ", "  ", "\n", "\t", "\f"])
+_QUOTED = st.one_of(
+    st.builds(lambda t: f'"{t}"', st.text(alphabet="abc /:.-_&;#>='x\u00a0", max_size=10)),
+    st.builds(lambda t: f"'{t}'", st.text(alphabet='abc /:.-_&;#>="x', max_size=10)),
+)
+_BARE = st.text(alphabet="abc123.:-_%&;#/", min_size=1, max_size=8)
+
+
+def _tags(values: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    attribute = st.builds(lambda sp, name, eq, value: sp + name + (f"{eq}{value}" if value is not None else ""),
+                          _SPACE, st.sampled_from(["href", "class", "SRC", "data-x", "alt", "x:y", "width"]),
+                          st.sampled_from(["=", " = ", "=\n"]), st.none() | values)
+    return st.one_of(
+        st.builds(lambda name, attrs, sp, close: f"<{name}{''.join(attrs)}{sp}{close}>", _NAME,
+                  st.lists(attribute, max_size=3), st.sampled_from(["", " ", "\n"]), st.sampled_from(["", "/"])),
+        st.builds(lambda name, sp: f"</{name}{sp}>", _NAME, st.sampled_from(["", " ", "\t"])))
+
+
+_PLAIN = st.one_of(_TEXT.filter(lambda t: "&" not in t), _ENTITY, _tags(_QUOTED))
+# What HTMLParser must be left to (or what must come out the same either way).
+_ODD = st.sampled_from([
+    "<script>x = '<p>';</script>", "<style>p{}</style>", "<title>a<b>c</title>", "<textarea><p></textarea>",
+    "<!-- c -->", "<!DOCTYPE html>", "<?xml x?>", "<![CDATA[x]]>", "<", "< p>", "<p", "a<b", "</>", "</ p>",
+    "</a x>", "<a href=x/>", "<a href=>", '<a href="x"title="y">', "<a\u00a0href='x'>", "<a\vb>", "<p/ >",
+    "<img src=x />", "<a href=\"x\"/>", "<br/>", "</br>", "<a b='1' b='2'>", "<p:x>", "<a =x>", "&", "&#x;",
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PLAIN, max_size=12))
+def test_plain_fragments_take_the_fast_path_with_htmlparsers_tree(pieces: list[str]) -> None:
+    html = unicodedata.normalize("NFC", "".join(pieces))
+    simple = _parse_simple(html)
+    assert simple is not None, html
+    assert simple == _reference(html), html
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.one_of(_PLAIN, _tags(_QUOTED | _BARE), _TEXT, _ODD), max_size=12))
+def test_any_fragment_gets_htmlparsers_tree_fast_or_not(pieces: list[str]) -> None:
+    html = "".join(pieces)
+    simple = _parse_simple(unicodedata.normalize("NFC", html))
+    assert simple is None or simple == _reference(html), html
+    assert _parse(html) == _reference(html), html
+
+
+def test_feed_item_shapes_take_the_fast_path() -> None:
+    description = ('<a href="https://baodanang.vn/bai-1.htm"><img src="https://baodanang.vn/anh/1.jpg" alt="Ảnh"'
+                   ' width="180" height="108"/></a></br>' + LEAD + ' <ul class="related"><li><a href="/bai-2.htm">'
+                   "Tin liên quan &amp; khác</a></li></ul>")
+    simple = _parse_simple(description)
+    assert simple is not None and simple == _reference(description)
+    assert _parse_simple("<p>a</p><!-- quảng cáo -->") is None
+    assert _parse_simple("<p>x</p><script>var a = '<b>';</script>") is None
