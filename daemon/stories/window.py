@@ -97,9 +97,9 @@ class Window:
         self.stories.setdefault(m.story_id, []).append(aid)
         self.high = max(self.high, aid)
         body, lead = rare if rare is not None else (self.rare(m.body), self.rare(m.lead))
-        merge = self.index.add(body + lead, aid)
+        full = [self.index] if self.index.add(body + lead, aid) else []
         if m.short and self.short_leads.add(lead, aid):
-            self.short_leads.merge(self.order[0])
+            full.append(self.short_leads)
         if m.counted:
             counts, formulas = self.counts, self.formulas
             for key in chain(m.body, m.lead):
@@ -111,8 +111,8 @@ class Window:
                     formulas.add(key)
         while len(self.order) > self.capacity:
             self._drop(self.order[0])
-        if merge:
-            self.index.merge(self.order[0])
+        for postings in full:  # after the drops: what left the window is not merged in
+            postings.merge(self.order[0])
 
     def evict(self, before: float) -> None:
         """Members first seen before ``before`` leave (no arrival can reach them any more)."""
