@@ -340,8 +340,8 @@ class Service:
                 # The window of recent articles is built now, before the service reports ready, not in the
                 # first ingest's transaction. ``run --once`` and ``fetch`` build it only if they store something.
                 self.store.warm_stories(self.config.stories)
-            self._start_guard()
             self._signals.install()
+            self._start_guard()  # a stop requested before it starts waits in the pipe for it
             self._scheduler = BackgroundScheduler(
                 timezone=self.config.tz,
                 executors={"default": ThreadPoolExecutor(max_workers=8)},

@@ -26,14 +26,19 @@ class Signals:
         self.stop_signal: int | None = None
         self.stop_at: float | None = None  # monotonic time of the stop request: the deadline counts from here
         self.reload = False
-        self._wake_r, self._wake_w = socket.socketpair()
-        for s in (self._wake_r, self._wake_w):
-            s.setblocking(False)
-        self._guard_r, self._guard_w = os.pipe()
-        os.set_blocking(self._guard_w, False)
+        # Made by ``install``: a command that never installs the handlers (``run --once``) opens nothing.
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None  # kept open for the process's life: the C handler writes to it
+        self._guard_r = self._guard_w = -1
 
     def install(self) -> None:
-        signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
+        self._wake_r, wake_w = socket.socketpair()
+        for s in (self._wake_r, wake_w):
+            s.setblocking(False)
+        self._wake_w = wake_w
+        self._guard_r, self._guard_w = os.pipe()
+        os.set_blocking(self._guard_w, False)
+        signal.set_wakeup_fd(wake_w.fileno(), warn_on_full_buffer=False)
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
@@ -49,13 +54,16 @@ class Signals:
         """A stop begins (a signal, or the main loop ending otherwise): the guard starts counting."""
         if self.stop_at is None:
             self.stop_at = time.monotonic()
+        if self._guard_w < 0:
+            return  # not installed: no guard to wake
         try:
             os.write(self._guard_w, b"s")
         except OSError:  # full (a byte is there already) or closed: the guard is awake either way
             pass
 
     def wait(self, timeout: float) -> None:
-        """Until a signal arrives or ``timeout`` seconds pass."""
+        """Until a signal arrives or ``timeout`` seconds pass (after ``install``)."""
+        assert self._wake_r is not None
         ready, _, _ = select.select([self._wake_r], [], [], timeout)
         if ready:
             try:
@@ -65,7 +73,8 @@ class Signals:
                 pass
 
     def wait_for_stop(self) -> float:
-        """Block until a stop is requested (the guard's thread); the monotonic time it was requested."""
+        """Block until a stop is requested (the guard's thread, after ``install``); the monotonic time it
+        was requested."""
         while self.stop_at is None:
             os.read(self._guard_r, 1)
         return self.stop_at
