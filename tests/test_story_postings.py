@@ -1,12 +1,14 @@
-"""The window's key index (``daemon.stories.postings``): the same answers as a plain dict of lists, across
-merges, with members leaving; and the few bytes a key that are its reason to exist."""
+"""The window's key index (``daemon.stories.postings``) and its batch search (``Window.search``): the same
+answers as a plain dict of lists, across runs and merges, with members leaving; and the few bytes a key
+that are its reason to exist."""
 
 from __future__ import annotations
 
 import random
 import tracemalloc
-from collections import Counter
+from array import array
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,42 +19,65 @@ from daemon.stories.window import POSTINGS, Member, Window
 LIMIT = 3
 
 
-def model(lists: dict[int, list[int]], keys: list[int], alive: set[int]) -> Counter[int]:
-    return Counter(m for k in keys for m in lists.get(k, [])[-LIMIT:] if m in alive)
+def found(p: Postings, wanted: list[int], oldest: int) -> list[tuple[int, int]]:
+    """(key, seq) pairs a look-up gives, members gone left out."""
+    keys = np.asarray(sorted(wanted), np.int64)
+    labels, seqs = p.find(keys, keys)
+    return sorted((k, s) for k, s in zip(labels.tolist(), seqs.tolist(), strict=True) if s >= oldest)
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.lists(st.integers(-3, 12), max_size=6, unique=True), min_size=1, max_size=40),
-       st.integers(1, 12), st.integers(0, 40), st.data())
-def test_look_ups_match_a_dict_of_lists_across_merges_and_departures(
-        members: list[list[int]], merge_at: int, gone: int, data: st.DataObject) -> None:
-    p = Postings(LIMIT, merge_at=merge_at)
+@given(st.lists(st.lists(st.lists(st.integers(-3, 12), max_size=6, unique=True), min_size=1, max_size=5),
+                min_size=1, max_size=12),
+       st.lists(st.integers(0, 4), min_size=12, max_size=12), st.data())
+def test_look_ups_match_a_dict_of_lists_across_runs_and_departures(
+        batches: list[list[list[int]]], leaving: list[int], data: st.DataObject) -> None:
+    p = Postings(LIMIT)
     lists: dict[int, list[int]] = {}
-    for aid, keys in enumerate(members, start=1):
-        if p.add(keys, aid):
-            p.merge(oldest=min(gone, aid) + 1)
-        for k in keys:
-            lists.setdefault(k, []).append(aid)
-    alive = set(range(min(gone, len(members)) + 1, len(members) + 1))
-    asked = data.draw(st.lists(st.integers(-4, 13), max_size=8, unique=True))
-    got = p.count(asked, alive)
-    want = model(lists, asked, alive)
-    # Between merges a key may list up to twice the limit (the arrays' and the dict's): never fewer than
-    # the most recent LIMIT, and nothing that is not there or not alive.
-    assert all(got[m] >= n for m, n in want.items()), (got, want)
-    assert all(m in alive and n <= len([k for k in asked if m in lists.get(k, [])]) for m, n in got.items())
-    p.merge(oldest=min(gone, len(members)) + 1)
-    assert p.count(asked, alive) == want
+    seq = oldest = 0
+    for batch, gone in zip(batches, leaving, strict=False):
+        keys, seqs = [], []
+        for member in batch:
+            for k in member:
+                keys.append(k)
+                seqs.append(seq)
+                lists.setdefault(k, []).append(seq)
+            seq += 1
+        oldest = min(seq, oldest + gone)
+        p.add(np.asarray(keys, np.int64), np.asarray(seqs, np.int64), oldest)
+    wanted = data.draw(st.lists(st.integers(-4, 13), max_size=8, unique=True))
+    got = found(p, wanted, oldest)
+    assert len(got) == len(set(got))
+    # every pair is a posting; the LIMIT most recent of each key (still there) are always among them
+    assert all(s in lists[k] for k, s in got)
+    recent = {(k, s) for k in wanted for s in lists.get(k, [])[-LIMIT:] if s >= oldest}
+    assert recent <= set(got), (recent, got)
+    p.compact(oldest)
+    assert found(p, wanted, oldest) == got
+    assert all(s >= oldest for run in p.runs for s in run[2].tolist())
 
 
 def test_a_merge_keeps_the_most_recent_members_of_a_key_and_drops_those_gone() -> None:
     p = Postings(LIMIT)
-    for aid in range(1, 8):
-        p.add([5, 100 + aid], aid)
-    p.merge(oldest=3)
-    assert p.count([5], alive=range(1, 100)) == {5: 1, 6: 1, 7: 1}
-    assert p.count([101, 102, 103], alive=range(1, 100)) == {3: 1}  # 1 and 2 left: their postings went
-    assert len(p) == 3 + 5 and not p.fresh
+    for seq in range(8):
+        p.add(np.asarray([5, 100 + seq], np.int64), np.asarray([seq, seq], np.int64), oldest=3 if seq == 7 else 0)
+    assert len(p.runs) == 1  # eight runs of one member merged like a binary counter: into one
+    assert found(p, [5], 0) == [(5, 5), (5, 6), (5, 7)]
+    assert found(p, [101, 102, 103, 104], 0) == [(103, 3), (104, 4)]  # 1 and 2 left: their postings went
+    assert len(p) == 3 + 5
+
+
+def test_a_batch_search_finds_earlier_arrivals_of_the_batch_but_not_later_ones() -> None:
+    def member(aid: int, keys: tuple[int, ...]) -> Member:
+        return Member.of(aid, aid, float(aid), None, Sketch(keys, (), False, ()))
+
+    w = Window()
+    w.add(member(1, (10, 11, 12)))
+    # the batch: arrivals 0, 1, 2 (numbered 1, 2, 3 when they join), each listed under its keys
+    newcomers = [array("q", keys) for keys in ([10, 20], [20, 30], [30, 10])]
+    query, seq, n = w.search([0, 1, 2], newcomers, newcomers)
+    got = {(q, s): c for q, s, c in zip(query.tolist(), seq.tolist(), n.tolist(), strict=True)}
+    assert got == {(0, 0): 1, (1, 1): 1, (2, 0): 1, (2, 1): 1, (2, 2): 1}
 
 
 def test_a_full_window_of_new_text_costs_under_3_kb_a_member() -> None:
@@ -66,8 +91,9 @@ def test_a_full_window_of_new_text_costs_under_3_kb_a_member() -> None:
         w = Window(capacity=n)
         before = tracemalloc.get_traced_memory()[0]
         for aid, s in enumerate(sketches, start=1):
-            w.add(Member.of(aid, aid, float(aid), None, s))
-        w.index.merge(w.order[0])
+            w.join(Member.of(aid, aid, float(aid), None, s))
+            if aid % 100 == 0:
+                w.index_joined()
         used = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()

@@ -29,7 +29,7 @@ from typing import Any
 
 from daemon.models import SEEDS_SOURCE, StorySettings
 from daemon.store.db import Database
-from daemon.stories.assign import Arrival, assign
+from daemon.stories.assign import CHUNK, Arrival, assign
 from daemon.stories.sketch import Sketch, sketch
 from daemon.stories.window import CAPACITY, Member, Window
 
@@ -82,9 +82,14 @@ _MEMBER_SQL = ("SELECT id, story_id, title, body, ingested_at, published_at, dat
 
 
 def _add_rows(window: Window, rows: Iterable[sqlite3.Row]) -> None:
-    for r in sorted(rows, key=lambda r: int(r[0])):
+    """Stored articles into the window, in id order; indexed every ``CHUNK`` (the formulas they bring are
+    known to those after, as when they arrived)."""
+    for n, r in enumerate(sorted(rows, key=lambda r: int(r[0])), start=1):
         published = None if r[6] or not r[5] else _epoch(r[5])
-        window.add(Member.of(int(r[0]), int(r[1]), _epoch(r[4]), published, sketch(r[2], r[3])))
+        window.join(Member.of(int(r[0]), int(r[1]), _epoch(r[4]), published, sketch(r[2], r[3])))
+        if n % CHUNK == 0:
+            window.index_joined()
+    window.index_joined()
 
 
 class StoryWindow:

@@ -6,7 +6,9 @@ arrival order, and each arrival joins the window at once, so that two copies in 
 each other just as a copy finds one stored a day ago.
 
 * Candidates: the members that share keys with the arrival, formulas aside (a key found in many
-  different stories); only those sharing ``MIN_SHARED`` or more are looked at (picked in C loops).
+  different stories); only those sharing ``MIN_SHARED`` or more, and whose share passes the threshold
+  times ``LOOSE``, are looked at: counted and scored for ``CHUNK`` arrivals at once in numpy
+  (``Window.search``), which cost 100 µs an arrival in a loop per arrival.
 * Body rule: the share of the shorter article's sampled shingles that the two have in common, at least
   ``threshold``, with at least ``MIN_SHARED`` shingles in common; and the same figures (``_agree``:
   dates, counts, amounts), which is what two reports written from one set of formulas differ in.
@@ -24,15 +26,22 @@ No member matching means a new story, whose id is the arriving article's id.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from itertools import compress, repeat
-from operator import le, mul, truediv
+from typing import TYPE_CHECKING
 
 from daemon.models import StorySettings
 from daemon.stories.sketch import Sketch
-from daemon.stories.window import Member, Window
+from daemon.stories.window import Keys, Member, Window
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from daemon.stories.postings import Ints
+
+    Floats = npt.NDArray[np.float64]
 
 FIGURES = 0.6  # share of the shorter list of figures two articles must have in common (when both have one)
 SAME_FIGURES = 1.0  # ... and with this share (and 3 or more), fewer shingles suffice:
@@ -41,6 +50,7 @@ STRICT = 0.8  # the share of shingles asked when there are no figures to compare
 MIN_SHARED = 2  # body shingles (sampled) two articles must share, whatever the share
 MIN_SHARED_LEAD = 2  # title and lead shingles two articles must share under the lead rule (or all of
 # the shorter lead's, when it has only one: a feed item whose description repeats its title)
+CHUNK = 100  # arrivals searched at once (a feed poll's worth): the formulas are those of the chunk's start
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,65 +96,122 @@ def _agree(score: float, a: Arrival, m: Member, threshold: float) -> bool:
     return shared >= 3 and figures >= SAME_FIGURES and score >= threshold * LOOSE
 
 
-def _matching(a: Arrival, window: Window, settings: StorySettings) -> tuple[set[int], list[int], list[int]]:
-    """The stories with a member that the arrival is a near-copy of; and the arrival's body and lead
-    keys that are not formulas.
+def _survivors(arrivals: Sequence[Arrival], bodies: Sequence[Keys], leads: Sequence[Keys], window: Window,
+               loose: float) -> tuple[list[list[tuple[int, float]]], list[list[tuple[int, float]]]]:
+    """Per arrival, the members (article id, score) whose shingles pass ``loose``: by the body rule, and by
+    the lead rule. Counted and scored for the whole batch in numpy (``Window.search``): most candidates
+    share a few formula-like keys and score far below ``loose``; the few left are checked in Python.
+    """
+    import numpy as np  # noqa: PLC0415
+
+    n = len(arrivals)
+    body_sizes = [len(a.sketch.body) for a in arrivals]
+    lead_sizes = [len(a.sketch.lead) for a in arrivals]
+    batch_ids = [a.article_id for a in arrivals]
+    everywhere = [body + lead for body, lead in zip(bodies, leads, strict=True)]  # what each will be listed under
+
+    # One search of the index for the bodies' keys and the title-and-lead items' leads (queries n + j: the
+    # lead of the j-th of those); one of the title-and-lead members' leads for the full articles' leads.
+    short = [i for i, a in enumerate(arrivals) if a.sketch.short]
+    full = [i for i, a in enumerate(arrivals) if not a.sketch.short]
+    query, seq, shared = window.search([*range(n), *short], [*bodies, *(leads[i] for i in short)], everywhere)
+    in_lead = query >= n
+    lead_owner = np.asarray(short, np.int64)[query[in_lead] - n] if short else query[in_lead]
+    lead_seq, lead_shared = seq[in_lead], shared[in_lead]
+    owner, seq, shared = query[~in_lead], seq[~in_lead], shared[~in_lead]
+
+    # Body rule: the share of the shorter sketch in common. The member's formulas are not counted either:
+    # of its keys, about the share of the arrival's that are not formulas (two articles on one topic carry
+    # about as much of its formulas). Without figures to agree on, that estimate is not trusted.
+    rare = np.asarray([len(b) for b in bodies], np.float64)
+    keep = np.asarray([len(b) / len(a.sketch.body) if a.sketch.body and a.sketch.numbers else 1.0
+                       for a, b in zip(arrivals, bodies, strict=True)], np.float64)
+    enough = shared >= MIN_SHARED
+    owner, seq, shared = owner[enough], seq[enough], shared[enough]
+    sizes = window.sizes_of(seq, body_sizes) * keep[owner]
+    score = shared / np.maximum(1.0, np.minimum(rare[owner], sizes))
+    passes = score >= loose
+    body = _grouped(n, owner[passes], seq[passes], score[passes], window=window, batch_ids=batch_ids)
+
+    # Lead rule: title and lead against every member's lead (a title-and-lead item, above), or against
+    # title-and-lead members' (a full article).
+    short_leads = [lead if a.sketch.short else array("q") for a, lead in zip(arrivals, leads, strict=True)]
+    query, seq, shared = window.search(full, [leads[i] for i in full], short_leads, short_only=True)
+    full_owner = np.asarray(full, np.int64)[query] if full else query
+    owner = np.concatenate((lead_owner, full_owner))
+    seq, shared = np.concatenate((lead_seq, seq)), np.concatenate((lead_shared, shared))
+    lengths = np.asarray([len(lead) for lead in leads], np.float64)
+    shorter = np.maximum(1.0, np.minimum(lengths[owner], window.sizes_of(seq, lead_sizes, lead=True)))
+    score = np.minimum(1.0, shared / shorter)
+    passes = (shared >= np.minimum(MIN_SHARED_LEAD, shorter)) & (score >= loose)
+    lead = _grouped(n, owner[passes], seq[passes], score[passes], window=window, batch_ids=batch_ids)
+    return body, lead
+
+
+def _grouped(n: int, owner: Ints, seq: Ints, score: Floats, *, window: Window,
+             batch_ids: Sequence[int]) -> list[list[tuple[int, float]]]:
+    """Per arrival (of ``n``), its members that passed, as (article id, score)."""
+    out: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    ids = window.ids_of(seq, batch_ids)
+    for i, aid, share in zip(owner.tolist(), ids, score.tolist(), strict=True):
+        out[i].append((aid, share))
+    return out
+
+
+def _matching(a: Arrival, body: list[tuple[int, float]], lead: list[tuple[int, float]], window: Window,
+              settings: StorySettings) -> set[int]:
+    """The stories with a member that the arrival is a near-copy of, of the members its shingles passed.
 
     Which member of a story matches best does not matter (the arrival joins the earliest story, and the
     others merge into it): once a story is found, its other members are skipped.
     """
-    rare = window.rare(a.sketch.body)
-    # The member's formulas are not counted either: of its keys, about the share of the arrival's that are
-    # not formulas (two articles on one topic carry about as much of its formulas). Without figures to
-    # agree on, that estimate is not trusted.
-    keep = len(rare) / len(a.sketch.body) if a.sketch.body and a.sketch.numbers else 1.0
     found: set[int] = set()
-    members, threshold, loose = window.members, settings.threshold, settings.threshold * LOOSE
-    shared = window.shared(rare)
-    # The share of the shorter sketch in common, for every candidate sharing MIN_SHARED keys or more, in C
-    # loops: most candidates share a few formula-like keys and score far below ``loose``.
-    candidates = list(compress(shared, map(le, repeat(MIN_SHARED), shared.values())))
-    sizes = map(mul, map(window.sizes.__getitem__, candidates), repeat(keep))
-    scores = list(map(truediv, map(shared.__getitem__, candidates),
-                      map(max, repeat(1.0), map(min, repeat(float(len(rare))), sizes))))
-    for aid, share in zip(compress(candidates, map(le, repeat(loose), scores)), filter(partial(le, loose), scores),
-                          strict=True):
-        m = members[aid]
-        if m.story_id in found:
+    members, threshold = window.members, settings.threshold
+    for aid, share in body:
+        m = members.get(aid)
+        if m is None or m.story_id in found:
             continue
         if _near(a, m, settings.window) and _agree(min(1.0, share), a, m, threshold):
             found.add(m.story_id)
-    lead = window.rare(a.sketch.lead)
-    for aid, n in window.shared(lead, short_only=not a.sketch.short).items():
-        m = members[aid]
-        if m.story_id in found:
+    for aid, score in lead:
+        m = members.get(aid)
+        if m is None or m.story_id in found:
             continue
-        shorter = max(1, min(len(lead), len(m.lead)))
-        score = min(1.0, n / shorter)
-        if n >= min(MIN_SHARED_LEAD, shorter) and score >= loose and _near(a, m, settings.lead_window) \
-                and _agree(score, a, m, threshold):
+        if _near(a, m, settings.lead_window) and _agree(score, a, m, threshold):
             found.add(m.story_id)
-    return found, rare, lead
+    return found
 
 
 def assign(arrivals: Sequence[Arrival], window: Window, settings: StorySettings) -> Decision:
-    """The story of each arrival, in order; each arrival joins ``window`` as a candidate for the next."""
+    """The story of each arrival, in order; each arrival joins ``window`` as a candidate for the next.
+
+    Arrivals are taken ``CHUNK`` at a time: a chunk is searched at once, then its arrivals decided one by
+    one (each joins the window before the next is decided), then indexed; so the formulas a chunk leaves
+    out are those of its start.
+    """
     out = Decision()
-    for a in arrivals:
-        found, rare, lead = _matching(a, window, settings)
-        sid = a.article_id
-        if found:
-            sid = min(found)  # the earliest story: ids are first articles' ids, and those grow with time
-            for later in found:
-                if later != sid:
-                    window.merge(later, sid)
-                    out.merges[later] = sid
-            # an earlier merge of this batch may point to a story merged since: follow to the end
-            for story, into in out.merges.items():
-                if into in out.merges:
-                    out.merges[story] = out.merges[into]
-        out.stories.append(sid)
-        window.add(Member.of(a.article_id, sid, a.seen_at, a.published_at, a.sketch), (rare, lead))
+    loose = settings.threshold * LOOSE
+    for start in range(0, len(arrivals), CHUNK):
+        chunk = arrivals[start : start + CHUNK]
+        bodies = [window.rare(a.sketch.body) for a in chunk]
+        leads = [window.rare(a.sketch.lead) for a in chunk]
+        by_body, by_lead = _survivors(chunk, bodies, leads, window, loose)
+        for i, a in enumerate(chunk):
+            found = _matching(a, by_body[i], by_lead[i], window, settings)
+            sid = a.article_id
+            if found:
+                sid = min(found)  # the earliest story: ids are first articles' ids, and those grow with time
+                for later in found:
+                    if later != sid:
+                        window.merge(later, sid)
+                        out.merges[later] = sid
+                # an earlier merge of this batch may point to a story merged since: follow to the end
+                for story, into in out.merges.items():
+                    if into in out.merges:
+                        out.merges[story] = out.merges[into]
+            out.stories.append(sid)
+            window.join(Member.of(a.article_id, sid, a.seen_at, a.published_at, a.sketch), (bodies[i], leads[i]))
+        window.index_joined()
     out.stories = [_final(s, out.merges) for s in out.stories]
     return out
 

@@ -1,117 +1,123 @@
-"""Key -> the window's members that have it, in about 16 bytes a key rather than 200.
+"""Key -> the window's members that have it, as a few sorted numpy runs: 16 bytes a key, looked up a batch
+of arrivals at a time.
 
 A dict of lists costs about 200 bytes a key (an int object, a list object, the dict's slot), and a window
 of 30,000 articles of new text holds some 1.7 million keys: 340 MB of the service's memory, measured.
-Here most postings live in two numpy arrays sorted by key (the key, the member's id: 16 bytes), which a
-look-up reads with one binary search per key for all the keys of an arrival at once. The postings added
-since the last merge are kept in a small dict of lists, merged into the arrays when they reach
-``MERGE_AT``: the two parts are sorted runs, so the merge is a linear stable sort.
+Here postings live in arrays sorted by key (each distinct key once, where its members start, and the
+members' sequence numbers: 16 bytes a posting of a key found once, 4 for each further one), in runs:
+each batch of members joining the window is sorted into a run of its own, and two runs are merged when
+the newer is as long as the one before it (a binary counter: a posting is merged about log2(window /
+batch) times, and there are as many runs at most). The arrivals of a batch are looked up together, with
+one binary search per run for all their keys, sorted: a few dozen numpy calls a batch, not a Python
+loop a key.
 
-Members that left the window are not taken out one by one: a look-up leaves them out (``alive``), and
-the next merge drops every posting of an id below the oldest member still there. That relies on members
-joining in increasing id order, which the window's callers keep (article ids grow with arrival).
+Members are numbered in the order they join (``seq``), so the postings of a key are in joining order
+within a run, and those of a newer run come after. Members that left the window are not taken out one
+by one: a look-up leaves out sequence numbers below the oldest member's, and merges (and ``compact``)
+drop them.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Container, Sequence
-from itertools import chain, filterfalse
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-MERGE_AT = 200_000  # postings in the dict before they are merged into the arrays (≈ 20 MB at most)
+Ints = npt.NDArray[np.signedinteger[Any]]  # int64, or int32 where a run keeps positions and member numbers
+_EMPTY: Ints = np.empty(0, np.int64)
 
-_Ints = npt.NDArray[np.int64]
+
+Run = tuple[Ints, Ints, Ints]  # keys (distinct, sorted); where each key's members start in the next (int32);
+# the members' numbers (int32)
+
+
+def lookup(run: Run, wanted: Ints, labels: Ints, limit: int) -> tuple[Ints, Ints]:
+    """In one run: (label, seq) for each of the last ``limit`` members of each wanted key, the label being
+    the wanted key's. ``wanted`` sorted is faster (numpy's binary search starts from the last answer)."""
+    keys, starts, seqs = run
+    at = np.minimum(keys.searchsorted(wanted), len(keys) - 1)
+    hit = keys[at] == wanted
+    at = at[hit]
+    hi = starts[at + 1]
+    lo = np.maximum(starts[at], hi - limit)
+    n = hi - lo
+    total = int(n.sum())
+    if not total:
+        return _EMPTY, _EMPTY
+    ends = np.cumsum(n)
+    positions = np.repeat(lo - (ends - n), n) + np.arange(total)  # each key's range, one after another
+    return np.repeat(labels[hit], n), seqs[positions]
+
+
+def run_of(keys: Ints, seqs: Ints) -> Run:
+    """A run of postings sorted by key (seqs in order within a key). Positions and member numbers are
+    32-bit: a posting of a key found once costs 16 bytes (key, start, member)."""
+    if not len(keys):
+        return _EMPTY, np.zeros(1, np.int32), _EMPTY.astype(np.int32)
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    return keys[starts], np.append(starts, len(keys)).astype(np.int32), seqs.astype(np.int32, copy=False)
+
+
+def _expanded(run: Run) -> Ints:
+    keys, starts, _ = run
+    out: Ints = np.repeat(keys, np.diff(starts))
+    return out
 
 
 class Postings:
-    """The ``limit`` most recent members of each key (ids ascending within a key).
+    """The ``limit`` most recent members of each key in each run (a key may list more across runs)."""
 
-    The dict holds a key's one member as a plain int, a list only from the second: lists are objects the
-    cyclic garbage collector walks, and a walk over a million of them at each collection was most of the
-    cost of adding a member to the old index.
-    """
-
-    def __init__(self, limit: int, merge_at: int = MERGE_AT) -> None:
+    def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.merge_at = merge_at
-        self.keys: _Ints = np.empty(0, np.int64)
-        self.ids: _Ints = np.empty(0, np.int64)
-        self.fresh: dict[int, int | list[int]] = {}
-        self.pending = 0  # postings in ``fresh``
+        self.runs: list[Run] = []  # oldest run first
 
     def __len__(self) -> int:
-        return len(self.keys) + self.pending
+        return sum(len(seqs) for _, _, seqs in self.runs)
 
-    def add(self, keys: Sequence[int], member: int) -> bool:
-        """``member`` listed under ``keys``; True when it is time to ``merge``."""
-        fresh, limit = self.fresh, self.limit
-        for key in keys:
-            had = fresh.get(key)
-            if had is None:
-                fresh[key] = member
-            elif isinstance(had, int):
-                fresh[key] = [had, member]
-            else:
-                if len(had) >= limit:
-                    del had[0]
-                had.append(member)
-        self.pending += len(keys)
-        return self.pending >= self.merge_at
+    def add(self, keys: Ints, seqs: Ints, oldest: int) -> None:
+        """A batch of postings, ``seqs`` ascending and above every one already here; ``oldest``: the first
+        sequence number still in the window (a merge drops those below)."""
+        if not len(keys):
+            return
+        order = np.argsort(keys, kind="stable")
+        self.runs.append(run_of(keys[order], seqs[order]))
+        while len(self.runs) > 1 and len(self.runs[-1][2]) >= len(self.runs[-2][2]):
+            older, newer = self.runs[-2], self.runs[-1]
+            merged = self._merged(np.concatenate((_expanded(older), _expanded(newer))),
+                                  np.concatenate((older[2], newer[2])), oldest)
+            self.runs[-2:] = [merged] if len(merged[2]) else []
 
-    def count(self, keys: Sequence[int], alive: Container[int]) -> Counter[int]:
-        """Member id -> how many of ``keys`` list it (members not in ``alive`` left out).
+    def compact(self, oldest: int) -> None:
+        """Drop the postings of members below ``oldest`` from every run."""
+        runs = []
+        for run in self.runs:
+            keep = run[2] >= oldest
+            if keep.all():
+                runs.append(run)
+            elif keep.any():
+                runs.append(run_of(_expanded(run)[keep], run[2][keep]))
+        self.runs = runs
 
-        A key may list up to twice ``limit`` members between merges (the arrays' and the dict's).
-        """
-        hits: list[int] = []
-        get = self.fresh.get
-        for key in keys:
-            had = get(key)
-            if had is None:
-                continue
-            if isinstance(had, int):
-                hits.append(had)
-            else:
-                hits += had
-        if len(self.keys) and keys:
-            wanted = np.fromiter(keys, np.int64, len(keys))
-            hi = self.keys.searchsorted(wanted, "right")
-            lo = np.maximum(self.keys.searchsorted(wanted, "left"), hi - self.limit)
-            n = hi - lo
-            total = int(n.sum())
-            if total:
-                ends = np.cumsum(n)
-                at = np.repeat(lo - (ends - n), n) + np.arange(total)  # each key's range, one after another
-                hits += self.ids[at].tolist()
-        found = Counter(hits)
-        for gone in list(filterfalse(alive.__contains__, found)):
-            del found[gone]
-        return found
+    def find(self, wanted: Ints, labels: Ints) -> tuple[Ints, Ints]:
+        """(label, seq) of the postings of each wanted key, in every run."""
+        found = [lookup(run, wanted, labels, self.limit) for run in self.runs]
+        if not found:
+            return _EMPTY, _EMPTY
+        if len(found) == 1:
+            return found[0]
+        return np.concatenate([o for o, _ in found]), np.concatenate([s for _, s in found])
 
-    def merge(self, oldest: int) -> None:
-        """The dict's postings into the arrays, without those of ids below ``oldest`` (they left)."""
-        keys, ids = self.keys, self.ids
-        if self.fresh:
-            values = self.fresh.values()
-            sizes = [1 if isinstance(v, int) else len(v) for v in values]
-            fk = np.repeat(np.fromiter(self.fresh, np.int64, len(sizes)), sizes)
-            fi = np.fromiter(chain.from_iterable((v,) if isinstance(v, int) else v for v in values), np.int64,
-                             sum(sizes))
-            by_key = np.argsort(fk, kind="stable")
-            keys, ids = np.concatenate((keys, fk[by_key])), np.concatenate((ids, fi[by_key]))
-        keep = ids >= oldest
-        keys, ids = keys[keep], ids[keep]
-        order = np.argsort(keys, kind="stable")  # two sorted runs, and the older ids first within a key
-        keys, ids = keys[order], ids[order]
-        if len(keys) > 1:
-            starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-            ends = np.append(starts[1:], len(keys))
-            recent = np.repeat(ends, ends - starts) - np.arange(len(keys)) <= self.limit
-            if not recent.all():
-                keys, ids = keys[recent], ids[recent]
-        self.keys, self.ids = keys, ids
-        self.fresh = {}
-        self.pending = 0
+    def _merged(self, keys: Ints, seqs: Ints, oldest: int) -> Run:
+        """Two runs, older first, as one: those gone dropped, the ``limit`` most recent of each key kept."""
+        keep = seqs >= oldest
+        keys, seqs = keys[keep], seqs[keep]
+        order = np.argsort(keys, kind="stable")  # two sorted runs, and the older seqs first within a key
+        keys, seqs = keys[order], seqs[order]
+        run = run_of(keys, seqs)
+        starts = run[1]
+        if len(seqs) > len(run[0]) and (np.diff(starts) > self.limit).any():
+            ends = np.repeat(starts[1:], np.diff(starts))
+            recent = ends - np.arange(len(keys)) <= self.limit
+            run = run_of(keys[recent], seqs[recent])
+        return run

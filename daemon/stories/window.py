@@ -4,8 +4,15 @@ Looking candidates up in SQLite cost more than the rest of an ingest together (a
 each an indexed range of up to 48 rows, then the candidates' facts, then writing the keys: ≈ 450 µs an
 article). A window holds, per member, its story, times, figures and keys (compact arrays), and an index
 from each key to the members that have it (the most recent ``POSTINGS``: ``daemon.stories.postings``,
-sorted arrays of 16 bytes a key). How many keys an arrival shares with each member is counted in one
-look-up of all its keys.
+sorted numpy runs of 16 bytes a key). How many keys each arrival of a batch shares with each member, of
+the window or of the batch's earlier arrivals, is counted for the whole batch at once (``search``): a
+few dozen numpy calls, where a look-up per arrival cost 45 µs.
+
+Members are numbered as they join (``Member.seq``); the index lists those numbers, and the lengths of
+each member's keys are kept by number in arrays, so that the arrivals' scores are computed in numpy too.
+An arrival *joins* at once (its story is known to the arrivals after it, and so are its keys, through
+``search``'s ``newcomers``), and is *indexed* with the rest of its batch (``index_joined``): its postings,
+its counters, and the members that its batch pushes out.
 
 It is bounded by time (members first seen more than the reach ago leave it) and by count
 (``CAPACITY`` members: a bulk import of hundreds of thousands of articles in one day keeps the most
@@ -16,32 +23,35 @@ transaction fails.
 A key found in ``COMMON`` or more different stories of the window is a *formula* ("quán triệt, triển
 khai thực hiện Nghị quyết", attendees' titles): it finds no candidates and is left out of comparisons.
 Forty copies of one report are one story, so a report's own keys never count as formulas. What is
-counted is the stories a key was brought by, in a fixed array of 16-bit counters indexed by the key's
-low bits (``SLOTS``, 4 MB): the first article of each story adds its keys, leaving the window takes
-them off, and a key that takes its counter to ``COMMON`` is a formula from then on (a set: checking
-the keys of an arrival is one C loop). A rare key sharing its counter with a formula by chance would
-be one only if it came after (with 2^21 counters, about one in a thousand).
+counted is the stories a key was brought by, in a fixed array of counters indexed by the key's low bits
+(``SLOTS``, 8 MB): the first article of each story adds its keys, leaving the window takes them off,
+and a key that takes its counter to ``COMMON`` is a formula from then on (a set: checking the keys of
+an arrival is one C loop). Counters change when a batch is indexed, so within a batch (at most
+``daemon.stories.assign.CHUNK`` arrivals) the formulas are those of its start. A rare key sharing its
+counter with a formula by chance would be one only if it came after (with 2^21 counters, about one in a
+thousand).
 """
 
 from __future__ import annotations
 
 from array import array
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, filterfalse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from daemon.models import Sketch
 
 if TYPE_CHECKING:
-    from daemon.stories.postings import Postings
+    from daemon.stories.postings import Ints, Postings
 
 POSTINGS = 48  # most recent members listed per key: bounds a look-up however many are stored
 COMMON = 16  # a key in this many different stories of the window is a formula
 CAPACITY = 30_000  # members held at most (≈ 1.5 KB each with keys all new, measured: 45 MB at most)
 SLOTS = 1 << 21  # counters of stories per key
 _SLOT = SLOTS - 1
+_SPAN = 1 << 40  # (arrival, member number) pairs are counted as one int64: arrival * _SPAN + number
 
 
 @dataclass(slots=True)
@@ -57,6 +67,7 @@ class Member:
     short: bool
     numbers: frozenset[int]
     counted: bool  # its keys are in the counters (it started its story)
+    seq: int = -1  # its number in the window, from when it joined
 
     @classmethod
     def of(cls, article_id: int, story_id: int, seen_at: float, published_at: float | None, s: Sketch) -> Member:
@@ -64,90 +75,229 @@ class Member:
                    frozenset(s.numbers), article_id == story_id)
 
 
+Hits = tuple["Ints", "Ints", "Ints"]  # (arrival, member number, keys in common), sorted by arrival
+Keys: TypeAlias = "array[int]"  # of "q": shingle keys as numpy reads them, without a conversion each
+
+
+def flat(parts: Iterable[Sequence[int]]) -> Ints:
+    """The keys of ``parts`` one after another, as int64 (each array of keys copied whole, not key by key)."""
+    import numpy as np  # noqa: PLC0415
+
+    out = array("q")
+    for part in parts:
+        out.extend(part)
+    keys: Ints = np.frombuffer(out, np.int64)
+    return keys
+
+
 class Window:
     """Recent members by id, the members of each key, and how many stories brought each key."""
 
     def __init__(self, capacity: int = CAPACITY) -> None:
-        from daemon.stories.postings import Postings  # noqa: PLC0415 - numpy, for what builds a window only
+        import numpy as np  # noqa: PLC0415 - numpy, for what builds a window only
+
+        from daemon.stories.postings import Postings  # noqa: PLC0415
 
         self.capacity = capacity
         self.members: dict[int, Member] = {}
-        self.order: deque[int] = deque()  # member ids, first seen first (ids grow: they join in id order)
-        self.index: Postings = Postings(POSTINGS)  # key -> member ids, oldest first
+        self.order: deque[int] = deque()  # member ids, first joined first
+        self.index: Postings = Postings(POSTINGS)  # key -> member numbers, oldest first
         # the lead keys of title-and-lead members again: a full article compares its lead with those only
         self.short_leads: Postings = Postings(POSTINGS)
-        self.counts = array("H", bytes(2 * SLOTS))  # stories per key (by its low bits)
+        self.counts = np.zeros(SLOTS, np.int32)  # stories per key (by its low bits)
         self.formulas: set[int] = set()  # the keys that took their counter to COMMON or past it
         self.stories: dict[int, list[int]] = {}  # story id -> its members in the window
-        self.sizes: dict[int, int] = {}  # member id -> how many body keys it has (scores in C loops: assign)
         self.high = 0  # the highest article id ever added (what a rebuild or a sync goes on from)
+        self.seq = 0  # the next member's number
+        # by member number, from ``base``: its article id, how many body and lead keys it has
+        self.base = 0
+        self.ids = array("q")
+        self.body_sizes = array("q")
+        self.lead_sizes = array("q")
+        self._joined: list[tuple[Member, Keys, Keys]] = []  # joined, not indexed yet
+        self._compacted = 0  # the oldest number when the index was last compacted
 
     def __len__(self) -> int:
         return len(self.members)
 
-    def add(self, m: Member, rare: tuple[list[int], list[int]] | None = None) -> None:
-        """A member joins; its keys that are formulas already are not listed (no look-up reads them).
+    @property
+    def oldest(self) -> int:
+        """The number of the oldest member still in the window (look-ups leave out those below)."""
+        return self.members[self.order[0]].seq if self.order else self.seq
 
-        ``rare``: its body's and lead's keys that are not formulas, when the caller has them already.
+    def add(self, m: Member, rare: tuple[Keys, Keys] | None = None) -> None:
+        """A member joins and is indexed at once (``join`` and ``index_joined``)."""
+        self.join(m, rare)
+        self.index_joined()
+
+    def join(self, m: Member, rare: tuple[Keys, Keys] | None = None) -> None:
+        """A member joins: the arrivals after it see its story; its keys are indexed by ``index_joined``.
+
+        ``rare``: its body's and lead's keys that are not formulas (those listed), when the caller has them.
         """
         aid = m.article_id
+        m.seq = self.seq
+        self.seq += 1
         self.members[aid] = m
-        self.sizes[aid] = len(m.body)
         self.order.append(aid)
         self.stories.setdefault(m.story_id, []).append(aid)
         self.high = max(self.high, aid)
+        self.ids.append(aid)
+        self.body_sizes.append(len(m.body))
+        self.lead_sizes.append(len(m.lead))
         body, lead = rare if rare is not None else (self.rare(m.body), self.rare(m.lead))
-        full = [self.index] if self.index.add(body + lead, aid) else []
-        if m.short and self.short_leads.add(lead, aid):
-            full.append(self.short_leads)
-        if m.counted:
-            counts, formulas = self.counts, self.formulas
-            for key in chain(m.body, m.lead):
-                slot = key & _SLOT
-                n = counts[slot] + 1
-                if n <= 0xFFFF:
-                    counts[slot] = n
-                if n >= COMMON:
-                    formulas.add(key)
+        self._joined.append((m, body, lead))
+
+    def index_joined(self) -> None:
+        """The joined members' postings and counters; then the members over ``capacity`` leave."""
+        import numpy as np  # noqa: PLC0415
+
+        joined, self._joined = self._joined, []
+        if not joined:
+            return
+        sizes = [len(body) + len(lead) for _, body, lead in joined]
+        keys = flat(chain.from_iterable((body, lead) for _, body, lead in joined))
+        seqs = np.repeat(np.fromiter((m.seq for m, _, _ in joined), np.int64, len(joined)), sizes)
+        short = [(m, lead) for m, _, lead in joined if m.short and lead]
+        counted = [m for m, _, _ in joined if m.counted]
+        if counted:
+            self._count(counted, 1)
         while len(self.order) > self.capacity:
-            self._drop(self.order[0])
-        for postings in full:  # after the drops: what left the window is not merged in
-            postings.merge(self.order[0])
+            self._drop(len(self.order) - self.capacity)
+        oldest = self.oldest
+        self.index.add(keys, seqs, oldest)
+        if short:
+            lens = [len(lead) for _, lead in short]
+            self.short_leads.add(flat(lead for _, lead in short),
+                                 np.repeat(np.fromiter((m.seq for m, _ in short), np.int64, len(short)), lens),
+                                 oldest)
+        if oldest - self._compacted > self.capacity // 2:  # half the window has turned over since the last
+            self.index.compact(oldest)
+            self.short_leads.compact(oldest)
+            self._compacted = oldest
+            self._trim(oldest)
 
     def evict(self, before: float) -> None:
         """Members first seen before ``before`` leave (no arrival can reach them any more)."""
-        while self.order and self.members[self.order[0]].seen_at < before:
-            self._drop(self.order[0])
+        self.index_joined()
+        n = 0
+        for aid in self.order:
+            if self.members[aid].seen_at >= before:
+                break
+            n += 1
+        if n:
+            self._drop(n)
 
-    def _drop(self, article_id: int) -> None:
-        self.order.popleft()
-        m = self.members.pop(article_id)
-        del self.sizes[article_id]
-        mates = self.stories.get(m.story_id)
-        if mates is not None:
-            mates.remove(article_id)
-            if not mates:
-                del self.stories[m.story_id]
-        if m.counted:  # (its postings stay until the index's next merge: look-ups skip members gone)
-            counts, formulas = self.counts, self.formulas
-            for key in chain(m.body, m.lead):
-                slot = key & _SLOT
-                n = counts[slot]
-                if n:
-                    counts[slot] = n = n - 1
-                if n < COMMON and formulas:
-                    formulas.discard(key)
+    def _drop(self, n: int) -> None:
+        """The ``n`` oldest members leave (their postings stay until the index's next merge: look-ups skip
+        members gone)."""
+        gone = []
+        for _ in range(n):
+            m = self.members.pop(self.order.popleft())
+            mates = self.stories.get(m.story_id)
+            if mates is not None:
+                mates.remove(m.article_id)
+                if not mates:
+                    del self.stories[m.story_id]
+            if m.counted:
+                gone.append(m)
+        if gone:
+            self._count(gone, -1)
 
-    def rare(self, keys: Sequence[int]) -> list[int]:
-        """The keys that are not formulas (a C loop)."""
-        return list(filterfalse(self.formulas.__contains__, keys))
+    def _count(self, members: Sequence[Member], step: int) -> None:
+        """Members that started their stories add their keys to the counters (1) or take them off (-1);
+        the keys that reach ``COMMON`` become formulas, those that fall below it stop being ones."""
+        import numpy as np  # noqa: PLC0415
+
+        keys = flat(chain.from_iterable((m.body, m.lead) for m in members))
+        slots = keys & _SLOT
+        np.add.at(self.counts, slots, np.int32(step))  # a Python int step is 40x slower
+        if step > 0:
+            self.formulas.update(keys[self.counts[slots] >= COMMON].tolist())
+        elif self.formulas:
+            self.formulas.difference_update(keys[self.counts[slots] < COMMON].tolist())
+
+    def _trim(self, oldest: int) -> None:
+        """The per-number arrays from the oldest member on (the numbers before are never looked up again)."""
+        cut = oldest - self.base
+        if cut > len(self.ids) // 2:
+            self.ids, self.body_sizes, self.lead_sizes = self.ids[cut:], self.body_sizes[cut:], self.lead_sizes[cut:]
+            self.base = oldest
+
+    def rare(self, keys: Sequence[int]) -> Keys:
+        """The keys that are not formulas (a C loop), as an array: numpy reads it without converting."""
+        return array("q", filterfalse(self.formulas.__contains__, keys))
+
+    def search(self, places: Sequence[int], queries: Sequence[Keys], newcomers: Sequence[Keys],
+               *, short_only: bool = False) -> Hits:
+        """For each query (keys of an arrival of a batch, at ``places[i]`` in it): the members that list
+        those keys, with how many; members of the window, and the batch's arrivals placed before it, which
+        will be listed under ``newcomers`` (by place) and numbered from ``self.seq`` on. Returned as (query
+        index, member number, keys in common), sorted by query.
+
+        ``short_only``: counted among title-and-lead members only (``newcomers`` then gives the leads of the
+        batch's title-and-lead items).
+        """
+        import numpy as np  # noqa: PLC0415
+
+        sizes = np.fromiter(map(len, queries), np.int64, len(queries))
+        total = int(sizes.sum())
+        if not total:
+            empty = np.empty(0, np.int64)
+            return empty, empty, empty
+        wanted = flat(queries)
+        labels = np.repeat(np.arange(len(queries)), sizes)
+        order = np.argsort(wanted)  # sorted, the binary searches are about 3x faster
+        wanted, labels = wanted[order], labels[order]
+        o1, s1 = (self.short_leads if short_only else self.index).find(wanted, labels)
+        o2, s2 = self._among(newcomers, wanted, labels, np.asarray(places, np.int64))
+        label, seq = np.concatenate((o1, o2)), np.concatenate((s1, s2))
+        alive = seq >= self.oldest
+        pairs, n = np.unique(label[alive] * _SPAN + seq[alive], return_counts=True)
+        return pairs // _SPAN, pairs % _SPAN, n
+
+    def _among(self, newcomers: Sequence[Keys], wanted: Ints, labels: Ints, places: Ints) -> tuple[Ints, Ints]:
+        """(label, number) of the batch's arrivals placed before each query that will be listed under its
+        keys (the ``POSTINGS`` latest of them per key)."""
+        import numpy as np  # noqa: PLC0415
+
+        from daemon.stories.postings import lookup, run_of  # noqa: PLC0415
+
+        sizes = np.fromiter(map(len, newcomers), np.int64, len(newcomers))
+        total = int(sizes.sum())
+        if not total:
+            empty = np.empty(0, np.int64)
+            return empty, empty
+        keys = flat(newcomers)
+        place = np.repeat(np.arange(len(newcomers)), sizes)
+        order = np.argsort(keys, kind="stable")
+        label, at = lookup(run_of(keys[order], place[order]), wanted, labels, total)
+        before = at < places[label]
+        return label[before], at[before] + self.seq
+
+    def sizes_of(self, seqs: Ints, batch_sizes: Sequence[int], lead: bool = False) -> Ints:
+        """The body's (or lead's) key counts of these members, by number: of the window's members, and of
+        the batch's arrivals (numbered from ``self.seq`` on, in ``batch_sizes``)."""
+        import numpy as np  # noqa: PLC0415
+
+        known = np.frombuffer(self.lead_sizes if lead else self.body_sizes, np.int64)
+        everything = np.concatenate((known, np.asarray(batch_sizes, np.int64)))
+        out: Ints = everything[seqs - self.base]
+        return out
+
+    def ids_of(self, seqs: Ints, batch_ids: Sequence[int]) -> list[int]:
+        """The article ids of these members, by number (the batch's arrivals numbered from ``self.seq`` on)."""
+        import numpy as np  # noqa: PLC0415
+
+        everything = np.concatenate((np.frombuffer(self.ids, np.int64), np.asarray(batch_ids, np.int64)))
+        out: list[int] = everything[seqs - self.base].tolist()
+        return out
 
     def shared(self, keys: Sequence[int], *, short_only: bool = False) -> Counter[int]:
-        """Member id -> how many of ``keys`` it has (as far as the index's lists of ``POSTINGS`` tell).
-
-        ``short_only``: lead keys, counted among title-and-lead members only.
-        """
-        return (self.short_leads if short_only else self.index).count(keys, self.members)
+        """Member id -> how many of ``keys`` it has (as far as the index's lists of ``POSTINGS`` tell)."""
+        self.index_joined()
+        _, seqs, n = self.search([0], [array("q", keys)], [], short_only=short_only)
+        return Counter(dict(zip(self.ids_of(seqs, []), n.tolist(), strict=True)))
 
     def merge(self, story: int, into: int) -> None:
         """``story``'s members now belong to ``into``."""
@@ -167,4 +317,3 @@ class Window:
                         del self.stories[m.story_id]
                 m.story_id = sid
                 self.stories.setdefault(sid, []).append(aid)
-
