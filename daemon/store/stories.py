@@ -1,9 +1,10 @@
 """The ``stories`` tables: which story each article belongs to, and the window that finding it takes.
 
-``assign_stories`` runs inside the transaction that stores a batch of articles (``ArticleTables.ingest``)
-and inside each transaction of the backfill: it lets ``daemon.stories.assign`` decide (pure) against the
-store's in-memory ``Window`` of recent members, and writes the decision: new stories, each article's
-story, stories merged into earlier ones.
+``decide_stories`` runs inside the transaction that stores a batch of articles (``ArticleTables.ingest``),
+before the articles are inserted (each is inserted with its story), and inside each transaction of the
+backfill (``assign_stories``): it lets ``daemon.stories.assign`` decide (pure) against the store's
+in-memory ``Window`` of recent members. ``write_stories`` writes the decision: new stories, stories
+merged into earlier ones.
 
 The window is the store's, built on the first assignment after a start from the text of the articles
 first seen within reach (their keys are recomputed, not stored: nothing is written per article but its
@@ -48,6 +49,9 @@ class StoryFacts:
     id: int
     articles: int
     sources: tuple[str, ...]
+
+
+Decided = tuple[dict[int, int], dict[int, int]]  # article id -> story id; story merged -> the story it went into
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,15 +129,11 @@ class StoryWindow:
         return window
 
 
-def assign_stories(conn: sqlite3.Connection, new: Sequence[NewArticle], settings: StorySettings,
-                   windows: StoryWindow) -> dict[int, int]:
-    """Give each new article its story (in order), inside the caller's transaction; article id -> story id.
-
-    Stories the decision merged are merged here: their articles move to the earlier story, their rows
-    go (alerts stay with their articles, so a story that alerted has alerted whichever part it was in).
-    """
+def decide_stories(conn: sqlite3.Connection, new: Sequence[NewArticle], settings: StorySettings,
+                   windows: StoryWindow) -> Decided:
+    """Each new article's story (in order), and the stories merged; reads only (the window's sync)."""
     if not new:
-        return {}
+        return {}, {}
     arrivals = [Arrival(n.article_id, n.sketch, _epoch(n.seen_at), _epoch(n.published_at) if n.published_at else None)
                 for n in new]
     reach = max(settings.window, settings.lead_window)
@@ -142,21 +142,38 @@ def assign_stories(conn: sqlite3.Connection, new: Sequence[NewArticle], settings
     window = windows.get(conn, (datetime.fromisoformat(since) - timedelta(seconds=reach)).isoformat())
     window.evict(earliest)
     decision = assign(arrivals, window, settings)
-    decided = {n.article_id: sid for n, sid in zip(new, decision.stories, strict=True)}
+    return {n.article_id: sid for n, sid in zip(new, decision.stories, strict=True)}, decision.merges
+
+
+def write_stories(conn: sqlite3.Connection, new: Sequence[NewArticle], decided: Decided) -> None:
+    """The new stories' rows, and the merges: the merged stories' articles move to the earlier story,
+    their rows go (alerts stay with their articles, so a story that alerted has alerted whichever part it
+    was in). A new story is written with one article and one outlet (its first sighting's); ``refresh_stories``
+    recounts those that more joined."""
+    story_of, merges = decided
     conn.executemany(
         "INSERT INTO stories (id, title, first_article_id, first_seen_at, last_seen_at, article_count, source_count)"
-        " VALUES (?, ?, ?, ?, ?, 0, 0)",
+        " VALUES (?, ?, ?, ?, ?, 1, 1)",
         [(n.article_id, n.title, n.article_id, n.seen_at, n.seen_at) for n in new
-         if decided[n.article_id] == n.article_id])
-    conn.executemany("UPDATE articles SET story_id = ? WHERE id = ?", [(sid, aid) for aid, sid in decided.items()])
-    merged = [(into, story) for story, into in decision.merges.items() if story not in decided]
+         if story_of[n.article_id] == n.article_id])
+    merged = [(into, story) for story, into in merges.items() if story not in story_of]
     if merged:
         conn.executemany("UPDATE articles SET story_id = ? WHERE story_id = ?", merged)
         conn.executemany("UPDATE stories SET first_seen_at = min(first_seen_at,"
                          " (SELECT first_seen_at FROM stories s WHERE s.id = ?)) WHERE id = ?",
                          [(story, into) for into, story in merged])
         conn.executemany("DELETE FROM stories WHERE id = ?", [(story,) for _, story in merged])
-    return decided
+
+
+def assign_stories(conn: sqlite3.Connection, new: Sequence[NewArticle], settings: StorySettings,
+                   windows: StoryWindow) -> dict[int, int]:
+    """Give stored articles without a story their story (in order), inside the caller's transaction (the
+    backfill); article id -> story id. An ingest decides before it inserts, and inserts each article with
+    its story (``ArticleTables._ingest``): an UPDATE of a row rewrites all its text."""
+    decided = decide_stories(conn, new, settings, windows)
+    write_stories(conn, new, decided)
+    conn.executemany("UPDATE articles SET story_id = ? WHERE id = ?", [(sid, aid) for aid, sid in decided[0].items()])
+    return decided[0]
 
 
 def refresh_stories(conn: sqlite3.Connection, seen: Mapping[int, str]) -> None:
