@@ -107,15 +107,19 @@ class Prepared:
     content_hash: str  # "v2:" + SHA-256 of the squashed title and body: the dedupe key
     folded: str  # title and body folded (no diacritics, đ→d), indexed for diacritic-free search
     sketch: Sketch | None = None  # what story assignment compares; None: not computed (stories off, or later)
+    # The documents it cites (``text.docrefs.document_codes``), found where it is prepared (a worker process,
+    # not the single writer: 20 µs an article); None: not looked for yet.
+    codes: tuple[str, ...] | None = None
 
     def to_wire(self) -> Wire:
         sketch = None if self.sketch is None else self.sketch.to_wire()
-        return self.doc.to_wire(), self.content_hash, self.folded, sketch
+        return self.doc.to_wire(), self.content_hash, self.folded, sketch, self.codes
 
     @classmethod
     def from_wire(cls, wire: Wire) -> Prepared:
-        doc, content_hash, folded, sketch = wire
-        return cls(Document.from_wire(doc), content_hash, folded, None if sketch is None else Sketch.from_wire(sketch))
+        doc, content_hash, folded, sketch, codes = wire
+        return cls(Document.from_wire(doc), content_hash, folded, None if sketch is None else Sketch.from_wire(sketch),
+                   codes)
 
 
 @dataclass(frozen=True, slots=True)

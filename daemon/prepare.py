@@ -47,8 +47,11 @@ def prepare(doc: Document, *, stories: bool = False) -> Prepared:
         title: str = normalize(doc.title)
         body = normalize_body(doc.body) or title  # a title-only feed item is still an article
         doc = replace(doc, title=title or body[:200], body=body)
+    from daemon.text.docrefs import document_codes  # noqa: PLC0415  (its patterns cost a start ~5 ms)
+
     return Prepared(doc, content_hash(doc.title, doc.body), folded_copy(doc.title, doc.body),
-                    sketch(doc.title, doc.body) if stories else None)
+                    sketch(doc.title, doc.body) if stories else None,
+                    tuple(document_codes(f"{doc.title}\n{doc.body}")))
 
 
 @dataclass(frozen=True, slots=True)

@@ -232,7 +232,7 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
             from daemon.text.docrefs import document_codes  # noqa: PLC0415
 
             cited = [(code, article_id, stamp) for report in reports for article_id, p in report.new
-                     for code in document_codes(f"{p.doc.title}\n{p.doc.body}")]
+                     for code in (p.codes if p.codes is not None else document_codes(f"{p.doc.title}\n{p.doc.body}"))]
             if cited:  # the first citation of each document, for the briefing (store.briefs)
                 conn.executemany("INSERT OR IGNORE INTO document_refs (code, article_id, first_seen) VALUES (?, ?, ?)",
                                  cited)
