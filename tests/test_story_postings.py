@@ -48,10 +48,10 @@ def test_look_ups_match_a_dict_of_lists_across_runs_and_departures(
     wanted = data.draw(st.lists(st.integers(-4, 13), max_size=8, unique=True))
     got = found(p, wanted, oldest)
     assert len(got) == len(set(got))
-    # every pair is a posting; the LIMIT most recent of each key (still there) are always among them
+    # every pair is a posting: the LIMIT most recent of each key, those still there
     assert all(s in lists[k] for k, s in got)
     recent = {(k, s) for k in wanted for s in lists.get(k, [])[-LIMIT:] if s >= oldest}
-    assert recent <= set(got), (recent, got)
+    assert recent == set(got), (recent, got)  # no more: the quota holds over all the runs
     p.compact(oldest)
     assert found(p, wanted, oldest) == got
     assert all(s >= oldest for run in p.runs for s in run[2].tolist())

@@ -32,22 +32,27 @@ Run = tuple[Ints, Ints, Ints]  # keys (distinct, sorted); where each key's membe
 # the members' numbers (int32)
 
 
-def lookup(run: Run, wanted: Ints, labels: Ints, limit: int) -> tuple[Ints, Ints]:
-    """In one run: (label, seq) for each of the last ``limit`` members of each wanted key, the label being
-    the wanted key's. ``wanted`` sorted is faster (numpy's binary search starts from the last answer)."""
+def lookup(run: Run, wanted: Ints, labels: Ints, limit: int | Ints) -> tuple[Ints, Ints, Ints]:
+    """In one run: (label, seq) for each of the last ``limit`` members of each wanted key (a number, or one
+    per wanted key), the label being the wanted key's; and how many each wanted key found. ``wanted``
+    sorted is faster (numpy's binary search starts from the last answer)."""
     keys, starts, seqs = run
+    found = np.zeros(len(wanted), np.int64)
+    if not len(keys):
+        return _EMPTY, _EMPTY, found
     at = np.minimum(keys.searchsorted(wanted), len(keys) - 1)
     hit = keys[at] == wanted
     at = at[hit]
     hi = starts[at + 1]
-    lo = np.maximum(starts[at], hi - limit)
+    lo = np.maximum(starts[at], hi - (limit if isinstance(limit, int) else limit[hit]))
     n = hi - lo
+    found[hit] = n
     total = int(n.sum())
     if not total:
-        return _EMPTY, _EMPTY
+        return _EMPTY, _EMPTY, found
     ends = np.cumsum(n)
     positions = np.repeat(lo - (ends - n), n) + np.arange(total)  # each key's range, one after another
-    return np.repeat(labels[hit], n), seqs[positions]
+    return np.repeat(labels[hit], n), seqs[positions], found
 
 
 def run_of(keys: Ints, seqs: Ints) -> Run:
@@ -66,7 +71,8 @@ def _expanded(run: Run) -> Ints:
 
 
 class Postings:
-    """The ``limit`` most recent members of each key in each run (a key may list more across runs)."""
+    """The ``limit`` most recent members of each key (each run keeps that many; a look-up takes that many
+    over all the runs, newest first)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -100,13 +106,22 @@ class Postings:
         self.runs = runs
 
     def find(self, wanted: Ints, labels: Ints) -> tuple[Ints, Ints]:
-        """(label, seq) of the postings of each wanted key, in every run."""
-        found = [lookup(run, wanted, labels, self.limit) for run in self.runs]
-        if not found:
+        """(label, seq) of the ``limit`` most recent postings of each wanted key, over all the runs (newest
+        run first: each key's quota shrinks by what a run gave)."""
+        quota = np.full(len(wanted), self.limit, np.int64)
+        found_labels, found_seqs = [], []
+        for run in reversed(self.runs):
+            o, s, n = lookup(run, wanted, labels, quota)
+            found_labels.append(o)
+            found_seqs.append(s)
+            quota -= n
+            if not quota.any():
+                break
+        if not found_labels:
             return _EMPTY, _EMPTY
-        if len(found) == 1:
-            return found[0]
-        return np.concatenate([o for o, _ in found]), np.concatenate([s for _, s in found])
+        if len(found_labels) == 1:
+            return found_labels[0], found_seqs[0]
+        return np.concatenate(found_labels), np.concatenate(found_seqs)
 
     def _merged(self, keys: Ints, seqs: Ints, oldest: int) -> Run:
         """Two runs, older first, as one: those gone dropped, the ``limit`` most recent of each key kept."""

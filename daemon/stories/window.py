@@ -271,7 +271,7 @@ class Window:
         keys = flat(newcomers)
         place = np.repeat(np.arange(len(newcomers)), sizes)
         order = np.argsort(keys, kind="stable")
-        label, at = lookup(run_of(keys[order], place[order]), wanted, labels, total)
+        label, at, _ = lookup(run_of(keys[order], place[order]), wanted, labels, total)
         before = at < places[label]
         return label[before], at[before] + self.seq
 
