@@ -162,3 +162,15 @@ def test_references_built_once_are_the_same_when_the_table_of_them_starts_again(
     monkeypatch.setattr(docrefs, "_BUILT", {})
     assert find_docrefs(ANCHOR_TEXT) == expected == find_docrefs(ANCHOR_TEXT)
     assert len(docrefs._BUILT) <= 2
+
+
+def test_a_scan_until_an_index_finds_what_the_whole_scan_finds_up_to_there() -> None:
+    """A prefix of the whole scan's references, holding each one that starts at or before ``until`` (with
+    the rest of its list: "Nghị quyết 57, 66 và 68" is one list however early it is cut)."""
+    whole = find_docrefs(ANCHOR_TEXT)
+    for until in range(-1, len(ANCHOR_TEXT) + 1):
+        part = find_docrefs(ANCHOR_TEXT, until=until)
+        assert part == whole[: len(part)], until
+        assert all(ref in part for ref in whole if ref[1] <= until), until
+    assert find_docrefs("Các Nghị quyết 57, 66 và 68", until=4) == find_docrefs("Các Nghị quyết 57, 66 và 68")
+    assert find_docrefs("Các Nghị quyết 57, 66 và 68", until=3) == []

@@ -134,13 +134,15 @@ class Matcher:
             out.extend(self._report(rule, keyword_hits, texts))
         return out
 
-    def _citing_windows(self, text: str) -> list[tuple[int, int]]:
+    def _citing_windows(self, text: str) -> list[tuple[int, int, int]]:
         """Stretches of ``text`` around each followed document number; only these are parsed for references.
 
         Parsing references is the costly part of matching, and most numbers in an article are not the
         ones followed. A window reaches far enough back for the type word of a list ("Nghị quyết 57, 66
         và 68") and forward for the code ("-NQ/TW ngày 22/12/2024"); it starts and ends on white space so
-        no word or code is cut. A pure filter: it never changes a result.
+        no word or code is cut. A pure filter: it never changes a result. Each window comes with where its
+        last followed number starts: a reference that starts after it holds none of them, so the parse
+        stops there.
         """
         numbers = self._docref_numbers
         if len(numbers) <= _FEW_NUMBERS:  # a substring test each (a superset: _occurrences checks the edges)
@@ -149,15 +151,17 @@ class Matcher:
             present = list(numbers.intersection(_numbers_in(text)))
         if not present:
             return []  # the common case: none of the followed numbers appears at all
-        windows: list[tuple[int, int]] = []
-        for number_start, number_end in sorted(span for n in present for span in _occurrences(text, n)):
+        spans = _occurrences(text, present[0]) if len(present) == 1 else sorted(
+            span for n in present for span in _occurrences(text, n))
+        windows: list[tuple[int, int, int]] = []
+        for number_start, number_end in spans:
             start = text.rfind(" ", 0, max(0, number_start - _WINDOW_BEFORE)) + 1
             end = text.find(" ", number_end + _WINDOW_AFTER)
             end = len(text) if end < 0 else end
             if windows and start <= windows[-1][1]:
-                windows[-1] = (windows[-1][0], max(windows[-1][1], end))
+                windows[-1] = (windows[-1][0], max(windows[-1][1], end), number_start)
             else:
-                windows.append((start, end))
+                windows.append((start, end, number_start))
         return windows
 
     def _scan(self, texts: Sequence[str]) -> dict[int, list[Hit]]:
@@ -175,8 +179,8 @@ class Matcher:
             for tid, regex in self._folded_regexes:
                 for start, end in _folded_spans(regex, text):
                     hits.setdefault(tid, []).append((fi, start, end))
-            for w_start, w_end in self._citing_windows(text) if self._docrefs else ():
-                for ref, start, end in find_docrefs(text[w_start:w_end]):
+            for w_start, w_end, last in self._citing_windows(text) if self._docrefs else ():
+                for ref, start, end in find_docrefs(text[w_start:w_end], until=last - w_start):
                     for tid in self._docrefs.get((ref.type, ref.number), ()):
                         wanted = self._terms[tid].docref
                         if wanted is not None and agrees(wanted, ref):

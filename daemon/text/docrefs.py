@@ -229,12 +229,13 @@ def _anchor(low: str, pos: int) -> tuple[int, re.Match[str]] | None:
     return (m.start() + 1, m) if m is not None else None
 
 
-def _scan(text: str, *, strict_abbreviations: bool) -> list[tuple[DocRef, int, int]]:
+def _scan(text: str, *, strict_abbreviations: bool, until: int | None = None) -> list[tuple[DocRef, int, int]]:
     # The scan runs on a lower-cased copy (about three times faster than IGNORECASE); spans point into text.
     low = lower_view(text)
     found: list[tuple[DocRef, int, int]] = []
+    last = len(low) if until is None else until
     pos = 0
-    while (next_anchor := _anchor(low, pos)) is not None:
+    while pos <= last and (next_anchor := _anchor(low, pos)) is not None and next_anchor[0] <= last:
         start, anchor = next_anchor
         word = anchor["word"]
         doc_type: str | None = None
@@ -266,14 +267,16 @@ def _scan(text: str, *, strict_abbreviations: bool) -> list[tuple[DocRef, int, i
     return found
 
 
-def find_docrefs(text: str) -> list[tuple[DocRef, int, int]]:
+def find_docrefs(text: str, *, until: int | None = None) -> list[tuple[DocRef, int, int]]:
     """Every document reference in ``text`` (normalized), with its [start, end) span, in text order.
 
     In a list each item is its own reference and its span covers that item only, so the first item's
     span includes the type word ("Nghị quyết số 57-NQ/TW") and the others are the number or code ("66").
     Abbreviations used as type words must not be all lower case ("NQ 57" counts, "nq 57" does not).
+    ``until``: only the references (and lists) that start at or before this index, the same as without it;
+    the scan stops there (the matcher wants those that hold a given number, and knows where it stands).
     """
-    return _scan(text, strict_abbreviations=True)
+    return _scan(text, strict_abbreviations=True, until=until)
 
 
 def parse_docref(keyword: str) -> DocRef | None:
