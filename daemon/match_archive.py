@@ -52,15 +52,45 @@ def _match_chunk(texts: Sequence[StoredText]) -> Wire:
                  if (found := match_stored(matcher, *text)))
 
 
-def spare_workers(cores: int, load: float) -> int:
-    """One worker per core but this process's, when the machine has them to spare, else none.
+def spare_workers(cores: int, idle: float) -> int:
+    """One worker per core that idles besides this process's, else none.
 
     A worker costs 0.25–0.45 s of CPU more than it saves (its start, and the chunks' round trips): that
     is free on a core that idles, and taken from this command on a busy machine. Measured on two cores
-    busy with other work (load 2 to 4), one worker made `match` 1.17–1.37× slower; so a worker is used
-    only while the 1-minute load average leaves the other cores idle.
+    with other work on one of them (load 1.4), one worker made `match` 1.2–1.5× slower, so a worker is
+    used only for a core that was at least 80 % idle (``idle``: cores' worth, see ``IdleMeter``).
     """
-    return cores - 1 if load < cores - 1 else 0
+    return max(0, min(cores - 1, int(idle + 0.2)))
+
+
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(idle, all) CPU time of the machine since boot in clock ticks, from Linux's /proc/stat; else None."""
+    try:
+        with open("/proc/stat", "rb") as stat:
+            ticks = [int(t) for t in stat.readline().split()[1:9]]  # user nice system idle iowait irq softirq steal
+    except (OSError, ValueError):
+        return None
+    return (ticks[3] + ticks[4], sum(ticks)) if len(ticks) >= 5 else None
+
+
+class IdleMeter:
+    """How many cores besides this process's idled since it was made: made before the articles are read,
+    it says whether a worker would have had a core to itself just now.
+
+    The 1-minute load average, which this replaces where /proc/stat exists, lags: it let a worker start
+    beside a benchmark that had begun seconds before, and kept it off for a minute after one ended.
+    """
+
+    _MIN_TICKS = 10  # of all cores together (0.05 s of two): less says nothing; the load average decides
+
+    def __init__(self) -> None:
+        self._start = _cpu_ticks()
+
+    def idle_cores(self, cores: int) -> float:
+        now = _cpu_ticks()
+        if self._start is None or now is None or now[1] - self._start[1] < self._MIN_TICKS:
+            return cores - 1 - os.getloadavg()[0]
+        return (now[0] - self._start[0]) / (now[1] - self._start[1]) * cores
 
 
 def _started() -> Wire:
@@ -68,13 +98,17 @@ def _started() -> Wire:
 
 
 def match_archive(rules: Sequence[Rule], texts: Sequence[StoredText], tz: ZoneInfo, *, workers: int | None = None,
-                  parallel_min: int = PARALLEL_MIN_ARTICLES, chunk: int = CHUNK) -> list[list[Match]]:
+                  idle: IdleMeter | None = None, parallel_min: int = PARALLEL_MIN_ARTICLES,
+                  chunk: int = CHUNK) -> list[list[Match]]:
     """Each article's matches (empty when no rule fires), in the order of ``texts``.
 
-    ``workers``: worker processes besides this one (default: ``spare_workers``).
+    ``workers``: worker processes besides this one (default: ``spare_workers`` for the cores ``idle``
+    saw idling, made before the articles were read; without it, those the load average leaves).
     """
     matcher = Matcher(rules)
-    count = workers if workers is not None else spare_workers(os.cpu_count() or 1, os.getloadavg()[0])
+    cores = os.cpu_count() or 1
+    count = workers if workers is not None else spare_workers(
+        cores, idle.idle_cores(cores) if idle is not None else cores - 1 - os.getloadavg()[0])
     if count < 1 or len(texts) < parallel_min:
         return [match_stored(matcher, *text) for text in texts]
     chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]

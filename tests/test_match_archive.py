@@ -156,11 +156,31 @@ def test_nothing_waits_for_a_worker_that_has_not_started(archive: Store, monkeyp
     assert len(here) == len(articles)
 
 
-def test_a_worker_only_for_cores_the_load_leaves_idle() -> None:
-    assert match_archive.spare_workers(2, 0.3) == 1
-    assert match_archive.spare_workers(2, 1.2) == 0  # the other core is busy: one process is faster
-    assert match_archive.spare_workers(1, 0.0) == 0
-    assert match_archive.spare_workers(8, 3.5) == 7 and match_archive.spare_workers(8, 7.0) == 0
+def test_a_worker_only_for_a_core_that_idles() -> None:
+    assert match_archive.spare_workers(2, 1.0) == 1 and match_archive.spare_workers(2, 0.85) == 1
+    assert match_archive.spare_workers(2, 0.7) == 0  # the other core is busy a third of the time: one process
+    assert match_archive.spare_workers(2, -0.4) == 0 and match_archive.spare_workers(1, 0.0) == 0
+    assert match_archive.spare_workers(8, 3.5) == 3 and match_archive.spare_workers(8, 9.0) == 7
+
+
+def test_the_idle_meter_counts_the_cores_the_machine_left_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    ticks = iter([(100, 1000), (180, 1100)])  # (idle, all) from /proc/stat: 80 % idle in between
+    monkeypatch.setattr(match_archive, "_cpu_ticks", lambda: next(ticks))
+    assert match_archive.IdleMeter().idle_cores(2) == pytest.approx(1.6)
+    # No /proc/stat (or too short a time to tell): the load average's idle cores, as before.
+    monkeypatch.setattr(match_archive, "_cpu_ticks", lambda: None)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.5, 0.0, 0.0))
+    assert match_archive.IdleMeter().idle_cores(4) == pytest.approx(2.5)
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="Linux's /proc/stat")
+def test_the_idle_meter_sees_this_process_busy() -> None:
+    cores = os.cpu_count() or 1
+    meter = match_archive.IdleMeter()
+    end = time.monotonic() + 0.2
+    while time.monotonic() < end:
+        pass  # one core busy: at most the others idled
+    assert -0.5 <= meter.idle_cores(cores) <= cores - 0.5
 
 
 def test_the_workers_of_match_run_at_its_priority_and_the_services_below_it() -> None:
