@@ -86,6 +86,8 @@ class Matcher:
         self._folded_regexes = [(tid, folded_regex(self._terms[tid].pattern))
                                 for tid in folded] if len(folded) <= FOLDED_DIRECT_MAX else []
         self._folded = _automaton(self._terms, Kind.FOLDED) if len(folded) > FOLDED_DIRECT_MAX else None
+        views = ((self._exact, lower_view), (self._folded, fold_view))
+        self._automata = [(automaton, view) for automaton, view in views if automaton is not None]
         self._docrefs: dict[tuple[str, str], list[int]] = {}
         for tid, term in enumerate(self._terms):
             if term.docref is not None:
@@ -105,6 +107,8 @@ class Matcher:
         """Every firing rule's matches, rules in config order, each rule's matches title first, in text order."""
         texts = (normalize(title), normalize_body(body))
         hits = self._scan(texts)
+        if not hits and not self._regex_rules:
+            return []  # no keyword anywhere: no rule to evaluate
         regex_hits: dict[int, list[Hit]] = {}
 
         def found(tid: int) -> list[Hit]:
@@ -145,14 +149,13 @@ class Matcher:
         stops there.
         """
         numbers = self._docref_numbers
-        if len(numbers) <= _FEW_NUMBERS:  # a substring test each (a superset: _occurrences checks the edges)
-            present = [n for n in numbers if n in text]
-        else:
-            present = list(numbers.intersection(_numbers_in(text)))
-        if not present:
+        if len(numbers) > _FEW_NUMBERS:
+            numbers = numbers.intersection(_numbers_in(text))
+        spans = [span for n in numbers for span in _occurrences(text, n)]  # few: a str.find each
+        if not spans:
             return []  # the common case: none of the followed numbers appears at all
-        spans = _occurrences(text, present[0]) if len(present) == 1 else sorted(
-            span for n in present for span in _occurrences(text, n))
+        if len(numbers) > 1:
+            spans.sort()
         windows: list[tuple[int, int, int]] = []
         for number_start, number_end in spans:
             start = text.rfind(" ", 0, max(0, number_start - _WINDOW_BEFORE)) + 1
@@ -170,12 +173,11 @@ class Matcher:
         for fi, text in enumerate(texts):
             if not text:
                 continue
-            for automaton, view in ((self._exact, lower_view), (self._folded, fold_view)):
-                if automaton is not None:
-                    viewed = view(text)
-                    for last, (tid, length) in automaton.iter(viewed):
-                        if whole_word(viewed, last + 1 - length, last + 1):
-                            hits.setdefault(tid, []).append((fi, last + 1 - length, last + 1))
+            for automaton, view in self._automata:
+                viewed = view(text)
+                for last, (tid, length) in automaton.iter(viewed):
+                    if whole_word(viewed, last + 1 - length, last + 1):
+                        hits.setdefault(tid, []).append((fi, last + 1 - length, last + 1))
             for tid, regex in self._folded_regexes:
                 for start, end in _folded_spans(regex, text):
                     hits.setdefault(tid, []).append((fi, start, end))
