@@ -20,11 +20,16 @@ import logging
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from daemon.match import Matcher
 from daemon.models import Match, Rule, Wire
 from daemon.text.normalize import canonical_by_hash
+
+if TYPE_CHECKING:  # imported with the first worker: multiprocessing costs a one-process run 60 ms
+    from daemon.prepare import Workers
 
 log = logging.getLogger(__name__)
 
@@ -97,13 +102,51 @@ def _started() -> Wire:
     return ()
 
 
+@dataclass(frozen=True, slots=True)
+class Helpers:
+    """Worker processes started for one `match`, and the answer that says they are up."""
+
+    pool: Workers
+    ready: Future[Wire]
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def start_workers(rules: Sequence[Rule], tz: ZoneInfo, count: int) -> Helpers:
+    # Imported here: worker processes (multiprocessing, the seed reader) cost a one-process run 60 ms.
+    from daemon.prepare import Workers  # noqa: PLC0415
+
+    # Not niced as a service's are (there the single writer is the critical path): here both are.
+    pool = Workers(tz, rules, count=count, nice=0)
+    # Nothing is sent before a worker has started (it answers this): a chunk waiting for a worker still
+    # importing the daemon would keep this process waiting when it is done with the rest.
+    return Helpers(pool, pool.submit(_started))
+
+
+def start_early(rules: Sequence[Rule], tz: ZoneInfo, candidates: int, *,
+                parallel_min: int = PARALLEL_MIN_ARTICLES) -> Helpers | None:
+    """Workers for about ``candidates`` articles, started before they are read, when the load average
+    leaves a core idle; or None.
+
+    A worker takes 0.15–0.3 s to start (a spawned interpreter importing the daemon), about the time of
+    reading 20,000 articles: started first, it is ready when matching begins instead of halfway through.
+    Whether it is used is still decided when the articles are read (``match_archive``'s ``idle``).
+    """
+    cores = os.cpu_count() or 1
+    count = spare_workers(cores, cores - 1 - os.getloadavg()[0])
+    return start_workers(rules, tz, count) if count >= 1 and candidates >= parallel_min else None
+
+
 def match_archive(rules: Sequence[Rule], texts: Sequence[StoredText], tz: ZoneInfo, *, workers: int | None = None,
-                  idle: IdleMeter | None = None, parallel_min: int = PARALLEL_MIN_ARTICLES,
-                  chunk: int = CHUNK) -> list[list[Match]]:
+                  idle: IdleMeter | None = None, helpers: Helpers | None = None,
+                  parallel_min: int = PARALLEL_MIN_ARTICLES, chunk: int = CHUNK) -> list[list[Match]]:
     """Each article's matches (empty when no rule fires), in the order of ``texts``.
 
     ``workers``: worker processes besides this one (default: ``spare_workers`` for the cores ``idle``
     saw idling, made before the articles were read; without it, those the load average leaves).
+    ``helpers``: workers ``start_early`` started, used if there are to be workers (the caller closes
+    them); else they are started here, and closed when done.
     """
     matcher = Matcher(rules)
     cores = os.cpu_count() or 1
@@ -115,14 +158,10 @@ def match_archive(rules: Sequence[Rule], texts: Sequence[StoredText], tz: ZoneIn
     done: list[list[list[Match]] | None] = [None] * len(chunks)
     sent: dict[int, Future[Wire]] = {}
     front, back = 0, len(chunks)  # chunks before ``front`` went to a worker, those from ``back`` on are done here
-    # Imported here: worker processes (multiprocessing, the seed reader) cost a one-process run 60 ms.
-    from daemon.prepare import Workers  # noqa: PLC0415
-
-    # Not niced as a service's are (there the single writer is the critical path): here both are.
-    pool = Workers(tz, rules, count=count, nice=0)
-    # Nothing is sent before a worker has started (it answers this): a chunk waiting for a worker still
-    # importing the daemon would keep this process waiting when it is done with the rest.
-    started = pool.submit(_started)
+    mine = helpers is None
+    if helpers is None:
+        helpers = start_workers(rules, tz, count)
+    pool, started, count = helpers.pool, helpers.ready, helpers.pool.count
     failed: BaseException | None = None  # a worker died (killed, out of memory): the rest is matched here
     try:
         while front < back or sent:
@@ -144,7 +183,8 @@ def match_archive(rules: Sequence[Rule], texts: Sequence[StoredText], tz: ZoneIn
                 back -= 1
                 done[back] = [match_stored(matcher, *text) for text in chunks[back]]
     finally:
-        pool.close()
+        if mine:
+            pool.close()
     if failed is not None:
         log.warning("a worker process failed (%s); its articles were matched in this one",
                     str(failed) or type(failed).__name__)

@@ -156,6 +156,58 @@ def test_nothing_waits_for_a_worker_that_has_not_started(archive: Store, monkeyp
     assert len(here) == len(articles)
 
 
+def test_workers_started_before_the_read_take_chunks_and_agree(archive: Store,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    articles = stored(archive)
+    helpers = match_archive.start_workers(RULES, VN_TZ, 1)
+    try:
+        here = slow_here(monkeypatch)
+        got = match_archive.match_archive(RULES, texts(articles), VN_TZ, workers=1, helpers=helpers, parallel_min=0,
+                                          chunk=2)
+        assert got == plain(RULES, articles)
+        assert 0 < len(here) < len(articles)
+        assert helpers.pool.running  # the caller's to close
+    finally:
+        helpers.close()
+
+
+def test_workers_started_early_stay_unused_when_no_core_idled(archive: Store,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    articles = stored(archive)
+    helpers = match_archive.start_workers(RULES, VN_TZ, 1)
+    try:
+        here = slow_here(monkeypatch)
+        got = match_archive.match_archive(RULES, texts(articles), VN_TZ, workers=0, helpers=helpers, parallel_min=0)
+        assert got == plain(RULES, articles) and len(here) == len(articles)
+    finally:
+        helpers.close()
+
+
+def test_workers_start_early_only_for_many_articles_and_an_idle_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 1.0, 1.0))
+    assert match_archive.start_early(RULES, VN_TZ, 50_000) is None  # the other core is busy
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert match_archive.start_early(RULES, VN_TZ, match_archive.PARALLEL_MIN_ARTICLES - 1) is None
+    helpers = match_archive.start_early(RULES, VN_TZ, match_archive.PARALLEL_MIN_ARTICLES)
+    assert helpers is not None
+    try:
+        assert helpers.ready.result(timeout=60) == ()
+    finally:
+        helpers.close()
+
+
+def test_the_count_before_the_read_is_at_least_what_is_read(archive: Store) -> None:
+    from daemon.store.candidates import count_candidates
+
+    for rule in RULES:
+        fts = fts_query(rule)
+        assert count_candidates(archive, None, fts) >= len(archive.articles_since(None, fts)) > 0, rule.name
+    assert count_candidates(archive, None, None) == len(archive.articles_since(None))
+    for fts in (fts_query(RULES[0]), None):  # nothing dated after the window's start: nothing to count
+        assert count_candidates(archive, "2999-01-01T00:00:00+07:00", fts) == 0
+
+
 def test_a_worker_only_for_a_core_that_idles() -> None:
     assert match_archive.spare_workers(2, 1.0) == 1 and match_archive.spare_workers(2, 0.85) == 1
     assert match_archive.spare_workers(2, 0.7) == 0  # the other core is busy a third of the time: one process

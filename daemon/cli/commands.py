@@ -137,16 +137,23 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
 def cmd_match(args: argparse.Namespace, config: Config) -> int:
     from daemon.match.prefilter import fts_query  # noqa: PLC0415
     from daemon.match.snippet import mark  # noqa: PLC0415
-    from daemon.match_archive import IdleMeter, match_archive  # noqa: PLC0415
+    from daemon.match_archive import IdleMeter, match_archive, start_early  # noqa: PLC0415
+    from daemon.store.candidates import count_candidates  # noqa: PLC0415
 
     rule = named("rule", args.rule, config.rules, config, "match")
     store = open_store(config)
     since = store.iso(store.now() - timedelta(seconds=args.since)) if args.since else None
-    idle = IdleMeter()  # while the rows are read: is a core free for a worker?
     # Only the articles the index says the rule could match are read and matched (match.prefilter).
-    rows = store.articles_since(since, fts_query(rule))
-    matched = match_archive([rule], [(r.title, r.body, r.content_hash, r.source) for r in rows], config.tz,
-                            idle=idle)
+    fts = fts_query(rule)
+    idle = IdleMeter()  # while the rows are read: is a core free for a worker?
+    helpers = start_early([rule], config.tz, count_candidates(store, since, fts))  # it starts while they are read
+    try:
+        rows = store.articles_since(since, fts)
+        matched = match_archive([rule], [(r.title, r.body, r.content_hash, r.source) for r in rows], config.tz,
+                                idle=idle, helpers=helpers)
+    finally:
+        if helpers is not None:
+            helpers.close()
     found = [(row, matches) for row, matches in zip(rows, matched, strict=True) if matches]
     if args.json:
         print_json([{"id": row.id, "title": row.title, "published_at": row.published_at, "url": row.url,
