@@ -156,29 +156,18 @@ def test_nothing_waits_for_a_worker_that_has_not_started(archive: Store, monkeyp
     assert len(here) == len(articles)
 
 
-def test_workers_started_before_the_read_take_chunks_and_agree(archive: Store,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("workers", [1, 0], ids=["a core idled", "none did"])
+def test_workers_started_before_the_read_take_chunks_only_if_a_core_idled(archive: Store, workers: int,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     articles = stored(archive)
     helpers = match_archive.start_workers(RULES, VN_TZ, 1)
     try:
         here = slow_here(monkeypatch)
-        got = match_archive.match_archive(RULES, texts(articles), VN_TZ, workers=1, helpers=helpers, parallel_min=0,
-                                          chunk=2)
+        got = match_archive.match_archive(RULES, texts(articles), VN_TZ, workers=workers, helpers=helpers,
+                                          parallel_min=0, chunk=2)
         assert got == plain(RULES, articles)
-        assert 0 < len(here) < len(articles)
-        assert helpers.pool.running  # the caller's to close
-    finally:
-        helpers.close()
-
-
-def test_workers_started_early_stay_unused_when_no_core_idled(archive: Store,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    articles = stored(archive)
-    helpers = match_archive.start_workers(RULES, VN_TZ, 1)
-    try:
-        here = slow_here(monkeypatch)
-        got = match_archive.match_archive(RULES, texts(articles), VN_TZ, workers=0, helpers=helpers, parallel_min=0)
-        assert got == plain(RULES, articles) and len(here) == len(articles)
+        assert (0 < len(here) < len(articles)) if workers else len(here) == len(articles)
+        assert helpers.pool.running or not workers  # used, and left to the caller to close
     finally:
         helpers.close()
 
