@@ -146,7 +146,7 @@ def cmd_match(args: argparse.Namespace, config: Config) -> int:
     # Only the articles the index says the rule could match are read and matched (match.prefilter).
     fts = fts_query(rule)
     idle = IdleMeter()  # while the rows are read: is a core free for a worker?
-    helpers = start_early([rule], config.tz, count_candidates(store, since, fts))  # it starts while they are read
+    helpers = start_early([rule], config.tz, lambda: count_candidates(store, since, fts))  # up while they are read
     try:
         rows = store.articles_since(since, fts)
         matched = match_archive([rule], [(r.title, r.body, r.content_hash, r.source) for r in rows], config.tz,
