@@ -20,7 +20,7 @@ from daemon.match.snippet import lead_overlap, snippet
 from daemon.match.textforms import fold_view, folded_regex, whole_word
 from daemon.models import Match, Rule
 from daemon.text.chars import lower_view
-from daemon.text.docrefs import agrees, find_docrefs
+from daemon.text.docrefs import DocRef, agrees, find_docrefs
 from daemon.text.normalize import normalize, normalize_body
 
 MAX_MATCHES_PER_RULE = 20  # enough to show why an article fired, small enough for one alert
@@ -88,10 +88,13 @@ class Matcher:
         self._folded = _automaton(self._terms, Kind.FOLDED) if len(folded) > FOLDED_DIRECT_MAX else None
         views = ((self._exact, lower_view), (self._folded, fold_view))
         self._automata = [(automaton, view) for automaton, view in views if automaton is not None]
-        self._docrefs: dict[tuple[str, str], list[int]] = {}
+        # Each followed (type, number): its terms, with the document when a year or issuer must also agree
+        # (None: the type and number are all it names, so every reference found under this key is one).
+        self._docrefs: dict[tuple[str, str], list[tuple[int, DocRef | None]]] = {}
         for tid, term in enumerate(self._terms):
-            if term.docref is not None:
-                self._docrefs.setdefault((term.docref.type, term.docref.number), []).append(tid)
+            if (ref := term.docref) is not None:
+                precise = ref if ref.year is not None or ref.issuer is not None else None
+                self._docrefs.setdefault((ref.type, ref.number), []).append((tid, precise))
         self._docref_numbers = frozenset(number for _, number in self._docrefs)
         self._rules_by_term: dict[int, list[int]] = {}
         regex_rules: set[int] = set()
@@ -183,9 +186,8 @@ class Matcher:
                     hits.setdefault(tid, []).append((fi, start, end))
             for w_start, w_end, last in self._citing_windows(text) if self._docrefs else ():
                 for ref, start, end in find_docrefs(text[w_start:w_end], until=last - w_start):
-                    for tid in self._docrefs.get((ref.type, ref.number), ()):
-                        wanted = self._terms[tid].docref
-                        if wanted is not None and agrees(wanted, ref):
+                    for tid, wanted in self._docrefs.get((ref.type, ref.number), ()):
+                        if wanted is None or agrees(wanted, ref):
                             hits.setdefault(tid, []).append((fi, w_start + start, w_start + end))
         return hits
 
