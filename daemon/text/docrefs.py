@@ -182,6 +182,7 @@ _WORDS = {form.lower(): (_TYPE_BY_KEY[_key(form)], _key(form) in _CODE_KEYS)
 _CODES = {form.lower(): _CODE_KEYS[_key(form)] for form in _forms(names=False, codes=True)}
 _CODED = (_PARTY, _STATE)  # tried first at a number, with or without a type word before it
 _TYPED = (_STATE_UNTYPED, _NUM_YEAR, _BARE)  # then, after a type word only, in this order
+_ALL = _CODED + _TYPED
 
 
 def _number(digits: str) -> str:
@@ -202,16 +203,16 @@ def _build(m: re.Match[str], pattern: re.Pattern[str], doc_type: str | None) -> 
 # archive the same few thousand again and again, so building a DocRef from the groups (a third of the
 # scan) is mostly a lookup. Exact: the patterns have no lookahead past the next character but ``_BARE``'s
 # and ``_NUM_YEAR``'s, whose digits leave them one way to match, so equal matched text means equal groups.
-_BUILT: dict[tuple[re.Pattern[str], str | None, str], DocRef] = {}
+_BUILT: dict[tuple[int, str | None, str], DocRef] = {}  # (pattern's place in _CODED + _TYPED, doc_type, text)
 _BUILT_MAX = 20_000  # then it starts again: a service reading years of news keeps it small
 
 
 def _ref_at(low: str, pos: int, doc_type: str | None) -> tuple[DocRef, int] | None:
     """Parse one reference starting at ``pos`` of the lower-cased text; ``doc_type`` from a type word, if any."""
-    for pattern in _CODED if doc_type is None else _CODED + _TYPED:
+    for i, pattern in enumerate(_CODED if doc_type is None else _ALL):
         m = pattern.match(low, pos)
         if m:
-            key = (pattern, doc_type, m[0])
+            key = (i, doc_type, m[0])  # not the pattern itself: hashing one hashes its whole compiled code
             ref = _BUILT.get(key)
             if ref is None:
                 if len(_BUILT) >= _BUILT_MAX:
