@@ -7,7 +7,9 @@ into chunks; this process matches them from the back while the service's worker 
 at a time each, once one has started. They meet wherever the workers' speed puts them: a worker slow to
 start (a spawned interpreter importing the daemon: 0.15–0.3 s) or starved by a busy machine only
 does less, and one that dies leaves its chunks to this process. The output is in the articles'
-order whoever matched them.
+order whoever matched them. A worker is started before the articles are read (``start_early``), so that
+its start overlaps the read, and used only for a core that idled meanwhile (``IdleMeter``): beside
+other work it costs more than it saves.
 
 The stored text is what ``prepare`` made of each article, so it is not normalized again when its content
 hash vouches for it (``text.normalize.canonical_by_hash``); a row edited by hand is normalized as the
