@@ -277,3 +277,16 @@ def test_match_as_a_real_process_lists_what_the_plain_matcher_finds(tmp_path: Pa
                     for a, found in zip(candidates, plain([rule], candidates), strict=True) if found]
         assert got, rule.name
         assert got == expected, rule.name
+
+
+def test_results_left_to_the_exit_are_one_commands_at_a_time() -> None:
+    """`match` leaves its rows to the process's end (freeing them took 3 % of it); a process that runs
+    commands again and again (these tests) holds only the last one's."""
+    from daemon.cli import common
+
+    first, second = [object()], [object()]
+    common.keep_until_exit(first, "a")
+    common.keep_until_exit(second)
+    assert len(common._KEPT) == 1 and common._KEPT[0] is second
+    common.keep_until_exit()
+    assert not common._KEPT

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from daemon.cli.common import EXIT_ERROR, UsageError, named, open_store, print_json
+from daemon.cli.common import EXIT_ERROR, UsageError, keep_until_exit, named, open_store, print_json
 from daemon.config import Config
 from daemon.errors import NewswatchError
 
@@ -158,6 +158,7 @@ def cmd_match(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         print_json([{"id": row.id, "title": row.title, "published_at": row.published_at, "url": row.url,
                      "matches": [asdict(m) for m in matches]} for row, matches in found])
+        keep_until_exit(rows, matched, found)
         return 0
     lines = [f"rule {rule.name!r} would match {len(found)} stored article(s)"
              + (f" since {since}" if since else " in the whole archive") + "; no alerts are sent by this command"]
@@ -167,6 +168,7 @@ def cmd_match(args: argparse.Namespace, config: Config) -> int:
         lines.append(f"[{row.id}] {title}  ({row.published_at or '-'})")
         lines += [f"     {m.keyword!r}: {m.snippet}" for m in matches if m.field != "title"]
     print("\n".join(lines))
+    keep_until_exit(rows, matched, found, lines)
     return 0
 
 
