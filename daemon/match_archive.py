@@ -12,7 +12,7 @@ its start overlaps the read, and used only for a core that idled meanwhile (``Id
 other work it costs more than it saves.
 
 The stored text is what ``prepare`` made of each article, so it is not normalized again when its content
-hash vouches for it (``text.normalize.canonical_by_hash``); a row edited by hand is normalized as the
+hash vouches for it (``text.normalize.vouched_by_hash``); a row edited by hand is normalized as the
 service would. Either way each article gets exactly the matches ``Matcher.match`` gives it.
 """
 
@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from daemon.match import Matcher
 from daemon.models import Match, Rule, Wire
-from daemon.text.normalize import canonical_by_hash
+from daemon.text.normalize import vouched_by_hash
 
 if TYPE_CHECKING:  # imported with the first worker: multiprocessing costs a one-process run 60 ms
     from daemon.prepare import Workers
@@ -43,10 +43,7 @@ StoredText = tuple[str, str, str, str]  # title, body, content hash, source: wha
 
 def match_stored(matcher: Matcher, title: str, body: str, stored_hash: str, source: str) -> list[Match]:
     """``matcher.match`` of a stored article, without normalizing text its hash proves canonical."""
-    typed = canonical_by_hash(title, body, stored_hash)
-    if typed is not None:
-        title, body = typed
-    return matcher.match(title, body, source)
+    return matcher.match(title, body, source, canonical=vouched_by_hash(title, body, stored_hash))
 
 
 def _match_chunk(texts: Sequence[StoredText]) -> Wire:

@@ -106,9 +106,13 @@ class Matcher:
                     self._rules_by_term.setdefault(tid, []).append(ri)
         self._regex_rules = frozenset(regex_rules)
 
-    def match(self, title: str, body: str, source: str) -> list[Match]:
-        """Every firing rule's matches, rules in config order, each rule's matches title first, in text order."""
-        texts = (normalize(title), normalize_body(body))
+    def match(self, title: str, body: str, source: str, *, canonical: bool = False) -> list[Match]:
+        """Every firing rule's matches, rules in config order, each rule's matches title first, in text order.
+
+        ``canonical``: the caller vouches that the title and body are in ``normalize``'s and
+        ``normalize_body``'s form (``text.normalize.vouched_by_hash``), so they are not normalized again.
+        """
+        texts = (title, body) if canonical else (normalize(title), normalize_body(body))
         hits = self._scan(texts)
         if not hits and not self._regex_rules:
             return []  # no keyword anywhere: no rule to evaluate
