@@ -8,8 +8,8 @@ at a time each, once one has started. They meet wherever the workers' speed puts
 start (a spawned interpreter importing the daemon: 0.15–0.3 s) or starved by a busy machine only
 does less, and one that dies leaves its chunks to this process. The output is in the articles'
 order whoever matched them. A worker is started before the articles are read (``start_early``), so that
-its start overlaps the read, and used only for a core that idled meanwhile (``IdleMeter``): beside
-other work it costs more than it saves.
+its start overlaps the read, and used only for a core that idled meanwhile (``IdleMeter``) and that the
+load average leaves idle too: beside other work it costs more than it saves.
 
 The stored text is what ``prepare`` made of each article, so it is not normalized again when its content
 hash vouches for it (``text.normalize.vouched_by_hash``); a row edited by hand is normalized as the
@@ -81,8 +81,8 @@ class IdleMeter:
     """How many cores besides this process's idled since it was made: made before the articles are read,
     it says whether a worker would have had a core to itself just now.
 
-    The 1-minute load average, which this replaces where /proc/stat exists, lags: it let a worker start
-    beside a benchmark that had begun seconds before, and kept it off for a minute after one ended.
+    The 1-minute load average lags: it let a worker start beside a benchmark that had begun seconds
+    before. This sees the last fraction of a second, but bursty work pauses: ``match_archive`` asks both.
     """
 
     _MIN_TICKS = 10  # of all cores together (0.05 s of two): less says nothing; the load average decides
@@ -142,15 +142,18 @@ def match_archive(rules: Sequence[Rule], texts: Sequence[StoredText], tz: ZoneIn
                   parallel_min: int = PARALLEL_MIN_ARTICLES, chunk: int = CHUNK) -> list[list[Match]]:
     """Each article's matches (empty when no rule fires), in the order of ``texts``.
 
-    ``workers``: worker processes besides this one (default: ``spare_workers`` for the cores ``idle``
-    saw idling, made before the articles were read; without it, those the load average leaves).
+    ``workers``: worker processes besides this one (default: ``spare_workers`` for the cores both ``idle``,
+    made before the articles were read, saw idling and the load average leaves).
     ``helpers``: workers ``start_early`` started, used if there are to be workers (the caller closes
     them); else they are started here, and closed when done.
     """
     matcher = Matcher(rules)
     cores = os.cpu_count() or 1
+    by_load = cores - 1 - os.getloadavg()[0]
+    # Both must agree: the load average alone lags (a worker beside a benchmark that began seconds ago),
+    # a core idle during the read alone may be a pause in bursty work that is back for the matching.
     count = workers if workers is not None else spare_workers(
-        cores, idle.idle_cores(cores) if idle is not None else cores - 1 - os.getloadavg()[0])
+        cores, min(idle.idle_cores(cores), by_load) if idle is not None else by_load)
     if count < 1 or len(texts) < parallel_min:
         return [match_stored(matcher, *text) for text in texts]
     chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]

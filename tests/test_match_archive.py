@@ -208,6 +208,38 @@ def test_a_worker_only_for_a_core_that_idles() -> None:
     assert match_archive.spare_workers(8, 3.5) == 3 and match_archive.spare_workers(8, 9.0) == 7
 
 
+class _Started(Exception):
+    pass
+
+
+class _Idle(match_archive.IdleMeter):
+    def __init__(self, cores: float) -> None:
+        self.cores = cores
+
+    def idle_cores(self, cores: int) -> float:
+        return self.cores
+
+
+def _no_start(*_args: object) -> match_archive.Helpers:
+    raise _Started
+
+
+@pytest.mark.parametrize(("seen", "load", "started"), [(1.0, 0.0, True), (1.0, 1.5, False), (0.3, 0.0, False)],
+                         ids=["both idle", "a core idled but the load is high", "the load is low but no core idled"])
+def test_a_worker_needs_a_core_idle_while_reading_and_by_the_load_average(
+        archive: Store, monkeypatch: pytest.MonkeyPatch, seen: float, load: float, started: bool) -> None:
+    articles = stored(archive)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(match_archive, "start_workers", _no_start)
+    if started:
+        with pytest.raises(_Started):
+            match_archive.match_archive(RULES, texts(articles), VN_TZ, idle=_Idle(seen), parallel_min=0)
+    else:
+        got = match_archive.match_archive(RULES, texts(articles), VN_TZ, idle=_Idle(seen), parallel_min=0)
+        assert got == plain(RULES, articles)
+
+
 def test_the_idle_meter_counts_the_cores_the_machine_left_idle(monkeypatch: pytest.MonkeyPatch) -> None:
     ticks = iter([(100, 1000), (180, 1100)])  # (idle, all) from /proc/stat: 80 % idle in between
     monkeypatch.setattr(match_archive, "_cpu_ticks", lambda: next(ticks))
