@@ -132,3 +132,45 @@ def test_the_type_alternation_prefers_the_longest_form_like_a_flat_list_would() 
     for text in ("quy định", "quyết định", "quy chế", "ctr", "ct 5", "ttlt", "ttr", "ttx", "nqlt", "nq", "n"):
         got, want = trie.match(text), flat.match(text)
         assert (got and got.group()) == (want and want.group()), text
+
+
+ANCHOR_TEXT = ("Nghị quyết số 57-NQ/TW, 59-NQ/TW và 68; theo QĐ 12/2023/NĐ-CP.\n(Chỉ thị 34) “Luật số 15/2012/QH13”"
+               " nq 5 ct 3, 1519/QĐ-TTg; 18-10 và 2024. No. 7-KL/TW…Kết luận 3")
+
+
+def test_the_anchor_found_by_the_character_before_it_is_the_one_a_lookbehind_finds() -> None:
+    """``_anchor`` (a pattern the regex engine can skip ahead on) gives, from every position, what the plain
+    pattern's search gives: the same start and the same match."""
+    from daemon.text.docrefs import _ANCHOR, _anchor
+
+    for text in (ANCHOR_TEXT, ANCHOR_TEXT.lower(), "57-NQ/TW", "Nghị quyết 57", "x", ""):
+        low = text.lower()
+        for pos in range(len(low) + 1):
+            plain = _ANCHOR.search(low, pos)
+            got = _anchor(low, pos)
+            assert (got and (got[0], got[1].end(), got[1]["word"])) == (
+                plain and (plain.start(), plain.end(), plain["word"])), (text, pos)
+
+
+def test_references_built_once_are_the_same_when_the_table_of_them_starts_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from daemon.text import docrefs
+
+    expected = find_docrefs(ANCHOR_TEXT)
+    assert len(expected) >= 8
+    monkeypatch.setattr(docrefs, "_BUILT_MAX", 2)
+    monkeypatch.setattr(docrefs, "_BUILT", {})
+    assert find_docrefs(ANCHOR_TEXT) == expected == find_docrefs(ANCHOR_TEXT)
+    assert len(docrefs._BUILT) <= 2
+
+
+def test_a_scan_until_an_index_finds_what_the_whole_scan_finds_up_to_there() -> None:
+    """A prefix of the whole scan's references, holding each one that starts at or before ``until`` (with
+    the rest of its list: "Nghị quyết 57, 66 và 68" is one list however early it is cut)."""
+    whole = find_docrefs(ANCHOR_TEXT)
+    for until in range(-1, len(ANCHOR_TEXT) + 1):
+        part = find_docrefs(ANCHOR_TEXT, until=until)
+        assert part == whole[: len(part)], until
+        assert all(ref in part for ref in whole if ref[1] <= until), until
+    assert find_docrefs("Các Nghị quyết 57, 66 và 68", until=4) == find_docrefs("Các Nghị quyết 57, 66 và 68")
+    assert find_docrefs("Các Nghị quyết 57, 66 và 68", until=3) == []

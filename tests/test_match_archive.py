@@ -156,11 +156,108 @@ def test_nothing_waits_for_a_worker_that_has_not_started(archive: Store, monkeyp
     assert len(here) == len(articles)
 
 
-def test_a_worker_only_for_cores_the_load_leaves_idle() -> None:
-    assert match_archive.spare_workers(2, 0.3) == 1
-    assert match_archive.spare_workers(2, 1.2) == 0  # the other core is busy: one process is faster
-    assert match_archive.spare_workers(1, 0.0) == 0
-    assert match_archive.spare_workers(8, 3.5) == 7 and match_archive.spare_workers(8, 7.0) == 0
+@pytest.mark.parametrize("workers", [1, 0], ids=["a core idled", "none did"])
+def test_workers_started_before_the_read_take_chunks_only_if_a_core_idled(archive: Store, workers: int,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    articles = stored(archive)
+    helpers = match_archive.start_workers(RULES, VN_TZ, 1)
+    try:
+        here = slow_here(monkeypatch)
+        got = match_archive.match_archive(RULES, texts(articles), VN_TZ, workers=workers, helpers=helpers,
+                                          parallel_min=0, chunk=2)
+        assert got == plain(RULES, articles)
+        assert (0 < len(here) < len(articles)) if workers else len(here) == len(articles)
+        assert helpers.pool.running or not workers  # used, and left to the caller to close
+    finally:
+        helpers.close()
+
+
+def _not_counted() -> int:
+    raise AssertionError("counted though no worker could start")
+
+
+def test_workers_start_early_only_for_many_articles_and_an_idle_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 1.0, 1.0))
+    assert match_archive.start_early(RULES, VN_TZ, _not_counted) is None  # the other core is busy: nothing counted
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert match_archive.start_early(RULES, VN_TZ, lambda: match_archive.PARALLEL_MIN_ARTICLES - 1) is None
+    helpers = match_archive.start_early(RULES, VN_TZ, lambda: match_archive.PARALLEL_MIN_ARTICLES)
+    assert helpers is not None
+    try:
+        assert helpers.ready.result(timeout=60) == ()
+    finally:
+        helpers.close()
+
+
+def test_the_count_before_the_read_is_at_least_what_is_read(archive: Store) -> None:
+    from daemon.store.candidates import count_candidates
+
+    for rule in RULES:
+        fts = fts_query(rule)
+        assert count_candidates(archive, None, fts) >= len(archive.articles_since(None, fts)) > 0, rule.name
+    assert count_candidates(archive, None, None) == len(archive.articles_since(None))
+    for fts in (fts_query(RULES[0]), None):  # nothing dated after the window's start: nothing to count
+        assert count_candidates(archive, "2999-01-01T00:00:00+07:00", fts) == 0
+
+
+def test_a_worker_only_for_a_core_that_idles() -> None:
+    assert match_archive.spare_workers(2, 1.0) == 1 and match_archive.spare_workers(2, 0.85) == 1
+    assert match_archive.spare_workers(2, 0.7) == 0  # the other core is busy a third of the time: one process
+    assert match_archive.spare_workers(2, -0.4) == 0 and match_archive.spare_workers(1, 0.0) == 0
+    assert match_archive.spare_workers(8, 3.5) == 3 and match_archive.spare_workers(8, 9.0) == 7
+
+
+class _Started(Exception):
+    pass
+
+
+class _Idle(match_archive.IdleMeter):
+    def __init__(self, cores: float) -> None:
+        self.cores = cores
+
+    def idle_cores(self, cores: int) -> float:
+        return self.cores
+
+
+def _no_start(*_args: object) -> match_archive.Helpers:
+    raise _Started
+
+
+@pytest.mark.parametrize(("seen", "load", "started"), [(1.0, 0.0, True), (1.0, 1.5, False), (0.3, 0.0, False)],
+                         ids=["both idle", "a core idled but the load is high", "the load is low but no core idled"])
+def test_a_worker_needs_a_core_idle_while_reading_and_by_the_load_average(
+        archive: Store, monkeypatch: pytest.MonkeyPatch, seen: float, load: float, started: bool) -> None:
+    articles = stored(archive)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(match_archive, "start_workers", _no_start)
+    if started:
+        with pytest.raises(_Started):
+            match_archive.match_archive(RULES, texts(articles), VN_TZ, idle=_Idle(seen), parallel_min=0)
+    else:
+        got = match_archive.match_archive(RULES, texts(articles), VN_TZ, idle=_Idle(seen), parallel_min=0)
+        assert got == plain(RULES, articles)
+
+
+def test_the_idle_meter_counts_the_cores_the_machine_left_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    ticks = iter([(100, 1000), (180, 1100)])  # (idle, all) from /proc/stat: 80 % idle in between
+    monkeypatch.setattr(match_archive, "_cpu_ticks", lambda: next(ticks))
+    assert match_archive.IdleMeter().idle_cores(2) == pytest.approx(1.6)
+    # No /proc/stat (or too short a time to tell): the load average's idle cores, as before.
+    monkeypatch.setattr(match_archive, "_cpu_ticks", lambda: None)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.5, 0.0, 0.0))
+    assert match_archive.IdleMeter().idle_cores(4) == pytest.approx(2.5)
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="Linux's /proc/stat")
+def test_the_idle_meter_sees_this_process_busy() -> None:
+    cores = os.cpu_count() or 1
+    meter = match_archive.IdleMeter()
+    end = time.monotonic() + 0.2
+    while time.monotonic() < end:
+        pass  # one core busy: at most the others idled
+    assert -0.5 <= meter.idle_cores(cores) <= cores - 0.5
 
 
 def test_the_workers_of_match_run_at_its_priority_and_the_services_below_it() -> None:
@@ -212,3 +309,16 @@ def test_match_as_a_real_process_lists_what_the_plain_matcher_finds(tmp_path: Pa
                     for a, found in zip(candidates, plain([rule], candidates), strict=True) if found]
         assert got, rule.name
         assert got == expected, rule.name
+
+
+def test_results_left_to_the_exit_are_one_commands_at_a_time() -> None:
+    """`match` leaves its rows to the process's end (freeing them took 3 % of it); a process that runs
+    commands again and again (these tests) holds only the last one's."""
+    from daemon.cli import common
+
+    first, second = [object()], [object()]
+    common.keep_until_exit(first, "a")
+    common.keep_until_exit(second)
+    assert len(common._KEPT) == 1 and common._KEPT[0] is second
+    common.keep_until_exit()
+    assert not common._KEPT

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from daemon.match import Matcher
 from daemon.match.snippet import lead_overlap, mark, snippet
 from daemon.models import Rule
@@ -38,3 +41,37 @@ def test_a_lead_line_hit_is_reported_once_but_a_separate_title_keeps_both() -> N
     assert seed[1].snippet.startswith("…Sáng 20-11")
     feed = matcher.match("Tin mới về Nghị quyết 57", LEAD, "feed")
     assert [m.field for m in feed] == ["title", "body", "body"]
+
+
+def _reference_snippet(text: str, start: int, end: int, context: int, floor: int) -> str:
+    """The snippet as first written: every part squashed on its own, the cuts from lists."""
+    import re
+
+    def squash(s: str) -> str:
+        return re.sub(r"\s+", " ", s)
+
+    lowest = floor if start >= floor else 0
+    left_from = max(lowest, start - context)
+    if left_from > 0 and not text[left_from - 1].isspace():
+        cuts = [i for i in (text.find(" ", left_from, start), text.find("\n", left_from, start)) if i != -1]
+        left_from = min(cuts) + 1 if cuts else start
+    right_to = min(len(text), end + context)
+    if right_to < len(text) and not text[right_to].isspace():
+        cuts = [i for i in (text.rfind(" ", end, right_to + 1), text.rfind("\n", end, right_to + 1)) if i != -1]
+        right_to = max(cuts) if cuts else end
+    return (("…" if left_from > 0 else "") + squash(text[left_from:start]).lstrip() + "«" + squash(text[start:end])
+            + "»" + squash(text[end:right_to]).rstrip() + ("…" if right_to < len(text) else ""))
+
+
+_SNIPPET_PIECES = ["Đảng", "bộ", " ", "  ", "\n", "\n\n", "\t", "\u00a0", "\x85", "57", "…", "xã", "«"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_SNIPPET_PIECES), min_size=1, max_size=40).map("".join), st.data())
+def test_the_snippet_is_what_squashing_each_part_gives(text: str, data: st.DataObject) -> None:
+    """The shown stretch is squashed only when it has something to squash: the same snippet either way."""
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    context = data.draw(st.integers(0, 12))
+    floor = data.draw(st.integers(0, len(text)))
+    assert snippet(text, start, end, context, floor) == _reference_snippet(text, start, end, context, floor)

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from daemon.cli.common import EXIT_ERROR, UsageError, named, open_store, print_json
+from daemon.cli.common import EXIT_ERROR, UsageError, keep_until_exit, named, open_store, print_json
 from daemon.config import Config
 from daemon.errors import NewswatchError
 
@@ -137,18 +137,28 @@ def cmd_alerts(args: argparse.Namespace, config: Config) -> int:
 def cmd_match(args: argparse.Namespace, config: Config) -> int:
     from daemon.match.prefilter import fts_query  # noqa: PLC0415
     from daemon.match.snippet import mark  # noqa: PLC0415
-    from daemon.match_archive import match_archive  # noqa: PLC0415
+    from daemon.match_archive import IdleMeter, match_archive, start_early  # noqa: PLC0415
+    from daemon.store.candidates import count_candidates  # noqa: PLC0415
 
     rule = named("rule", args.rule, config.rules, config, "match")
     store = open_store(config)
     since = store.iso(store.now() - timedelta(seconds=args.since)) if args.since else None
     # Only the articles the index says the rule could match are read and matched (match.prefilter).
-    rows = store.articles_since(since, fts_query(rule))
-    matched = match_archive([rule], [(r.title, r.body, r.content_hash, r.source) for r in rows], config.tz)
+    fts = fts_query(rule)
+    idle = IdleMeter()  # while the rows are read: is a core free for a worker?
+    helpers = start_early([rule], config.tz, lambda: count_candidates(store, since, fts))  # up while they are read
+    try:
+        rows = store.articles_since(since, fts)
+        matched = match_archive([rule], [(r.title, r.body, r.content_hash, r.source) for r in rows], config.tz,
+                                idle=idle, helpers=helpers)
+    finally:
+        if helpers is not None:
+            helpers.close()
     found = [(row, matches) for row, matches in zip(rows, matched, strict=True) if matches]
     if args.json:
         print_json([{"id": row.id, "title": row.title, "published_at": row.published_at, "url": row.url,
                      "matches": [asdict(m) for m in matches]} for row, matches in found])
+        keep_until_exit(rows, matched, found)
         return 0
     lines = [f"rule {rule.name!r} would match {len(found)} stored article(s)"
              + (f" since {since}" if since else " in the whole archive") + "; no alerts are sent by this command"]
@@ -158,6 +168,7 @@ def cmd_match(args: argparse.Namespace, config: Config) -> int:
         lines.append(f"[{row.id}] {title}  ({row.published_at or '-'})")
         lines += [f"     {m.keyword!r}: {m.snippet}" for m in matches if m.field != "title"]
     print("\n".join(lines))
+    keep_until_exit(rows, matched, found, lines)
     return 0
 
 

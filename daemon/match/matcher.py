@@ -20,7 +20,7 @@ from daemon.match.snippet import lead_overlap, snippet
 from daemon.match.textforms import fold_view, folded_regex, whole_word
 from daemon.models import Match, Rule
 from daemon.text.chars import lower_view
-from daemon.text.docrefs import agrees, find_docrefs
+from daemon.text.docrefs import DocRef, agrees, find_docrefs
 from daemon.text.normalize import normalize, normalize_body
 
 MAX_MATCHES_PER_RULE = 20  # enough to show why an article fired, small enough for one alert
@@ -86,10 +86,15 @@ class Matcher:
         self._folded_regexes = [(tid, folded_regex(self._terms[tid].pattern))
                                 for tid in folded] if len(folded) <= FOLDED_DIRECT_MAX else []
         self._folded = _automaton(self._terms, Kind.FOLDED) if len(folded) > FOLDED_DIRECT_MAX else None
-        self._docrefs: dict[tuple[str, str], list[int]] = {}
+        views = ((self._exact, lower_view), (self._folded, fold_view))
+        self._automata = [(automaton, view) for automaton, view in views if automaton is not None]
+        # Each followed (type, number): its terms, with the document when a year or issuer must also agree
+        # (None: the type and number are all it names, so every reference found under this key is one).
+        self._docrefs: dict[tuple[str, str], list[tuple[int, DocRef | None]]] = {}
         for tid, term in enumerate(self._terms):
-            if term.docref is not None:
-                self._docrefs.setdefault((term.docref.type, term.docref.number), []).append(tid)
+            if (ref := term.docref) is not None:
+                precise = ref if ref.year is not None or ref.issuer is not None else None
+                self._docrefs.setdefault((ref.type, ref.number), []).append((tid, precise))
         self._docref_numbers = frozenset(number for _, number in self._docrefs)
         self._rules_by_term: dict[int, list[int]] = {}
         regex_rules: set[int] = set()
@@ -101,10 +106,16 @@ class Matcher:
                     self._rules_by_term.setdefault(tid, []).append(ri)
         self._regex_rules = frozenset(regex_rules)
 
-    def match(self, title: str, body: str, source: str) -> list[Match]:
-        """Every firing rule's matches, rules in config order, each rule's matches title first, in text order."""
-        texts = (normalize(title), normalize_body(body))
+    def match(self, title: str, body: str, source: str, *, canonical: bool = False) -> list[Match]:
+        """Every firing rule's matches, rules in config order, each rule's matches title first, in text order.
+
+        ``canonical``: the caller vouches that the title and body are in ``normalize``'s and
+        ``normalize_body``'s form (``text.normalize.vouched_by_hash``), so they are not normalized again.
+        """
+        texts = (title, body) if canonical else (normalize(title), normalize_body(body))
         hits = self._scan(texts)
+        if not hits and not self._regex_rules:
+            return []  # no keyword anywhere: no rule to evaluate
         regex_hits: dict[int, list[Hit]] = {}
 
         def found(tid: int) -> list[Hit]:
@@ -134,30 +145,33 @@ class Matcher:
             out.extend(self._report(rule, keyword_hits, texts))
         return out
 
-    def _citing_windows(self, text: str) -> list[tuple[int, int]]:
+    def _citing_windows(self, text: str) -> list[tuple[int, int, int]]:
         """Stretches of ``text`` around each followed document number; only these are parsed for references.
 
         Parsing references is the costly part of matching, and most numbers in an article are not the
         ones followed. A window reaches far enough back for the type word of a list ("Nghị quyết 57, 66
         và 68") and forward for the code ("-NQ/TW ngày 22/12/2024"); it starts and ends on white space so
-        no word or code is cut. A pure filter: it never changes a result.
+        no word or code is cut. A pure filter: it never changes a result. Each window comes with where its
+        last followed number starts: a reference that starts after it holds none of them, so the parse
+        stops there.
         """
         numbers = self._docref_numbers
-        if len(numbers) <= _FEW_NUMBERS:  # a substring test each (a superset: _occurrences checks the edges)
-            present = [n for n in numbers if n in text]
-        else:
-            present = list(numbers.intersection(_numbers_in(text)))
-        if not present:
+        if len(numbers) > _FEW_NUMBERS:
+            numbers = numbers.intersection(_numbers_in(text))
+        spans = [span for n in numbers for span in _occurrences(text, n)]  # few: a str.find each
+        if not spans:
             return []  # the common case: none of the followed numbers appears at all
-        windows: list[tuple[int, int]] = []
-        for number_start, number_end in sorted(span for n in present for span in _occurrences(text, n)):
+        if len(numbers) > 1:
+            spans.sort()
+        windows: list[tuple[int, int, int]] = []
+        for number_start, number_end in spans:
             start = text.rfind(" ", 0, max(0, number_start - _WINDOW_BEFORE)) + 1
             end = text.find(" ", number_end + _WINDOW_AFTER)
             end = len(text) if end < 0 else end
             if windows and start <= windows[-1][1]:
-                windows[-1] = (windows[-1][0], max(windows[-1][1], end))
+                windows[-1] = (windows[-1][0], max(windows[-1][1], end), number_start)
             else:
-                windows.append((start, end))
+                windows.append((start, end, number_start))
         return windows
 
     def _scan(self, texts: Sequence[str]) -> dict[int, list[Hit]]:
@@ -166,20 +180,18 @@ class Matcher:
         for fi, text in enumerate(texts):
             if not text:
                 continue
-            for automaton, view in ((self._exact, lower_view), (self._folded, fold_view)):
-                if automaton is not None:
-                    viewed = view(text)
-                    for last, (tid, length) in automaton.iter(viewed):
-                        if whole_word(viewed, last + 1 - length, last + 1):
-                            hits.setdefault(tid, []).append((fi, last + 1 - length, last + 1))
+            for automaton, view in self._automata:
+                viewed = view(text)
+                for last, (tid, length) in automaton.iter(viewed):
+                    if whole_word(viewed, last + 1 - length, last + 1):
+                        hits.setdefault(tid, []).append((fi, last + 1 - length, last + 1))
             for tid, regex in self._folded_regexes:
                 for start, end in _folded_spans(regex, text):
                     hits.setdefault(tid, []).append((fi, start, end))
-            for w_start, w_end in self._citing_windows(text) if self._docrefs else ():
-                for ref, start, end in find_docrefs(text[w_start:w_end]):
-                    for tid in self._docrefs.get((ref.type, ref.number), ()):
-                        wanted = self._terms[tid].docref
-                        if wanted is not None and agrees(wanted, ref):
+            for w_start, w_end, last in self._citing_windows(text) if self._docrefs else ():
+                for ref, start, end in find_docrefs(text[w_start:w_end], until=last - w_start):
+                    for tid, wanted in self._docrefs.get((ref.type, ref.number), ()):
+                        if wanted is None or agrees(wanted, ref):
                             hits.setdefault(tid, []).append((fi, w_start + start, w_start + end))
         return hits
 

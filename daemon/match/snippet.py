@@ -51,17 +51,25 @@ def snippet(text: str, start: int, end: int, context: int = CONTEXT, floor: int 
         # Drop the partial word at the cut; if the context is one long word, keep nothing of it.
         space = text.find(" ", left_from, start)
         space_nl = text.find("\n", left_from, start)
-        cuts = [i for i in (space, space_nl) if i != -1]
-        left_from = min(cuts) + 1 if cuts else start
+        if space == -1:
+            space = space_nl
+        elif space_nl != -1:
+            space = min(space, space_nl)
+        left_from = space + 1 if space != -1 else start
     right_to = min(len(text), end + context)
     if right_to < len(text) and not text[right_to].isspace():
-        cuts = [i for i in (text.rfind(" ", end, right_to + 1), text.rfind("\n", end, right_to + 1)) if i != -1]
-        right_to = max(cuts) if cuts else end
-    left = _squash(text[left_from:start]).lstrip()
-    right = _squash(text[end:right_to]).rstrip()
+        right_to = max(text.rfind(" ", end, right_to + 1), text.rfind("\n", end, right_to + 1))
+        right_to = end if right_to == -1 else right_to
+    shown = text[left_from:right_to]
+    if shown.isprintable() and "  " not in shown:  # as _squash sees each part: nothing to squash (the usual)
+        left, matched, right = text[left_from:start].lstrip(), text[start:end], text[end:right_to].rstrip()
+    else:
+        left = _squash(text[left_from:start]).lstrip()
+        matched = _squash(text[start:end])
+        right = _squash(text[end:right_to]).rstrip()
     prefix = "…" if left_from > 0 else ""
     suffix = "…" if right_to < len(text) else ""
-    return f"{prefix}{left}{MARK_OPEN}{_squash(text[start:end])}{MARK_CLOSE}{right}{suffix}"
+    return f"{prefix}{left}{MARK_OPEN}{matched}{MARK_CLOSE}{right}{suffix}"
 
 
 def mark(text: str, phrases: Iterable[str]) -> str:
