@@ -301,10 +301,10 @@ class ArticleTables(StoryTables):  # its ingest assigns stories
             next_id += 1
         decided = decide_stories(conn, new, settings, self.windows)
         write_stories(conn, new, decided)
-        created = self._insert_articles(conn, items, stamp, planned, decided[0])
+        created = self._insert_articles(conn, items, stamp, planned, decided.story_of)
         if created != planned:
             raise StoreError(f"articles inserted with other ids than planned ({len(created)} of {len(planned)})")
-        return created, decided[0], known
+        return created, decided.story_of, known
 
     @staticmethod
     def _story_alerts(conn: sqlite3.Connection, story_of: Mapping[int, int],

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from daemon.models import SEEDS_SOURCE, StorySettings
 from daemon.store.db import Database
@@ -51,7 +51,9 @@ class StoryFacts:
     sources: tuple[str, ...]
 
 
-Decided = tuple[dict[int, int], dict[int, int]]  # article id -> story id; story merged -> the story it went into
+class Decided(NamedTuple):
+    story_of: dict[int, int]  # article id -> story id
+    merges: dict[int, int]  # story merged -> the story it went into
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +135,7 @@ def decide_stories(conn: sqlite3.Connection, new: Sequence[NewArticle], settings
                    windows: StoryWindow) -> Decided:
     """Each new article's story (in order), and the stories merged; reads only (the window's sync)."""
     if not new:
-        return {}, {}
+        return Decided({}, {})
     arrivals = [Arrival(n.article_id, n.sketch, _epoch(n.seen_at), _epoch(n.published_at) if n.published_at else None)
                 for n in new]
     reach = max(settings.window, settings.lead_window)
@@ -142,7 +144,7 @@ def decide_stories(conn: sqlite3.Connection, new: Sequence[NewArticle], settings
     window = windows.get(conn, (datetime.fromisoformat(since) - timedelta(seconds=reach)).isoformat())
     window.evict(earliest)
     decision = assign(arrivals, window, settings)
-    return {n.article_id: sid for n, sid in zip(new, decision.stories, strict=True)}, decision.merges
+    return Decided({n.article_id: sid for n, sid in zip(new, decision.stories, strict=True)}, decision.merges)
 
 
 def write_stories(conn: sqlite3.Connection, new: Sequence[NewArticle], decided: Decided) -> None:
@@ -172,8 +174,9 @@ def assign_stories(conn: sqlite3.Connection, new: Sequence[NewArticle], settings
     its story (``ArticleTables._ingest``): an UPDATE of a row rewrites all its text."""
     decided = decide_stories(conn, new, settings, windows)
     write_stories(conn, new, decided)
-    conn.executemany("UPDATE articles SET story_id = ? WHERE id = ?", [(sid, aid) for aid, sid in decided[0].items()])
-    return decided[0]
+    conn.executemany("UPDATE articles SET story_id = ? WHERE id = ?",
+                     [(sid, aid) for aid, sid in decided.story_of.items()])
+    return decided.story_of
 
 
 def refresh_stories(conn: sqlite3.Connection, seen: Mapping[int, str]) -> None:

@@ -129,7 +129,7 @@ def _survivors(arrivals: Sequence[Arrival], bodies: Sequence[Keys], leads: Seque
     enough = shared >= MIN_SHARED
     owner, seq, shared = owner[enough], seq[enough], shared[enough]
     sizes = window.sizes_of(seq, body_sizes) * keep[owner]
-    score = shared / np.maximum(1.0, np.minimum(rare[owner], sizes))
+    score = np.minimum(1.0, shared / np.maximum(1.0, np.minimum(rare[owner], sizes)))
     passes = score >= loose
     body = _grouped(n, owner[passes], seq[passes], score[passes], window=window, batch_ids=batch_ids)
 
@@ -167,18 +167,13 @@ def _matching(a: Arrival, body: list[tuple[int, float]], lead: list[tuple[int, f
     """
     found: set[int] = set()
     members, threshold = window.members, settings.threshold
-    for aid, share in body:
-        m = members.get(aid)
-        if m is None or m.story_id in found:
-            continue
-        if _near(a, m, settings.window) and _agree(min(1.0, share), a, m, threshold):
-            found.add(m.story_id)
-    for aid, score in lead:
-        m = members.get(aid)
-        if m is None or m.story_id in found:
-            continue
-        if _near(a, m, settings.lead_window) and _agree(score, a, m, threshold):
-            found.add(m.story_id)
+    for passed, reach in ((body, settings.window), (lead, settings.lead_window)):
+        for aid, score in passed:
+            m = members.get(aid)
+            if m is None or m.story_id in found:
+                continue
+            if _near(a, m, reach) and _agree(score, a, m, threshold):
+                found.add(m.story_id)
     return found
 
 

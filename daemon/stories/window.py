@@ -90,6 +90,22 @@ def flat(parts: Iterable[Sequence[int]]) -> Ints:
     return keys
 
 
+def labelled(parts: Sequence[Sequence[int]]) -> tuple[Ints, Ints]:
+    """``flat(parts)``, and beside each key the index of the part it came from."""
+    import numpy as np  # noqa: PLC0415
+
+    sizes = np.fromiter(map(len, parts), np.int64, len(parts))
+    return flat(parts), np.repeat(np.arange(len(parts)), sizes)
+
+
+def _numbered(listed: Sequence[tuple[Member, Keys]]) -> tuple[Ints, Ints]:
+    """Postings: the keys each member is listed under, and beside each key the member's number."""
+    import numpy as np  # noqa: PLC0415
+
+    keys, at = labelled([keys for _, keys in listed])
+    return keys, np.fromiter((m.seq for m, _ in listed), np.int64, len(listed))[at]
+
+
 class Window:
     """Recent members by id, the members of each key, and how many stories brought each key."""
 
@@ -150,14 +166,10 @@ class Window:
 
     def index_joined(self) -> None:
         """The joined members' postings and counters; then the members over ``capacity`` leave."""
-        import numpy as np  # noqa: PLC0415
-
         joined, self._joined = self._joined, []
         if not joined:
             return
-        sizes = [len(body) + len(lead) for _, body, lead in joined]
-        keys = flat(chain.from_iterable((body, lead) for _, body, lead in joined))
-        seqs = np.repeat(np.fromiter((m.seq for m, _, _ in joined), np.int64, len(joined)), sizes)
+        listed = _numbered([(m, body + lead) for m, body, lead in joined])
         short = [(m, lead) for m, _, lead in joined if m.short and lead]
         counted = [m for m, _, _ in joined if m.counted]
         if counted:
@@ -165,12 +177,9 @@ class Window:
         while len(self.order) > self.capacity:
             self._drop(len(self.order) - self.capacity)
         oldest = self.oldest
-        self.index.add(keys, seqs, oldest)
+        self.index.add(*listed, oldest)
         if short:
-            lens = [len(lead) for _, lead in short]
-            self.short_leads.add(flat(lead for _, lead in short),
-                                 np.repeat(np.fromiter((m.seq for m, _ in short), np.int64, len(short)), lens),
-                                 oldest)
+            self.short_leads.add(*_numbered(short), oldest)
         if oldest - self._compacted > self.capacity // 2:  # half the window has turned over since the last
             self.index.compact(oldest)
             self.short_leads.compact(oldest)
@@ -240,13 +249,9 @@ class Window:
         """
         import numpy as np  # noqa: PLC0415
 
-        sizes = np.fromiter(map(len, queries), np.int64, len(queries))
-        total = int(sizes.sum())
-        if not total:
-            empty = np.empty(0, np.int64)
-            return empty, empty, empty
-        wanted = flat(queries)
-        labels = np.repeat(np.arange(len(queries)), sizes)
+        wanted, labels = labelled(queries)
+        if not len(wanted):
+            return wanted, wanted, wanted
         order = np.argsort(wanted)  # sorted, the binary searches are about 3x faster
         wanted, labels = wanted[order], labels[order]
         o1, s1 = (self.short_leads if short_only else self.index).find(wanted, labels)
@@ -258,39 +263,34 @@ class Window:
 
     def _among(self, newcomers: Sequence[Keys], wanted: Ints, labels: Ints, places: Ints) -> tuple[Ints, Ints]:
         """(label, number) of the batch's arrivals placed before each query that will be listed under its
-        keys (the ``POSTINGS`` latest of them per key)."""
+        keys: all of them (a batch is ``CHUNK`` arrivals at most, so a key lists at most that many)."""
         import numpy as np  # noqa: PLC0415
 
         from daemon.stories.postings import lookup, run_of  # noqa: PLC0415
 
-        sizes = np.fromiter(map(len, newcomers), np.int64, len(newcomers))
-        total = int(sizes.sum())
-        if not total:
-            empty = np.empty(0, np.int64)
-            return empty, empty
-        keys = flat(newcomers)
-        place = np.repeat(np.arange(len(newcomers)), sizes)
+        keys, place = labelled(newcomers)
+        if not len(keys):
+            return keys, keys
         order = np.argsort(keys, kind="stable")
-        label, at, _ = lookup(run_of(keys[order], place[order]), wanted, labels, total)
+        label, at, _ = lookup(run_of(keys[order], place[order]), wanted, labels, len(keys))
         before = at < places[label]
         return label[before], at[before] + self.seq
 
     def sizes_of(self, seqs: Ints, batch_sizes: Sequence[int], lead: bool = False) -> Ints:
         """The body's (or lead's) key counts of these members, by number: of the window's members, and of
         the batch's arrivals (numbered from ``self.seq`` on, in ``batch_sizes``)."""
-        import numpy as np  # noqa: PLC0415
-
-        known = np.frombuffer(self.lead_sizes if lead else self.body_sizes, np.int64)
-        everything = np.concatenate((known, np.asarray(batch_sizes, np.int64)))
-        out: Ints = everything[seqs - self.base]
-        return out
+        return self._by_number(self.lead_sizes if lead else self.body_sizes, batch_sizes, seqs)
 
     def ids_of(self, seqs: Ints, batch_ids: Sequence[int]) -> list[int]:
         """The article ids of these members, by number (the batch's arrivals numbered from ``self.seq`` on)."""
+        out: list[int] = self._by_number(self.ids, batch_ids, seqs).tolist()
+        return out
+
+    def _by_number(self, column: array[int], batch: Sequence[int], seqs: Ints) -> Ints:
+        """``column``'s values (from ``base`` on), then the batch's, at these members' numbers."""
         import numpy as np  # noqa: PLC0415
 
-        everything = np.concatenate((np.frombuffer(self.ids, np.int64), np.asarray(batch_ids, np.int64)))
-        out: list[int] = everything[seqs - self.base].tolist()
+        out: Ints = np.concatenate((np.frombuffer(column, np.int64), np.asarray(batch, np.int64)))[seqs - self.base]
         return out
 
     def shared(self, keys: Sequence[int], *, short_only: bool = False) -> Counter[int]:
