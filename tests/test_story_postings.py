@@ -9,11 +9,12 @@ import tracemalloc
 from array import array
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from daemon.models import Sketch
-from daemon.stories.postings import Postings
+from daemon.stories.postings import Postings, pair_counts
 from daemon.stories.window import POSTINGS, Member, Window
 
 LIMIT = 3
@@ -55,6 +56,36 @@ def test_look_ups_match_a_dict_of_lists_across_runs_and_departures(
     p.compact(oldest)
     assert found(p, wanted, oldest) == got
     assert all(s >= oldest for run in p.runs for s in run[2].tolist())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 400)), max_size=300), st.integers(0, 1 << 33))
+def test_pairs_are_counted_as_a_sort_counts_them_whether_the_table_is_dense_or_not(
+        pairs: list[tuple[int, int]], offset: int) -> None:
+    labels = np.asarray([label for label, _ in pairs], np.int64)
+    seqs = np.asarray([seq + offset for _, seq in pairs], np.int64)  # member numbers far from 0: a long run
+    got = pair_counts(labels, seqs)
+    keys, n = np.unique(labels * (1 << 40) + seqs, return_counts=True)
+    assert got[0].tolist() == (keys >> 40).tolist()
+    assert got[1].tolist() == (keys & ((1 << 40) - 1)).tolist()
+    assert got[2].tolist() == n.tolist()
+
+
+def test_a_dense_count_is_taken_when_the_pairs_crowd_a_few_members(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Near-copies: many postings among a few hundred members (the case the table is for), counted in the
+    table; a window's worth of different members, sorted; both as a sort counts them."""
+    rng = np.random.default_rng(5)
+    crowded = (rng.integers(0, 100, 200_000), rng.integers(10_000, 10_250, 200_000))
+    sparse = (rng.integers(0, 100, 2_000), rng.integers(0, 30_000, 2_000))
+    tables = []
+    bincount = np.bincount
+    monkeypatch.setattr(np, "bincount", lambda *a, **k: tables.append(1) or bincount(*a, **k))
+    for labels, seqs in (crowded, sparse):
+        got = pair_counts(labels, seqs)
+        keys, n = np.unique(labels * (1 << 40) + seqs, return_counts=True)
+        assert np.array_equal(got[0], keys >> 40) and np.array_equal(got[2], n)
+        assert np.array_equal(got[1], keys & ((1 << 40) - 1))
+        assert len(tables) == 1  # the crowded pairs were counted in a table, the sparse ones sorted
 
 
 def test_a_merge_keeps_the_most_recent_members_of_a_key_and_drops_those_gone() -> None:

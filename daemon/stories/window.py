@@ -51,7 +51,6 @@ COMMON = 16  # a key in this many different stories of the window is a formula
 CAPACITY = 30_000  # members held at most (≈ 1.5 KB each with keys all new, measured: 45 MB at most)
 SLOTS = 1 << 21  # counters of stories per key
 _SLOT = SLOTS - 1
-_SPAN = 1 << 40  # (arrival, member number) pairs are counted as one int64: arrival * _SPAN + number
 
 
 @dataclass(slots=True)
@@ -249,6 +248,8 @@ class Window:
         """
         import numpy as np  # noqa: PLC0415
 
+        from daemon.stories.postings import pair_counts  # noqa: PLC0415
+
         wanted, labels = labelled(queries)
         if not len(wanted):
             return wanted, wanted, wanted
@@ -258,8 +259,7 @@ class Window:
         o2, s2 = self._among(newcomers, wanted, labels, np.asarray(places, np.int64))
         label, seq = np.concatenate((o1, o2)), np.concatenate((s1, s2))
         alive = seq >= self.oldest
-        pairs, n = np.unique(label[alive] * _SPAN + seq[alive], return_counts=True)
-        return pairs // _SPAN, pairs % _SPAN, n
+        return pair_counts(label[alive], seq[alive])
 
     def _among(self, newcomers: Sequence[Keys], wanted: Ints, labels: Ints, places: Ints) -> tuple[Ints, Ints]:
         """(label, number) of the batch's arrivals placed before each query that will be listed under its
