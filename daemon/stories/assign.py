@@ -29,6 +29,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from math import nan as NAN
 from typing import TYPE_CHECKING
 
 from daemon.models import StorySettings
@@ -39,9 +40,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from daemon.stories.postings import Ints
-
-    Floats = npt.NDArray[np.float64]
+    from daemon.stories.postings import Floats, Ints
 
 FIGURES = 0.6  # share of the shorter list of figures two articles must have in common (when both have one)
 SAME_FIGURES = 1.0  # ... and with this share (and 3 or more), fewer shingles suffice:
@@ -69,12 +68,18 @@ class Decision:
     merges: dict[int, int] = field(default_factory=dict)
 
 
-def _near(a: Arrival, m: Member, window: float) -> bool:
-    if a.seen_at - m.seen_at > window:
-        return False
-    if a.published_at is not None and m.published_at is not None:
-        return abs(a.published_at - m.published_at) <= window
-    return True
+def _near(owner: Ints, seq: Ints, times: tuple[Floats, Floats], window: Window, reach: float) -> npt.NDArray[np.bool_]:
+    """Which (arrival, member) pairs are within ``reach``: the member first seen at most ``reach`` before
+    the arrival, and their publication dates at most ``reach`` apart when both are known. In numpy, before
+    any pair reaches Python: in an archive imported at once, most pairs that pass on shingles are reports
+    published months apart that share sentences (``times``: the arrivals' first-seen and published times)."""
+    import numpy as np  # noqa: PLC0415
+
+    seen, published = times
+    m_seen, m_published = window.times_of(seq, seen, published)
+    a_published = published[owner]
+    unknown = np.isnan(a_published) | np.isnan(m_published)
+    return (seen[owner] - m_seen <= reach) & (unknown | (np.abs(a_published - m_published) <= reach))
 
 
 def _agree(score: float, a: Arrival, m: Member, threshold: float) -> bool:
@@ -97,14 +102,18 @@ def _agree(score: float, a: Arrival, m: Member, threshold: float) -> bool:
 
 
 def _survivors(arrivals: Sequence[Arrival], bodies: Sequence[Keys], leads: Sequence[Keys], window: Window,
-               loose: float) -> tuple[list[list[tuple[int, float]]], list[list[tuple[int, float]]]]:
-    """Per arrival, the members (article id, score) whose shingles pass ``loose``: by the body rule, and by
-    the lead rule. Counted and scored for the whole batch in numpy (``Window.search``): most candidates
-    share a few formula-like keys and score far below ``loose``; the few left are checked in Python.
+               settings: StorySettings) -> tuple[list[list[tuple[int, float]]], list[list[tuple[int, float]]]]:
+    """Per arrival, the members (article id, score) within reach whose shingles pass the loose threshold:
+    by the body rule, and by the lead rule. Counted and scored for the whole batch in numpy
+    (``Window.search``): most candidates share a few formula-like keys and score far below it; the few
+    left are checked in Python.
     """
     import numpy as np  # noqa: PLC0415
 
     n = len(arrivals)
+    loose = settings.threshold * LOOSE
+    times = (np.fromiter((a.seen_at for a in arrivals), np.float64, n),
+             np.fromiter((NAN if a.published_at is None else a.published_at for a in arrivals), np.float64, n))
     body_sizes = [len(a.sketch.body) for a in arrivals]
     lead_sizes = [len(a.sketch.lead) for a in arrivals]
     batch_ids = [a.article_id for a in arrivals]
@@ -131,6 +140,7 @@ def _survivors(arrivals: Sequence[Arrival], bodies: Sequence[Keys], leads: Seque
     sizes = window.sizes_of(seq, body_sizes) * keep[owner]
     score = np.minimum(1.0, shared / np.maximum(1.0, np.minimum(rare[owner], sizes)))
     passes = score >= loose
+    passes[passes] = _near(owner[passes], seq[passes], times, window, settings.window)
     body = _grouped(n, owner[passes], seq[passes], score[passes], window=window, batch_ids=batch_ids)
 
     # Lead rule: title and lead against every member's lead (a title-and-lead item, above), or against
@@ -144,6 +154,7 @@ def _survivors(arrivals: Sequence[Arrival], bodies: Sequence[Keys], leads: Seque
     shorter = np.maximum(1.0, np.minimum(lengths[owner], window.sizes_of(seq, lead_sizes, lead=True)))
     score = np.minimum(1.0, shared / shorter)
     passes = (shared >= np.minimum(MIN_SHARED_LEAD, shorter)) & (score >= loose)
+    passes[passes] = _near(owner[passes], seq[passes], times, window, settings.lead_window)
     lead = _grouped(n, owner[passes], seq[passes], score[passes], window=window, batch_ids=batch_ids)
     return body, lead
 
@@ -160,19 +171,20 @@ def _grouped(n: int, owner: Ints, seq: Ints, score: Floats, *, window: Window,
 
 def _matching(a: Arrival, body: list[tuple[int, float]], lead: list[tuple[int, float]], window: Window,
               settings: StorySettings) -> set[int]:
-    """The stories with a member that the arrival is a near-copy of, of the members its shingles passed.
+    """The stories with a member that the arrival is a near-copy of, of the members its shingles passed
+    (within reach: ``_near``).
 
     Which member of a story matches best does not matter (the arrival joins the earliest story, and the
     others merge into it): once a story is found, its other members are skipped.
     """
     found: set[int] = set()
     members, threshold = window.members, settings.threshold
-    for passed, reach in ((body, settings.window), (lead, settings.lead_window)):
+    for passed in (body, lead):
         for aid, score in passed:
             m = members.get(aid)
             if m is None or m.story_id in found:
                 continue
-            if _near(a, m, reach) and _agree(score, a, m, threshold):
+            if _agree(score, a, m, threshold):
                 found.add(m.story_id)
     return found
 
@@ -185,12 +197,11 @@ def assign(arrivals: Sequence[Arrival], window: Window, settings: StorySettings)
     out are those of its start.
     """
     out = Decision()
-    loose = settings.threshold * LOOSE
     for start in range(0, len(arrivals), CHUNK):
         chunk = arrivals[start : start + CHUNK]
         bodies = [window.rare(a.sketch.body) for a in chunk]
         leads = [window.rare(a.sketch.lead) for a in chunk]
-        by_body, by_lead = _survivors(chunk, bodies, leads, window, loose)
+        by_body, by_lead = _survivors(chunk, bodies, leads, window, settings)
         for i, a in enumerate(chunk):
             found = _matching(a, by_body[i], by_lead[i], window, settings)
             sid = a.article_id

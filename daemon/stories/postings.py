@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 Ints = npt.NDArray[np.signedinteger[Any]]  # int64, or int32 where a run keeps positions and member numbers
+Floats = npt.NDArray[np.float64]
 _EMPTY: Ints = np.empty(0, np.int64)
 
 

@@ -39,12 +39,13 @@ from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, filterfalse
-from typing import TYPE_CHECKING, TypeAlias
+from math import nan as NAN
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from daemon.models import Sketch
 
 if TYPE_CHECKING:
-    from daemon.stories.postings import Ints, Postings
+    from daemon.stories.postings import Floats, Ints, Postings
 
 POSTINGS = 48  # most recent members listed per key: bounds a look-up however many are stored
 COMMON = 16  # a key in this many different stories of the window is a formula
@@ -124,11 +125,14 @@ class Window:
         self.stories: dict[int, list[int]] = {}  # story id -> its members in the window
         self.high = 0  # the highest article id ever added (what a rebuild or a sync goes on from)
         self.seq = 0  # the next member's number
-        # by member number, from ``base``: its article id, how many body and lead keys it has
+        # by member number, from ``base``: its article id, how many body and lead keys it has, when it was
+        # first seen and published (NaN: unknown)
         self.base = 0
         self.ids = array("q")
         self.body_sizes = array("q")
         self.lead_sizes = array("q")
+        self.seen = array("d")
+        self.published = array("d")
         self._joined: list[tuple[Member, Keys, Keys]] = []  # joined, not indexed yet
         self._compacted = 0  # the oldest number when the index was last compacted
 
@@ -160,6 +164,8 @@ class Window:
         self.ids.append(aid)
         self.body_sizes.append(len(m.body))
         self.lead_sizes.append(len(m.lead))
+        self.seen.append(m.seen_at)
+        self.published.append(NAN if m.published_at is None else m.published_at)
         body, lead = rare if rare is not None else (self.rare(m.body), self.rare(m.lead))
         self._joined.append((m, body, lead))
 
@@ -230,6 +236,7 @@ class Window:
         cut = oldest - self.base
         if cut > len(self.ids) // 2:
             self.ids, self.body_sizes, self.lead_sizes = self.ids[cut:], self.body_sizes[cut:], self.lead_sizes[cut:]
+            self.seen, self.published = self.seen[cut:], self.published[cut:]
             self.base = oldest
 
     def rare(self, keys: Sequence[int]) -> Keys:
@@ -279,19 +286,27 @@ class Window:
     def sizes_of(self, seqs: Ints, batch_sizes: Sequence[int], lead: bool = False) -> Ints:
         """The body's (or lead's) key counts of these members, by number: of the window's members, and of
         the batch's arrivals (numbered from ``self.seq`` on, in ``batch_sizes``)."""
-        return self._by_number(self.lead_sizes if lead else self.body_sizes, batch_sizes, seqs)
+        sizes: Ints = self._by_number(self.lead_sizes if lead else self.body_sizes, batch_sizes, seqs)
+        return sizes
+
+    def times_of(self, seqs: Ints, batch_seen: Floats, batch_published: Floats) -> tuple[Floats, Floats]:
+        """When these members were first seen and published (NaN: unknown), by number (the batch's arrivals
+        numbered from ``self.seq`` on)."""
+        seen: Floats = self._by_number(self.seen, batch_seen, seqs)
+        published: Floats = self._by_number(self.published, batch_published, seqs)
+        return seen, published
 
     def ids_of(self, seqs: Ints, batch_ids: Sequence[int]) -> list[int]:
         """The article ids of these members, by number (the batch's arrivals numbered from ``self.seq`` on)."""
         out: list[int] = self._by_number(self.ids, batch_ids, seqs).tolist()
         return out
 
-    def _by_number(self, column: array[int], batch: Sequence[int], seqs: Ints) -> Ints:
+    def _by_number(self, column: array[Any], batch: Sequence[Any] | Floats, seqs: Ints) -> Any:
         """``column``'s values (from ``base`` on), then the batch's, at these members' numbers."""
         import numpy as np  # noqa: PLC0415
 
-        out: Ints = np.concatenate((np.frombuffer(column, np.int64), np.asarray(batch, np.int64)))[seqs - self.base]
-        return out
+        kind = np.float64 if column.typecode == "d" else np.int64
+        return np.concatenate((np.frombuffer(column, kind), np.asarray(batch, kind)))[seqs - self.base]
 
     def shared(self, keys: Sequence[int], *, short_only: bool = False) -> Counter[int]:
         """Member id -> how many of ``keys`` it has (as far as the index's lists of ``POSTINGS`` tell)."""
