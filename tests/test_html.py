@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.text.html import _Node, _parse, _parse_simple, _TreeBuilder, article_text, html_to_text, strip_outlet_prefix
+from daemon.text.html import (
+    _CAPTION,
+    _CAPTION_MAX,
+    _is_caption,
+    _Node,
+    _one_spaced,
+    _parse,
+    _parse_simple,
+    _TreeBuilder,
+    article_text,
+    html_to_text,
+    strip_outlet_prefix,
+)
 
 LEAD = "Chiều 25-12, Thành ủy tổ chức Hội nghị tổng kết công tác Văn phòng cấp ủy năm 2025."
 
@@ -217,3 +230,24 @@ def test_feed_item_shapes_take_the_fast_path() -> None:
     assert simple is not None and simple == _reference(description)
     assert _parse_simple("<p>a</p><!-- quảng cáo -->") is None
     assert _parse_simple("<p>x</p><script>var a = '<b>';</script>") is None
+
+
+# -- shortcuts that skip a regular expression must agree with it -------------------------------------------
+
+_CAPTION_PIECES = st.sampled_from(["Ảnh", "ảnh", "ẢNH", "ảnh minh họa", "Ảnh minh họa", "Nguồn ảnh", "Nguồn",
+                                   "Photo", "PHOTO", "(", ")", ":", " : ", " ", ".", "/", "TTXVN", "NGỌC PHÚ",
+                                   "Hà Nam", "\u00a0", "\t", "phát biểu", "x"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_CAPTION_PIECES, max_size=10).map("".join) | st.text(max_size=30)
+       | st.tuples(st.sampled_from(["", "Lãnh đạo phát biểu. ", "x "]), _CAPTION_PIECES,
+                   st.sampled_from([": TTXVN", ":NGỌC PHÚ)", "", ".", ")", " minh họa"])).map("".join))
+def test_caption_shortcut_agrees_with_the_pattern(line: str) -> None:
+    assert _is_caption(line) == (len(line) <= _CAPTION_MAX and bool(_CAPTION.search(line))), line
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=" \t\n\r\f\v\u00a0\u2028\u202f\x85ab ạ\ue000", max_size=16))
+def test_one_spaced_is_the_space_rule(text: str) -> None:
+    assert _one_spaced(text) == re.sub(r"[ \t\r\f\v\u00a0]+", " ", text.replace("\n", " ")), repr(text)
