@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from daemon.models import Document
 from daemon.prepare import prepare
 from daemon.text.normalize import (
+    _INVISIBLE_CHARS,
     TONE_MARKS,
     Canonical,
     CanonicalBody,
+    _has_invisible,
     canonical_by_hash,
     content_hash,
     fold,
@@ -285,3 +287,8 @@ def test_a_hash_vouches_only_for_text_normalizing_would_leave_as_it_is(title: st
     doc = prepare(Document("seeds", "x.txt", title, body)).doc
     vouched = canonical_by_hash(str(doc.title), str(doc.body), content_hash(doc.title, doc.body))
     assert (vouched is not None) == (normalize(str(doc.title)) == doc.title)
+
+
+@pytest.mark.parametrize("ch", list(_INVISIBLE_CHARS))
+def test_every_invisible_character_is_looked_for(ch: str) -> None:
+    assert _has_invisible(f"hòa{ch}bình") and not _has_invisible("hòa bình\n\u00a0")

@@ -67,8 +67,8 @@ def _http_text(value: str, base: str | None) -> str | None:
     """Cached: an item's link is read for its text (the outlet's own links), for its key and as its URL,
     and three ``urlsplit`` calls each time were a tenth of the item's text work."""
     value = value.strip()
-    if not value:
-        return None
+    if not value or (not base and ":" not in value and "/" not in value):
+        return None  # no scheme and no host (urlsplit's errors are about hosts): a guid like "12345"
     parts = urlsplit(value)
     if base and not parts.scheme:
         value = urljoin(base, value)
