@@ -74,7 +74,7 @@ _BARE_PREFIX = re.compile(r"^([^\s()\-–—]{2,20}(?: [^\s()\-–—]{2,12})?)\
 _DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|info)$", re.IGNORECASE)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     tag: str
     attrs: dict[str, str] = field(default_factory=dict)
@@ -120,7 +120,7 @@ _TOKEN = re.compile(
           {_WS}*(/?)>
        | </([a-zA-Z][a-zA-Z0-9]*){_WS}*>
        | ([\s\S])""", re.VERBOSE)
-_ATTR = re.compile(rf"""{_WS}+([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:{_WS}*={_WS}*("[^"]*"|'[^']*'|[^\s"'=<>`/]+))?""")
+_ATTR = re.compile(rf"""{_WS}+([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:{_WS}*={_WS}*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`/]+)))?""")
 # Elements whose content HTMLParser reads as raw text (in some Python version or other).
 _RAW_TEXT = _tags("script style textarea title xmp iframe noembed noframes noscript plaintext")
 
@@ -135,9 +135,7 @@ def _parse_simple(html: str) -> _Node | None:
     children = root.children
     # _TOKEN's last alternative takes any one character the others do not: the matches are contiguous,
     # and that one means a token this path does not know.
-    for text, start, attrs, closed, end, other in _TOKEN.findall(html):
-        if other:
-            return None
+    for text, start, attrs, closed, end, _other in _TOKEN.findall(html):
         if text:
             children.append(unescape(text) if "&" in text else text)
         elif start:
@@ -149,13 +147,15 @@ def _parse_simple(html: str) -> _Node | None:
             if not closed and tag not in _VOID:
                 stack.append(node)
                 children = node.children
-        else:
+        elif end:
             tag = end.lower()
             for i in range(len(stack) - 1, 0, -1):
                 if stack[i].tag == tag:
                     del stack[i:]
                     children = stack[-1].children
                     break
+        else:
+            return None
     return root
 
 
@@ -163,9 +163,9 @@ def _attributes(attrs: str) -> dict[str, str]:
     """A start tag's attributes as ``_TreeBuilder`` keeps them (names lower-cased, the last of a name
     wins, a bare name is "")."""
     pairs: dict[str, str] = {}
-    for name, raw in _ATTR.findall(attrs):  # a bare name's value: "" (not None), as it ends up anyway
-        value = raw[1:-1] if raw[:1] in ("'", '"') else raw
-        pairs[name.lower()] = unescape(value) if value else ""
+    for name, double, single, bare in _ATTR.findall(attrs):  # a bare name: "" (not None), as it ends up anyway
+        value = double or single or bare
+        pairs[name.lower()] = unescape(value) if "&" in value else value
     return pairs
 
 
