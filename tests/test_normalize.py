@@ -48,6 +48,14 @@ def test_normalize_is_idempotent(s: str) -> None:
     assert normalize(once) == once
 
 
+@settings(max_examples=400, deadline=None)
+@given(any_vi)
+def test_a_one_paragraph_canonical_body_is_taken_as_normalized(s: str) -> None:
+    body = normalize_body(s)
+    if "\n" not in body:
+        assert normalize(body) == normalize(str(body)) == body
+
+
 @SETTINGS
 @given(any_vi)
 def test_normalize_body_is_idempotent(s: str) -> None:

@@ -86,6 +86,10 @@ def normalize(text: str) -> Canonical:
     """One line of text in canonical form: NFC, new tone placement, single spaces, trimmed."""
     if isinstance(text, Canonical):
         return text
+    if isinstance(text, CanonicalBody) and "\n" not in text:
+        # One paragraph in normalize_body's form is in this form: single spaces, trimmed (a feed item's title
+        # comes here from html_to_text).
+        return Canonical(text)
     # str.split() knows every Unicode space, U+00A0 and U+202F too.
     return Canonical(" ".join(_canonical(text).split()))
 
