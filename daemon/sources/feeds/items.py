@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from daemon.errors import FeedError
 from daemon.models import Document
+from daemon.sources.feeds.fastparse import RssEntry, date_struct
 from daemon.sources.feeds.parse import parse_feed
 from daemon.text.dates import VN_TZ, is_plausible, parse_datetime
 from daemon.text.html import article_text, html_to_text, strip_outlet_prefix
@@ -161,8 +162,8 @@ def entry_date(
     raw = _raw_date(entry)
     dt = parse_datetime(raw, tz) if raw else None
     if dt is None:
-        for key in ("published_parsed", "updated_parsed", "created_parsed"):
-            struct = _plain_get(entry, key)
+        for key in ("published", "updated", "created"):
+            struct = date_struct(entry, key) if isinstance(entry, RssEntry) else _plain_get(entry, f"{key}_parsed")
             if struct:
                 try:
                     dt = datetime.fromtimestamp(calendar.timegm(struct), UTC).astimezone(tz)
