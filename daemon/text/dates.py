@@ -206,7 +206,7 @@ def _parse_iso(text: str, tz: ZoneInfo) -> datetime | None:
 def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
     """The strict RFC 822 form of nearly every ``pubDate`` ("fri, 29 may 2026 04:36:40 gmt"/"+0700"), read
     as ``_parse_loose`` reads it (None: anything else, for it to read). One match instead of its nine
-    searches, which made the date a tenth of a feed item's preparing."""
+    searches: a feed item's date cost 0.39 times the instructions."""
     m = _RFC822.fullmatch(text)
     if m is None:
         return None

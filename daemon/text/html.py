@@ -264,7 +264,8 @@ def _join(parts: list[str | int]) -> str:
 
 def _unmark(text: str) -> str:
     """``text`` without link sentinels. Two ``replace`` calls, not ``str.translate``: on non-ASCII text
-    (every Vietnamese line) ``translate`` looks every character up in its table, 40 times the cost."""
+    (every Vietnamese line) ``translate`` looks every character up in its table: 9.5 µs for a lead's
+    paragraph, 27 times the cost."""
     return text.replace(_LINK_OPEN, "").replace(_LINK_CLOSE, "")
 
 

@@ -29,8 +29,8 @@ _DATES = {"pubDate": "published", DC_DATE: "updated"}
 
 class RssEntry(dict[str, Any]):
     """An item read here. Its dates' ``*_parsed`` structs are left out: only the fallback for a date the
-    project's own parser cannot read uses them, and feedparser's date parser, run for every item, was a
-    twentieth of an item's preparing. ``date_struct`` gives them."""
+    project's own parser cannot read uses them, and feedparser's date parser, run for every item, cost
+    about 3 % of an item's preparing. ``date_struct`` gives them."""
 
     __slots__ = ()
 

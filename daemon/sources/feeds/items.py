@@ -66,7 +66,7 @@ def _http_url(value: object, base: str | None = None) -> str | None:
 @lru_cache(maxsize=4096)
 def _http_text(value: str, base: str | None) -> str | None:
     """Cached: an item's link is read for its text (the outlet's own links), for its key and as its URL,
-    and three ``urlsplit`` calls each time were a tenth of the item's text work."""
+    and was split up to three times at each reading."""
     value = value.strip()
     if not value or (not base and ":" not in value and "/" not in value):
         return None  # no scheme and no host (urlsplit's errors are about hosts): a guid like "12345"
