@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from daemon.text import normalize, normalize_body
 from daemon.text.html import (
     _CAPTION,
     _CAPTION_MAX,
@@ -251,3 +252,20 @@ def test_caption_shortcut_agrees_with_the_pattern(line: str) -> None:
 @given(st.text(alphabet=" \t\n\r\f\v\u00a0\u2028\u202f\x85ab ạ\ue000", max_size=16))
 def test_one_spaced_is_the_space_rule(text: str) -> None:
     assert _one_spaced(text) == re.sub(r"[ \t\r\f\v\u00a0]+", " ", text.replace("\n", " ")), repr(text)
+
+
+_PREFIX_PIECES = st.sampled_from([
+    "TTO - ", "(Chinhphu.vn) - ", "(PLO)", "(PLO)- ", "VOV.VN - ", "(Dân trí) -", "ĐNO – ", "(CLO) ", "(Ảnh) ",
+    "TP.HCM - ", "(Trực tiếp) ", "(", ")", "-", "—", ":", "|", " ", "\n", "\n\n", "\u00a0", "\u200b", "q", "Q", "u",
+    "ý", "uỷ", "hoà", "\u0301", "o\u0300a", "VOV", ".VN", "Hà Nội", "Chiều 25-12, ",
+])
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_PREFIX_PIECES, max_size=10).map("".join))
+def test_the_words_after_an_outlet_prefix_keep_the_canonical_form(raw: str) -> None:
+    """``strip_outlet_prefix`` types what it keeps canonical when it was given canonical text: it must be."""
+    body = strip_outlet_prefix(normalize_body(raw))
+    assert normalize_body(str(body)) == body and isinstance(body, type(normalize_body(raw))), repr(raw)
+    title = strip_outlet_prefix(normalize(raw), title=True)
+    assert normalize(str(title)) == title and isinstance(title, type(normalize(raw))), repr(raw)

@@ -18,7 +18,7 @@ from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-from daemon.text.normalize import normalize_body
+from daemon.text.normalize import Canonical, CanonicalBody, normalize_body
 
 
 def _tags(names: str) -> frozenset[str]:
@@ -386,11 +386,21 @@ def strip_outlet_prefix(text: str, *, title: bool = False) -> str:
         if short and (followed_by_dash or _looks_like_outlet(name) or (name[:1].isupper() and not title)):
             rest = head[m.end():]
             if rest.strip():
-                return rest.lstrip()
+                return _same_form(text, rest.lstrip())
         return text
     m = _BARE_PREFIX.match(head)
     if m and (_DOMAIN.match(m.group(1)) if title else _looks_like_outlet(m.group(1))):
         rest = head[m.end():]
         if rest.strip():
-            return rest.lstrip()
+            return _same_form(text, rest.lstrip())
     return text
+
+
+def _same_form(text: str, rest: str) -> str:
+    """``rest``, the words of ``text`` after its prefix, typed canonical when ``text`` is: the end of a
+    canonical text from a word on is canonical too (the prefix ends with a bracket, a dash or a space, so
+    no "qu" or combining sequence is cut), and an item whose lead or title lost a prefix would otherwise
+    be normalized again from scratch by ``prepare``."""
+    if isinstance(text, Canonical):
+        return Canonical(rest)
+    return CanonicalBody(rest) if isinstance(text, CanonicalBody) else rest
