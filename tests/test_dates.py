@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,7 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.text.dates import VN_TZ, find_dateline, infer_partial_date, is_plausible, parse_datetime
+from daemon.text.dates import (
+    _RFC822,
+    VN_TZ,
+    _clean,
+    _parse_loose,
+    _parse_rfc822,
+    find_dateline,
+    infer_partial_date,
+    is_plausible,
+    parse_datetime,
+)
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -256,3 +267,29 @@ def test_is_plausible_compares_instants_not_wall_clocks() -> None:
     new_york = timezone(timedelta(hours=-5))
     assert is_plausible(datetime(2026, 11, 23, 20, 0, tzinfo=new_york), REF)  # 08:00 on the 24th in Vietnam
     assert not is_plausible(datetime(2026, 11, 24, 0, 0, tzinfo=new_york), REF)  # 12:00 on the 24th in Vietnam
+
+
+def _outcome(read: Callable[[str, ZoneInfo], datetime | None], text: str, tz: ZoneInfo) -> object:
+    try:
+        when = read(text, tz)
+    except (ValueError, OverflowError) as exc:
+        return type(exc)
+    return when, when and when.tzinfo, when and when.utcoffset()
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.sampled_from(["", "Fri, ", "Mon, ", "sun, ", "Friday, ", "Fri,"]), st.integers(0, 39),
+       st.sampled_from(["Jan", "May", "Dec", "dec", "Mai", "Sept"]), st.integers(0, 10_000), st.integers(0, 30),
+       st.integers(0, 99), st.integers(0, 99),
+       st.sampled_from(["GMT", "UT", "UTC", "Z", "+0700", "-0500", "+07:00", "+1500", "+0760", "-0000", "EST", "ICT",
+                        "+07", "GMT+7", ""]),
+       st.sampled_from([ZoneInfo("Asia/Ho_Chi_Minh"), ZoneInfo("UTC"), ZoneInfo("America/New_York")]))
+def test_strict_rfc822_is_read_as_the_loose_reader_reads_it(  # noqa: PLR0917
+    weekday: str, day: int, month: str, year: int, hour: int, minute: int, second: int, zone: str, tz: ZoneInfo
+) -> None:
+    raw = f"{weekday}{day:0{1 + day % 2}d} {month} {year:04d} {hour:02d}:{minute:02d}:{second:02d} {zone}"
+    text = _clean(raw)
+    if _RFC822.fullmatch(text) is None:
+        assert _parse_rfc822(text, tz) is None
+    else:
+        assert _outcome(_parse_rfc822, text, tz) == _outcome(_parse_loose, text, tz), raw

@@ -10,7 +10,7 @@ import pytest
 
 from daemon.sources.feeds.items import clean_url, item_key, to_document
 from daemon.sources.feeds.parse import parse_feed
-from daemon.text.dates import VN_TZ
+from daemon.text.dates import VN_TZ, parse_datetime
 
 FETCHED = datetime(2026, 11, 23, 11, 0, tzinfo=VN_TZ)
 FEED = "http://127.0.0.1:8000/rss/chinh-tri.rss"
@@ -207,6 +207,21 @@ def test_vietnamese_feed_dates(raw: str, expected: datetime) -> None:
 def test_atom_updated_and_dc_date() -> None:
     dc = doc_of("<title>x</title><dc:date>2026-08-21T08:00:00+07:00</dc:date>")
     assert dc.published_at == datetime(2026, 8, 21, 8, 0, tzinfo=VN_TZ) and not dc.date_inferred
+
+
+@pytest.mark.parametrize(("items", "expected"), [
+    ("<pubDate>Fri, 21 Aug 2026 04:36:40 +0700 (ICT)</pubDate>", datetime(2026, 8, 21, 4, 36, 40, tzinfo=VN_TZ)),
+    ("<pubDate>Fri, 21 Aug 2026 4:6:40 GMT</pubDate>", datetime(2026, 8, 21, 11, 6, 40, tzinfo=VN_TZ)),
+    ("<pubDate>not a date</pubDate><dc:date>Fri, 21 Aug 2026 04:36:40 CET</dc:date>",  # feedparser: CET is UTC
+     datetime(2026, 8, 21, 11, 36, 40, tzinfo=VN_TZ)),
+    ("<pubDate>not a date</pubDate>", None),
+])
+def test_a_date_only_feedparser_reads_is_read_by_it(items: str, expected: datetime | None) -> None:
+    """The fallback: the struct feedparser makes of the date (computed on demand for RSS read by fastparse),
+    of the first date element that has one."""
+    d = doc_of(f"<title>x</title>{items}")
+    assert parse_datetime(d.published_raw or "") is None
+    assert (d.published_at, d.date_inferred) == ((expected, False) if expected else (FETCHED, True))
 
 
 @pytest.mark.parametrize("raw", ["", "not a date", "Fri, 21 Aug 2031 10:00:00 +07:00", "Mon, 01 Jan 1979 00:00:00 GMT"])

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.text.html import _Node, _parse, _parse_simple, _TreeBuilder, article_text, html_to_text, strip_outlet_prefix
+from daemon.text import normalize, normalize_body
+from daemon.text.html import (
+    _CAPTION,
+    _CAPTION_MAX,
+    _is_caption,
+    _Node,
+    _one_spaced,
+    _parse,
+    _parse_simple,
+    _TreeBuilder,
+    article_text,
+    html_to_text,
+    strip_outlet_prefix,
+)
 
 LEAD = "Chiều 25-12, Thành ủy tổ chức Hội nghị tổng kết công tác Văn phòng cấp ủy năm 2025."
 
@@ -217,3 +231,41 @@ def test_feed_item_shapes_take_the_fast_path() -> None:
     assert simple is not None and simple == _reference(description)
     assert _parse_simple("<p>a</p><!-- quảng cáo -->") is None
     assert _parse_simple("<p>x</p><script>var a = '<b>';</script>") is None
+
+
+# -- shortcuts that skip a regular expression must agree with it -------------------------------------------
+
+_CAPTION_PIECES = st.sampled_from(["Ảnh", "ảnh", "ẢNH", "ảnh minh họa", "Ảnh minh họa", "Nguồn ảnh", "Nguồn",
+                                   "Photo", "PHOTO", "(", ")", ":", " : ", " ", ".", "/", "TTXVN", "NGỌC PHÚ",
+                                   "Hà Nam", "\u00a0", "\t", "phát biểu", "x"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_CAPTION_PIECES, max_size=10).map("".join) | st.text(max_size=30)
+       | st.tuples(st.sampled_from(["", "Lãnh đạo phát biểu. ", "x "]), _CAPTION_PIECES,
+                   st.sampled_from([": TTXVN", ":NGỌC PHÚ)", "", ".", ")", " minh họa"])).map("".join))
+def test_caption_shortcut_agrees_with_the_pattern(line: str) -> None:
+    assert _is_caption(line) == (len(line) <= _CAPTION_MAX and bool(_CAPTION.search(line))), line
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=" \t\n\r\f\v\u00a0\u2028\u202f\x85ab ạ\ue000", max_size=16))
+def test_one_spaced_is_the_space_rule(text: str) -> None:
+    assert _one_spaced(text) == re.sub(r"[ \t\r\f\v\u00a0]+", " ", text.replace("\n", " ")), repr(text)
+
+
+_PREFIX_PIECES = st.sampled_from([
+    "TTO - ", "(Chinhphu.vn) - ", "(PLO)", "(PLO)- ", "VOV.VN - ", "(Dân trí) -", "ĐNO – ", "(CLO) ", "(Ảnh) ",
+    "TP.HCM - ", "(Trực tiếp) ", "(", ")", "-", "—", ":", "|", " ", "\n", "\n\n", "\u00a0", "\u200b", "q", "Q", "u",
+    "ý", "uỷ", "hoà", "\u0301", "o\u0300a", "VOV", ".VN", "Hà Nội", "Chiều 25-12, ",
+])
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_PREFIX_PIECES, max_size=10).map("".join))
+def test_the_words_after_an_outlet_prefix_keep_the_canonical_form(raw: str) -> None:
+    """``strip_outlet_prefix`` types what it keeps canonical when it was given canonical text: it must be."""
+    body = strip_outlet_prefix(normalize_body(raw))
+    assert normalize_body(str(body)) == body and isinstance(body, type(normalize_body(raw))), repr(raw)
+    title = strip_outlet_prefix(normalize(raw), title=True)
+    assert normalize(str(title)) == title and isinstance(title, type(normalize(raw))), repr(raw)

@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from daemon.models import Document
 from daemon.prepare import prepare
 from daemon.text.normalize import (
+    _INVISIBLE_CHARS,
     TONE_MARKS,
     Canonical,
     CanonicalBody,
+    _has_invisible,
     canonical_by_hash,
     content_hash,
     fold,
@@ -44,6 +46,14 @@ SETTINGS = settings(max_examples=150, deadline=None)
 def test_normalize_is_idempotent(s: str) -> None:
     once = normalize(s)
     assert normalize(once) == once
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_vi)
+def test_a_one_paragraph_canonical_body_is_taken_as_normalized(s: str) -> None:
+    body = normalize_body(s)
+    if "\n" not in body:
+        assert normalize(body) == normalize(str(body)) == body
 
 
 @SETTINGS
@@ -285,3 +295,8 @@ def test_a_hash_vouches_only_for_text_normalizing_would_leave_as_it_is(title: st
     doc = prepare(Document("seeds", "x.txt", title, body)).doc
     vouched = canonical_by_hash(str(doc.title), str(doc.body), content_hash(doc.title, doc.body))
     assert (vouched is not None) == (normalize(str(doc.title)) == doc.title)
+
+
+@pytest.mark.parametrize("ch", list(_INVISIBLE_CHARS))
+def test_every_invisible_character_is_looked_for(ch: str) -> None:
+    assert _has_invisible(f"hòa{ch}bình") and not _has_invisible("hòa bình\n\u00a0")

@@ -119,7 +119,8 @@ def sketch(title: str, body: str) -> Sketch:
     """The sketch of a normalized article (``prepare``'s title and body)."""
     words = body.split()
     ids = list(map(_HASHES.__getitem__, words))
-    n = len(body.lstrip()[:LEAD_CHARS].split())
+    # A body no longer than the lead is all lead (a feed item's, mostly): its words are counted already.
+    n = len(words) if len(body) <= LEAD_CHARS else len(body.lstrip()[:LEAD_CHARS].split())
     heading = title.split()
     lead = heading + words[:n]
     lead_ids = list(map(_HASHES.__getitem__, heading)) + ids[:n]

@@ -13,11 +13,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-from daemon.text.normalize import normalize_body
+from daemon.text.normalize import Canonical, CanonicalBody, normalize_body
 
 
 def _tags(names: str) -> frozenset[str]:
@@ -44,8 +45,7 @@ _JUNK_CLASS = re.compile(r"related|relate-|lien[-_ ]?quan|caption|xem[-_ ]?them|
 # Private-use sentinels around link text, so line rules can tell "only links" from prose.
 _LINK_OPEN, _LINK_CLOSE = "\ue000", "\ue001"
 _LINK_SPAN = re.compile(f"{_LINK_OPEN}[^{_LINK_CLOSE}]*{_LINK_CLOSE}")
-_SENTINELS = str.maketrans("", "", _LINK_OPEN + _LINK_CLOSE)
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_SPACES = re.compile(r"[ \t\n\r\f\v\u00a0]+")
 # What may sit beside links on a line that is still "just links": bullets, separators.
 _ONLY_PUNCT = re.compile(r"^[\s\W_]*$")
 
@@ -64,6 +64,9 @@ _CAPTION = re.compile(
     re.IGNORECASE,
 )
 _CAPTION_MAX = 300
+# The longest line _CAPTION takes without a colon: "(ảnh minh họa)." (re's IGNORECASE matches one
+# character for one), with room to spare.
+_CAPTION_NO_COLON_MAX = 20
 
 # Outlet prefixes: "(Chinhphu.vn) - ", "(Dân trí) - ", "(PLO)- ", "(CLO) ", "VOV.VN - ", "TTO - ", "ĐNO - ".
 _PAREN_PREFIX = re.compile(r"^\(\s*([^()\n]{2,30}?)\s*\)\s*(?:[-–—:|]\s*)?")
@@ -71,7 +74,7 @@ _BARE_PREFIX = re.compile(r"^([^\s()\-–—]{2,20}(?: [^\s()\-–—]{2,12})?)\
 _DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|info)$", re.IGNORECASE)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     tag: str
     attrs: dict[str, str] = field(default_factory=dict)
@@ -115,42 +118,55 @@ _TOKEN = re.compile(
        | <([a-zA-Z][a-zA-Z0-9]*)
           ((?:{_WS}+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:{_WS}*={_WS}*(?:"[^"]*"|'[^']*'|[^\s"'=<>`/]+(?={_WS}|>)))?)*)
           {_WS}*(/?)>
-       | </([a-zA-Z][a-zA-Z0-9]*){_WS}*>""", re.VERBOSE)
-_ATTR = re.compile(rf"""{_WS}+([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:{_WS}*={_WS}*("[^"]*"|'[^']*'|[^\s"'=<>`/]+))?""")
+       | </([a-zA-Z][a-zA-Z0-9]*){_WS}*>
+       | ([\s\S])""", re.VERBOSE)
+_ATTR = re.compile(rf"""{_WS}+([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:{_WS}*={_WS}*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`/]+)))?""")
 # Elements whose content HTMLParser reads as raw text (in some Python version or other).
 _RAW_TEXT = _tags("script style textarea title xmp iframe noembed noframes noscript plaintext")
 
 
 def _parse_simple(html: str) -> _Node | None:
     """The tree ``HTMLParser`` builds, for the plain fragments nearly every feed sends (a lead, an image
-    link, a list of related links), at about half its cost; None for anything else. Feed items are turned
-    into text in the worker processes of a pass, and this tokenizing was a third of their time."""
-    builder = _TreeBuilder()
-    pos, end, match = 0, len(html), _TOKEN.match
-    while pos < end:
-        m = match(html, pos)
-        if m is None:
-            return None
-        text, tag, attrs, closed, end_tag = m.groups()
-        if text is not None:
-            builder.handle_data(unescape(text))
-        elif tag is not None:
-            tag = tag.lower()
+    link, a list of related links), at a third of its cost; None for anything else. Feed items are
+    turned into text in the worker processes of a pass, and this tokenizing was a third of their time: so
+    ``_TreeBuilder``'s steps are written out here rather than called per token."""
+    root = _Node("#root", {}, [])
+    stack = [root]
+    children = root.children
+    # _TOKEN's last alternative takes any one character the others do not: the matches are contiguous,
+    # and that one means a token this path does not know.
+    for text, start, attrs, closed, end, _other in _TOKEN.findall(html):
+        if text:
+            children.append(unescape(text) if "&" in text else text)
+        elif start:
+            tag = start.lower()
             if tag in _RAW_TEXT:
                 return None
-            pairs: list[tuple[str, str | None]] = []
-            for a in _ATTR.finditer(attrs):
-                value = a.group(2)
-                if value is not None:
-                    if value[:1] in ("'", '"'):
-                        value = value[1:-1]
-                    value = unescape(value) if value else value
-                pairs.append((a.group(1).lower(), value))
-            (builder.handle_startendtag if closed else builder.handle_starttag)(tag, pairs)
+            node = _Node(tag, _attributes(attrs) if attrs else {}, [])
+            children.append(node)
+            if not closed and tag not in _VOID:
+                stack.append(node)
+                children = node.children
+        elif end:
+            tag = end.lower()
+            for i in range(len(stack) - 1, 0, -1):
+                if stack[i].tag == tag:
+                    del stack[i:]
+                    children = stack[-1].children
+                    break
         else:
-            builder.handle_endtag(end_tag.lower())
-        pos = m.end()
-    return builder.root
+            return None
+    return root
+
+
+def _attributes(attrs: str) -> dict[str, str]:
+    """A start tag's attributes as ``_TreeBuilder`` keeps them (names lower-cased, the last of a name
+    wins, a bare name is "")."""
+    pairs: dict[str, str] = {}
+    for name, double, single, bare in _ATTR.findall(attrs):  # a bare name: "" (not None), as it ends up anyway
+        value = double or single or bare
+        pairs[name.lower()] = unescape(value) if "&" in value else value
+    return pairs
 
 
 def _parse(html: str) -> _Node:
@@ -173,7 +189,10 @@ def _is_junk(node: _Node, article: bool) -> bool:
     return bool(_JUNK_CLASS.search(marks))
 
 
+@lru_cache(maxsize=4096)
 def _host(url: str) -> str | None:
+    """The site of a URL, as the outlet's own links are told apart by. Cached: every item of a feed asks
+    for the feed's URL's, and ``urlsplit`` costs more than the rest of a short item's links."""
     try:
         host = urlsplit(url.strip()).hostname
     except ValueError:
@@ -205,7 +224,7 @@ def _render(node: _Node, out: list[str | int], article: bool, pre: bool = False,
     """Flatten to text pieces and break markers (1: line, 2: paragraph); ``_join`` merges the markers."""
     for child in node.children:
         if isinstance(child, str):
-            out.append(child if pre else _SPACES.sub(" ", child.replace("\n", " ")))
+            out.append(child if pre else _one_spaced(child))
             continue
         if _is_junk(child, article):
             continue
@@ -243,12 +262,19 @@ def _join(parts: list[str | int]) -> str:
     return "".join(buf)
 
 
+def _unmark(text: str) -> str:
+    """``text`` without link sentinels. Two ``replace`` calls, not ``str.translate``: on non-ASCII text
+    (every Vietnamese line) ``translate`` looks every character up in its table: 9.5 µs for a lead's
+    paragraph, 27 times the cost."""
+    return text.replace(_LINK_OPEN, "").replace(_LINK_CLOSE, "")
+
+
 def _link_only(line: str) -> bool:
     """A line whose words are all inside links: a related-article title, not prose."""
     if _LINK_OPEN not in line:
         return False
     rest = _LINK_SPAN.sub("", line)
-    return bool(_ONLY_PUNCT.match(rest)) and bool(line.translate(_SENTINELS).strip())
+    return bool(_ONLY_PUNCT.match(rest)) and bool(_unmark(line).strip())
 
 
 def _strip_non_article(lines: list[str]) -> list[str]:
@@ -256,7 +282,7 @@ def _strip_non_article(lines: list[str]) -> list[str]:
     kept = [ln for ln in lines if ln.strip()]
     # 1. A "Xem thêm:" / "Tin liên quan:" heading after some text ends the article.
     for i, ln in enumerate(kept):
-        if i > 0 and _RELATED_MARKER.match(ln.translate(_SENTINELS).strip()):
+        if i > 0 and _RELATED_MARKER.match(_unmark(ln).strip()):
             kept = kept[:i]
             break
     # 2. Trailing lines that are only links (other titles appended after the lead).
@@ -277,11 +303,22 @@ def _strip_non_article(lines: list[str]) -> list[str]:
         result.extend(kept[i:j])
         i = j
     # 4. Obvious photo captions.
-    return [ln for ln in result if not _is_caption(ln.translate(_SENTINELS).strip())]
+    return [ln for ln in result if not _is_caption(_unmark(ln).strip())]
 
 
 def _is_caption(line: str) -> bool:
-    return len(line) <= _CAPTION_MAX and bool(_CAPTION.search(line))
+    # Every caption but a bare "Ảnh minh họa" has a colon: lines without one (nearly all) skip the search,
+    # which tries its alternatives at every space of the line (10 µs for a lead's paragraph).
+    if len(line) > _CAPTION_MAX or (":" not in line and len(line) > _CAPTION_NO_COLON_MAX):
+        return False
+    return bool(_CAPTION.search(line))
+
+
+def _one_spaced(text: str) -> str:
+    """White space runs (line breaks too) as one space. Most text nodes have none but single spaces, and
+    saying so (``isprintable``: every white space but " " is unprintable) is a C pass, where the regular
+    expression stops at every space."""
+    return text if text.isprintable() and "  " not in text else _SPACES.sub(" ", text)
 
 
 def html_to_text(html: str) -> str:
@@ -313,7 +350,7 @@ def article_text(html: str, site: Iterable[str | None] = ()) -> str:
     _render(_parse(html), out, article=True, own=hosts or None)
     text = normalize_body(_join(out))
     lines = _strip_non_article(text.split("\n"))
-    body = normalize_body("\n\n".join(ln.translate(_SENTINELS) for ln in lines))
+    body = normalize_body(_unmark("\n\n".join(lines)))
     return strip_outlet_prefix(body)
 
 
@@ -349,11 +386,21 @@ def strip_outlet_prefix(text: str, *, title: bool = False) -> str:
         if short and (followed_by_dash or _looks_like_outlet(name) or (name[:1].isupper() and not title)):
             rest = head[m.end():]
             if rest.strip():
-                return rest.lstrip()
+                return _same_form(text, rest.lstrip())
         return text
     m = _BARE_PREFIX.match(head)
     if m and (_DOMAIN.match(m.group(1)) if title else _looks_like_outlet(m.group(1))):
         rest = head[m.end():]
         if rest.strip():
-            return rest.lstrip()
+            return _same_form(text, rest.lstrip())
     return text
+
+
+def _same_form(text: str, rest: str) -> str:
+    """``rest``, the words of ``text`` after its prefix, typed canonical when ``text`` is: the end of a
+    canonical text from a word on is canonical too (the prefix ends with a bracket, a dash or a space, so
+    no "qu" or combining sequence is cut), and an item whose lead or title lost a prefix would otherwise
+    be normalized again from scratch by ``prepare``."""
+    if isinstance(text, Canonical):
+        return Canonical(rest)
+    return CanonicalBody(rest) if isinstance(text, CanonicalBody) else rest

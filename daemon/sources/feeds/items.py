@@ -14,12 +14,14 @@ import logging
 import re
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from daemon.errors import FeedError
 from daemon.models import Document
+from daemon.sources.feeds.fastparse import RssEntry, date_struct
 from daemon.sources.feeds.parse import parse_feed
 from daemon.text.dates import VN_TZ, is_plausible, parse_datetime
 from daemon.text.html import article_text, html_to_text, strip_outlet_prefix
@@ -58,12 +60,21 @@ def clean_url(url: str) -> str:
 
 
 def _http_url(value: object, base: str | None = None) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
+    return _http_text(value, base) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=4096)
+def _http_text(value: str, base: str | None) -> str | None:
+    """Cached: an item's link is read for its text (the outlet's own links), for its key and as its URL,
+    and was split up to three times at each reading."""
     value = value.strip()
-    if base and not urlsplit(value).scheme:
+    if not value or (not base and ":" not in value and "/" not in value):
+        return None  # no scheme and no host (urlsplit's errors are about hosts): a guid like "12345"
+    parts = urlsplit(value)
+    if base and not parts.scheme:
         value = urljoin(base, value)
-    return clean_url(value) if urlsplit(value).scheme.lower() in ("http", "https") else None
+        parts = urlsplit(value)
+    return clean_url(value) if parts.scheme.lower() in ("http", "https") else None
 
 
 def item_key(entry: Mapping[str, Any], title: str = "", lead: str = "", base: str | None = None) -> str:
@@ -151,8 +162,8 @@ def entry_date(
     raw = _raw_date(entry)
     dt = parse_datetime(raw, tz) if raw else None
     if dt is None:
-        for key in ("published_parsed", "updated_parsed", "created_parsed"):
-            struct = _plain_get(entry, key)
+        for key in ("published", "updated", "created"):
+            struct = date_struct(entry, key) if isinstance(entry, RssEntry) else _plain_get(entry, f"{key}_parsed")
             if struct:
                 try:
                     dt = datetime.fromtimestamp(calendar.timegm(struct), UTC).astimezone(tz)
