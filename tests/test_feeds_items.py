@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from daemon.sources.feeds.items import clean_url, item_key, to_document
+from daemon.sources.feeds.items import clean_url, feed_documents, item_key, to_document
 from daemon.sources.feeds.parse import parse_feed
 from daemon.text.dates import VN_TZ, parse_datetime
 
@@ -83,6 +83,25 @@ def test_relative_link_resolved_against_feed() -> None:
 def test_non_url_guid_is_not_a_url() -> None:
     d = doc_of("<title>x</title><guid>12345</guid><description>y</description>")
     assert d.url is None and d.locator == "12345"
+
+
+@pytest.mark.parametrize("bad", ["http://[x/a", "//[x", "https://[2001:db8::1/bai"])
+def test_a_link_that_is_no_url_costs_only_its_url_not_the_feed(bad: str) -> None:
+    """A malformed guid or link (an unclosed IPv6 bracket: ``urlsplit`` raises) is no URL: the item is
+    kept, keyed by its guid's text or its content, and the feed's other items are read as usual."""
+    items = (f"<item><title>Một</title><guid>{bad}</guid><description>{LEAD}</description></item>"
+             f"<item><title>Hai</title><link>{bad}</link><description>Nội dung thứ hai.</description></item>"
+             "<item><title>Ba</title><link>https://e.vn/ba</link><description>Nội dung thứ ba.</description></item>")
+    body = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+            f"{items}</channel></rss>").encode()
+    docs, _, keys = feed_documents(body, source="vptu", url=FEED, content_type=None, fetched_at=FETCHED)
+    assert [d.title for d in docs] == ["Một", "Hai", "Ba"]
+    assert [d.url for d in docs] == [None, None, "https://e.vn/ba"]
+    assert keys[0] == bad and keys[1].startswith("h:") and keys[2] == "https://e.vn/ba"
+    # the next poll skips the items its guid or link names, unread; one keyed by its text is read again,
+    # as any item without a guid or link is (the store knows it by its content hash)
+    again = feed_documents(body, source="vptu", url=FEED, content_type=None, fetched_at=FETCHED, known=keys)
+    assert [d.title for d in again[0]] == ["Hai"] and again[2] == keys
 
 
 def test_document_text_from_cdata_html() -> None:

@@ -148,7 +148,8 @@ def test_header_without_title_or_date_falls_back_to_the_text() -> None:
     assert doc.date_inferred is False
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "example.vn/a", "https://"])
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "example.vn/a", "https://",
+                                 "http://[x/a"])
 def test_header_url_must_be_http(url: str) -> None:
     assert parse(f"title: T\nurl: {url}\n\nNội dung.").url is None
 

@@ -213,5 +213,8 @@ def _cut_title(title: str) -> str:
 def _http_url(value: str | None) -> str | None:
     if not value:
         return None
-    parts = urlsplit(value.strip())
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:  # "http://[x": an unclosed IPv6 host is no URL; the file is read all the same
+        return None
     return value.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None

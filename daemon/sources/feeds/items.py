@@ -70,11 +70,14 @@ def _http_text(value: str, base: str | None) -> str | None:
     value = value.strip()
     if not value or (not base and ":" not in value and "/" not in value):
         return None  # no scheme and no host (urlsplit's errors are about hosts): a guid like "12345"
-    parts = urlsplit(value)
-    if base and not parts.scheme:
-        value = urljoin(base, value)
+    try:
         parts = urlsplit(value)
-    return clean_url(value) if parts.scheme.lower() in ("http", "https") else None
+        if base and not parts.scheme:
+            value = urljoin(base, value)
+            parts = urlsplit(value)
+        return clean_url(value) if parts.scheme.lower() in ("http", "https") else None
+    except ValueError:  # "http://[x": an unclosed IPv6 host. No URL, as for "12345"; not the whole feed's error
+        return None
 
 
 def item_key(entry: Mapping[str, Any], title: str = "", lead: str = "", base: str | None = None) -> str:
