@@ -54,6 +54,10 @@ def vn(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: 
         ("Fri, 21 Aug 26 23:19:06 +0700", vn(2026, 8, 21, 23, 19, 6)),  # two-digit year
         ("Sat, 22 Aug 2026 01:00:00 -0500", vn(2026, 8, 22, 13)),
         ("Fri, 21 Aug 2026 12:00:00 EST", vn(2026, 8, 22, 0)),
+        ("Fri, 29 May 2026 04:36:40 CET", vn(2026, 5, 29, 10, 36, 40)),  # feedparser: UTC, an hour late
+        ("Fri, 29 May 2026 04:36:40 CEST", vn(2026, 5, 29, 9, 36, 40)),
+        ("Fri, 29 May 2026 13:00:00 JST", vn(2026, 5, 29, 11)),
+        ("Fri, 29 May 2026 12:00:00 SGT", vn(2026, 5, 29, 11)),
         ("Aug 21, 2026 11:19 PM", vn(2026, 8, 21, 23, 19)),
         ("Fri, 21 Aug 2026 23:19:06", vn(2026, 8, 21, 23, 19, 6)),  # no zone: local
         # US month-first with a 12-hour clock (ASP.NET feeds)

@@ -42,9 +42,13 @@ _MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
     "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
 }  # fmt: skip
+# Zone abbreviations with one meaning (not IST: India, Ireland or Israel). A date with a name left out is
+# read by feedparser, which takes any name it does not know for UTC: a CET date came out an hour late.
 _NAMED_ZONES = {
     "gmt": 0, "utc": 0, "ut": 0, "z": 0, "ict": 7,
     "est": -5, "edt": -4, "cst": -6, "cdt": -5, "mst": -7, "mdt": -6, "pst": -8, "pdt": -7,
+    "bst": 1, "cet": 1, "cest": 2, "eet": 2, "eest": 3, "msk": 3, "wib": 7, "sgt": 8, "hkt": 8, "jst": 9,
+    "kst": 9, "aest": 10, "aedt": 11,
 }  # fmt: skip
 _MONTH_RE = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _WEEKDAY_RE = (
