@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from itertools import chain
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,7 @@ from daemon.models import Document, Match, Prepared, Rule, Wire
 from daemon.sources.folder import SeedFile, read_seed
 from daemon.stories.sketch import sketch
 from daemon.text import Canonical, CanonicalBody, content_hash, normalize, normalize_body
-from daemon.text.search import folded_copy
+from daemon.text.search import folded_words
 
 PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
 CHUNK = 100  # files per task sent to a worker
@@ -49,8 +50,11 @@ def prepare(doc: Document, *, stories: bool = False) -> Prepared:
         doc = replace(doc, title=title or body[:200], body=body)
     from daemon.text.docrefs import document_codes  # noqa: PLC0415  (its patterns cost a start ~5 ms)
 
-    return Prepared(doc, content_hash(doc.title, doc.body), folded_copy(doc.title, doc.body),
-                    sketch(doc.title, doc.body) if stories else None,
+    # The folded copy and the sketch read the same words: split once (a 5 KB body's ~20 µs, and as long
+    # again to free them). folded_copy splits f"{title} {body}", which is these words end to end.
+    split = doc.title.split(), doc.body.split()
+    return Prepared(doc, content_hash(doc.title, doc.body), folded_words(chain(*split)),
+                    sketch(doc.title, doc.body, split=split) if stories else None,
                     tuple(document_codes(f"{doc.title}\n{doc.body}")))
 
 

@@ -26,6 +26,24 @@ def test_the_folded_copy_is_fold_of_title_and_body(text: str) -> None:
     assert folded_copy(title, body).split() == fold(f"{title} {body}").split()
 
 
+_SPLIT_TEXT = st.text(alphabet="aăđĐoàảạ İ1,.\n\t\u00a0\u2028\u200b", max_size=600)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SPLIT_TEXT, _SPLIT_TEXT)
+def test_prepare_splits_once_what_the_folded_copy_and_sketch_split_alone(title: str, body: str) -> None:
+    """prepare hands one split of the words to both: the copy and sketch of those split on their own."""
+    from daemon.models import Document
+    from daemon.prepare import prepare
+    from daemon.stories.sketch import sketch
+
+    p = prepare(Document("seeds", "a.txt", title, body), stories=True)
+    assert p.folded == folded_copy(p.doc.title, p.doc.body)
+    assert p.sketch == sketch(p.doc.title, p.doc.body)
+    # Raw text too: the split is str.split's, whatever the spacing.
+    assert sketch(title, body, split=(title.split(), body.split())) == sketch(title, body)
+
+
 def _bulk(tmp_path: Path) -> tuple[list[SeedFile], tuple[Rule, ...]]:
     """A bulk import's worth of seed files (every 50th unreadable) and two rules."""
     from daemon.sources.folder import scan

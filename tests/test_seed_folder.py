@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from daemon.errors import SeedFileError
 from daemon.sources.folder import ScanResult, SeedFile, read_seed, scan
@@ -279,3 +281,30 @@ def test_a_file_taken_away_between_the_scan_and_its_reading_is_no_error(
     assert "gone from the folder" not in caplog.text and "taken.txt" not in caplog.text, caplog.text
     with pipeline.store.read() as conn:
         assert [r[0] for r in conn.execute("SELECT path FROM seed_files")] == ["stays.txt"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(length=st.integers(0, 40), size=st.integers(0, 40), limit=st.integers(0, 20))
+def test_a_bounded_read_is_one_read_to_the_limit(length: int, size: int, limit: int) -> None:
+    """Whatever size fstat said (the file may have grown or shrunk since), the bytes are those of one read
+    of ``MAX_SEED_BYTES + 1``, which the reader used to ask for at once."""
+    import io
+
+    from daemon.sources import folder
+
+    data = bytes(range(length))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(folder, "MAX_SEED_BYTES", limit)
+        got = folder._read_bounded(io.BufferedReader(io.BytesIO(data), buffer_size=8), size)
+    assert got == data[: limit + 1]
+
+
+def test_a_seed_grown_past_the_limit_is_refused(tmp_path: Path) -> None:
+    from daemon.sources.seedfile import MAX_SEED_BYTES
+
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"x" * 10)
+    seed = SeedFile(str(path), "a.txt", 10, path.stat().st_mtime_ns)
+    path.write_bytes(b"Hoa binh " * (MAX_SEED_BYTES // 9 + 1))  # grown after the scan saw 10 bytes
+    with pytest.raises(SeedFileError, match="too large"):
+        read_seed(seed, VN_TZ)

@@ -23,7 +23,7 @@ is normalized first (NFC, one tone placement: hoà = hòa), and the operators ar
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from daemon.errors import QueryError
@@ -160,7 +160,13 @@ def folded_copy(title: str, body: str) -> str:
     «đã»); this copy beside it is what a word given without them finds, whatever its spelling. Only its
     words count (FTS5 reads no white space), so runs of white space are one space.
     """
-    return " ".join(map(_FOLDED_CHUNKS.__getitem__, f"{title} {body}".split()))
+    return folded_words(f"{title} {body}".split())
+
+
+def folded_words(words: Iterable[str]) -> str:
+    """``folded_copy`` of an article whose words (``str.split`` of its title, then of its body) are at
+    hand: ``prepare`` splits them once for this copy and the stories sketch, which reads the same words."""
+    return " ".join(map(_FOLDED_CHUNKS.__getitem__, words))
 
 
 # -- where a query's words are in a text (for snippets) ---------------------------------------------------
