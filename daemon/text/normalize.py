@@ -121,10 +121,9 @@ def _has_odd_spacing(line: str) -> bool:
 
 
 def _has_invisible(text: str) -> bool:
-    """Whether ``text`` holds one of ``_INVISIBLE_CHARS``. Written out: every text normalized asks, and
-    six ``in`` tests cost a quarter of ``any()`` over a generator of them."""
-    return ("\u200b" in text or "\u200c" in text or "\u200d" in text or "\u2060" in text or "\ufeff" in text
-            or "\u00ad" in text)
+    """Whether ``text`` holds one of ``_INVISIBLE_CHARS``, read from that list itself. (The six tests
+    written out took 0.3 µs less a text: not worth a second copy of the list.)"""
+    return any(map(text.__contains__, _INVISIBLE_CHARS))
 
 
 def _canonical(text: str) -> str:
